@@ -28,7 +28,7 @@ from noether.core.schemas.initializers import (
     PreviousRunInitializerConfig,
     ResumeInitializerConfig,
 )
-from noether.core.schemas.models import AnyModelConfig, ModelBaseConfig
+from noether.core.schemas.models import AnyModelConfig, CompositeModelConfig, MLPConfig, ModelBaseConfig
 from noether.core.schemas.normalizers import (
     AnyNormalizer,
     MeanStdNormalizerConfig,
@@ -64,7 +64,7 @@ from noether.core.schemas.trackers import (
     TrackioTrackerSchema,
     WandBTrackerSchema,
 )
-from noether.core.schemas.trainers import AnyTrainerConfig, BaseTrainerConfig
+from noether.core.schemas.trainers import AnyTrainerConfig, BaseTrainerConfig, SupervisedTrainerConfig
 from noether.core.schemas.wrappers import (
     DatasetWrappers,
     RepeatWrapperConfig,
@@ -87,6 +87,7 @@ __all__ = [
     "CallbacksConfig",
     "CheckpointCallbackConfig",
     "CheckpointInitializerConfig",
+    "CompositeModelConfig",
     "ConfigSchema",
     "ConstantScheduleConfig",
     "CosineDecreasingScheduleConfig",
@@ -102,6 +103,7 @@ __all__ = [
     "LinearDecreasingScheduleConfig",
     "LinearIncreasingScheduleConfig",
     "LinearWarmupCosineDecayScheduleConfig",
+    "MLPConfig",
     "MeanStdNormalizerConfig",
     "MetricEarlyStopperConfig",
     "ModelBaseConfig",
@@ -130,6 +132,7 @@ __all__ = [
     "StepFixedScheduleConfig",
     "StepIntervalScheduleConfig",
     "SubsetWrapperConfig",
+    "SupervisedTrainerConfig",
     "TensorboardTrackerSchema",
     "TrackAdditionalOutputsCallbackConfig",
     "TrackioTrackerSchema",

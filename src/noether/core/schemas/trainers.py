@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema, exactly_one
-from noether.core.schemas._constraints import NonBlankStr, NonNegativeInt, PositiveInt
+from noether.core.schemas._constraints import NonBlankStr, NonNegativeFloat, NonNegativeInt, PositiveInt
 from noether.core.schemas.callbacks import CallbacksConfig
 from noether.core.schemas.initializers import AnyInitializer
 
@@ -80,3 +80,19 @@ class BaseTrainerConfig(Schema):
 
 #: Any trainer config, selected by ``kind``.
 AnyTrainerConfig = Annotated[BaseTrainerConfig, OpenUnion("trainer", base=BaseTrainerConfig)]
+
+
+@attrs.frozen(kw_only=True)
+class SupervisedTrainerConfig(BaseTrainerConfig):
+    """A trainer that compares the model's outputs with the target properties of the batch.
+
+    The model returns a tensor (one target property) or a dict keyed by target property. Each target adds
+    ``loss_<property>`` to the logged losses and ``rel_l2/<property>`` (per-sample relative L2 error) to the
+    additional outputs.
+    """
+
+    kind: NonBlankStr = "noether.training.trainers.SupervisedTrainer"
+    #: The per-element loss.
+    loss: Literal["mse", "l1", "huber"] = "mse"
+    #: Weight of each target's loss in the total (default 1 for every target).
+    loss_weights: dict[str, NonNegativeFloat] | None = None

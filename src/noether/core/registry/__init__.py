@@ -1,0 +1,31 @@
+"""The plugin registry: resolves every ``kind`` (and callback ``name``) to a config class and a component."""
+
+from noether.core.registry.errors import KindClashError, PluginLoadError, RegistryError, UnknownKindError
+from noether.core.registry.hookspecs import hookimpl
+from noether.core.registry.manager import (
+    ENTRY_POINT_GROUP,
+    FAMILIES,
+    BrokenPlugin,
+    PluginInfo,
+    Registry,
+    get_registry,
+    set_registry,
+)
+from noether.core.registry.registration import Provider, Registration
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "FAMILIES",
+    "BrokenPlugin",
+    "KindClashError",
+    "PluginInfo",
+    "PluginLoadError",
+    "Provider",
+    "Registration",
+    "Registry",
+    "RegistryError",
+    "UnknownKindError",
+    "get_registry",
+    "hookimpl",
+    "set_registry",
+]
