@@ -1,0 +1,1 @@
+"""The ``noether`` command line."""

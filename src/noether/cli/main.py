@@ -1,0 +1,52 @@
+"""Entry point of the ``noether`` command (also ``python -m noether``)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from noether import __version__
+
+#: Subcommand modules under ``noether.cli.commands``, in the order ``--help`` lists them.
+COMMANDS = ("run", "check", "schema", "plugins", "schedule", "stats", "plot", "verify_resume", "submit")
+
+#: Exit status for a user error in a config or on the command line.
+EXIT_USAGE = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every available subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="noether",
+        description="Train PyTorch models from validated YAML configs.",
+    )
+    parser.add_argument("--version", action="version", version=f"noether {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        module_name = f"noether.cli.commands.{name}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        module.add_parser(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_USAGE
+    from noether.cli.reporting import run_reporting_errors
+
+    return run_reporting_errors(args.handler, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""How the CLI reports errors: user errors as a readable message and exit status 2, never a traceback."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+
+from noether.core.errors import ConfigError
+
+EXIT_USAGE = 2
+
+
+def print_config_error(error: ConfigError) -> None:
+    """Print every issue of a config error to stderr."""
+    n = len(error.issues)
+    print(f"error: {error.header} ({n} problem{'s' if n != 1 else ''})", file=sys.stderr)
+    for issue in error.issues:
+        where = f"{issue.location}: " if issue.location else ""
+        print(f"  {where}{issue.dotted_path}: {issue.message}", file=sys.stderr)
+
+
+def run_reporting_errors(handler: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Call a command handler, turning user errors into messages (``NOETHER_TRACEBACK=1`` shows tracebacks)."""
+    from noether.core.registry import RegistryError
+
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        if os.environ.get("NOETHER_TRACEBACK"):
+            raise
+        print_config_error(exc)
+        return EXIT_USAGE
+    except RegistryError as exc:
+        if os.environ.get("NOETHER_TRACEBACK"):
+            raise
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Turning YAML and dicts into validated config objects and back."""
