@@ -1,0 +1,33 @@
+"""Callbacks: code that runs at fixed points of training (before, after updates/epochs, after training).
+
+Names resolve lazily so that importing this package does not import torch.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_LAZY = {
+    "CallbackBase": "noether.core.callbacks.base",
+    "PeriodicCallback": "noether.core.callbacks.base",
+    "EarlyStopIteration": "noether.core.callbacks.base",
+    "CheckpointCallback": "noether.core.callbacks.checkpoint",
+    "BestCheckpointCallback": "noether.core.callbacks.checkpoint",
+    "EmaCallback": "noether.core.callbacks.ema",
+    "OnlineLossCallback": "noether.core.callbacks.losses",
+    "OfflineLossCallback": "noether.core.callbacks.losses",
+    "BestMetricCallback": "noether.core.callbacks.metrics",
+    "TrackAdditionalOutputsCallback": "noether.core.callbacks.metrics",
+    "MetricEarlyStopper": "noether.core.callbacks.early_stop",
+    "FixedEarlyStopper": "noether.core.callbacks.early_stop",
+    "PeriodicDataIteratorCallback": "noether.core.callbacks.data_iterator",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(name)
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

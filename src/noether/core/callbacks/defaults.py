@@ -1,0 +1,198 @@
+"""The callbacks every run gets (``add_default_callbacks``): progress, losses, lr, timings, memory, sizes."""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from noether.core.callbacks.base import CallbackBase, PeriodicCallback
+from noether.core.callbacks.losses import OnlineLossCallback
+from noether.core.schemas.callbacks import CallBackBaseConfig, OnlineLossCallbackConfig
+
+if TYPE_CHECKING:
+    from noether.training.trainer import BaseTrainer
+
+logger = logging.getLogger("noether")
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _interval(trainer: BaseTrainer, prefix: str, default_updates: int) -> dict[str, int]:
+    cfg = trainer.config
+    for unit in ("epochs", "updates", "samples"):
+        value = getattr(cfg, f"{prefix}_every_n_{unit}")
+        if value is not None:
+            return {f"every_n_{unit}": value}
+    return {"every_n_updates": default_updates}
+
+
+class DatasetStatsCallback(CallbackBase):
+    """Records the length of every dataset in the run summary (``ds_stats/<key>/len``)."""
+
+    def before_training(self, counter: Any) -> None:
+        """Record dataset lengths."""
+        for key, dataset in self.trainer.context.datasets.items():
+            self.trainer.summary[f"ds_stats/{key}/len"] = len(dataset)
+
+
+class ParamCountCallback(CallbackBase):
+    """Records parameter counts per model in the run summary and the log."""
+
+    def before_training(self, counter: Any) -> None:
+        """Count trainable and frozen parameters."""
+        model = self.trainer.model
+        assert model is not None
+        leaves = list(model.leaf_models())
+        entries = leaves if len(leaves) > 1 else [(_snake(type(model).__name__), model)]
+        for name, module in [*entries, *([("total", model)] if len(leaves) > 1 else [])]:
+            trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
+            frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
+            self.trainer.summary[f"param_count/{name}/trainable"] = trainable
+            self.trainer.summary[f"param_count/{name}/frozen"] = frozen
+            self.trainer.summary[f"param_count/{name}"] = trainable + frozen
+            logger.info("parameters of %s: %s trainable, %s frozen", name, f"{trainable:,}", f"{frozen:,}")
+
+
+class ProgressCallback(PeriodicCallback):
+    """A live progress bar on a terminal (tqdm); otherwise one concise line per log interval."""
+
+    def before_training(self, counter: Any) -> None:
+        """Open the bar."""
+        self.start_time = time.perf_counter()
+        self.start_update = counter.update
+        self.bar: Any = None
+        if sys.stderr.isatty() and self.trainer.context.is_rank0:
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=counter.end_update, initial=counter.update, unit="upd", dynamic_ncols=True,
+                            leave=True)
+
+    def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
+        """Advance the bar by one update (tqdm redraws at most every 0.1 s)."""
+        if self.bar is not None:
+            self.bar.update(1)
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Show the loss on the bar, or write a progress line."""
+        if interval_type == "eval" or not self.trainer.context.is_rank0:
+            return
+        writer = self.log_writer
+        loss_key = next((k for k in writer.cache if k.startswith("loss/online/total/")), None)
+        loss = writer.cache.get(loss_key) if loss_key else None
+        end = counter.end_update
+        if self.bar is not None:
+            self.bar.set_postfix(epoch=f"{counter.epoch_as_float:.2f}", loss=f"{loss:.4g}" if loss else "-",
+                                 refresh=False)
+            return
+        elapsed = time.perf_counter() - self.start_time
+        done = counter.update - self.start_update
+        eta = elapsed / done * (end - counter.update) if done else 0.0
+        loss_text = f" loss {loss:.5g}" if loss is not None else ""
+        logger.info(
+            "epoch %.2f/%d update %d/%d (%d%%)%s elapsed %s ETA %s",
+            counter.epoch_as_float, end // counter.updates_per_epoch, counter.update, end,
+            100 * counter.update // max(end, 1), loss_text, _fmt(elapsed), _fmt(eta),
+        )
+
+    def after_training(self, counter: Any) -> None:
+        """Close the bar."""
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _fmt(seconds: float) -> str:
+    seconds = int(seconds)
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+class TrainTimeCallback(PeriodicCallback):
+    """Logs ``train_time/<timer>/mean/<I>`` and ``.../max/<I>`` for data_wait, forward, backward, update."""
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.sums: dict[str, float] = {}
+        self.maxs: dict[str, float] = {}
+        self.count = 0
+
+    def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
+        """Accumulate the timers of one update."""
+        sums, maxs = self.sums, self.maxs
+        for key, value in times.items():
+            sums[key] = sums.get(key, 0.0) + value
+            if value > maxs.get(key, 0.0):
+                maxs[key] = value
+        self.count += 1
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Log means and maxima since the last firing."""
+        if interval_type == "eval" or not self.count:
+            return
+        suffix = self.interval_short
+        for key, total in self.sums.items():
+            self.log_writer.add_scalar(f"train_time/{key}/mean/{suffix}", total / self.count)
+            self.log_writer.add_scalar(f"train_time/{key}/max/{suffix}", self.maxs[key])
+        self.sums, self.maxs, self.count = {}, {}, 0
+
+
+class PeakMemoryCallback(PeriodicCallback):
+    """Logs the peak accelerator memory since the last firing (CUDA devices only)."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Log and reset the CUDA peak."""
+        if self.trainer.device.type != "cuda" or interval_type == "eval":
+            return
+        peak = torch.cuda.max_memory_allocated(self.trainer.device) / 2**30
+        self.log_writer.add_scalar(f"profiling/peak_memory_gb/{self.interval_short}", peak)
+        torch.cuda.reset_peak_memory_stats(self.trainer.device)
+
+
+class LrCallback(PeriodicCallback):
+    """Logs ``optim/lr/<model>/<group>`` (and ``optim/wd/...``) of scheduled optimizers."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Log the current values."""
+        if interval_type == "eval":
+            return
+        for name, wrapper in self.trainer.optimizers.items():
+            if wrapper.config.schedule_config is not None:
+                for group, value in wrapper.current_lr().items():
+                    self.log_writer.add_scalar(f"optim/lr/{name}/{group}", value)
+            if wrapper.config.weight_decay_schedule is not None:
+                for group, value in wrapper.current_wd().items():
+                    self.log_writer.add_scalar(f"optim/wd/{name}/{group}", value)
+
+
+def default_callbacks(trainer: BaseTrainer, model: torch.nn.Module) -> list[CallbackBase]:
+    """The default callbacks in their fixed order (§2.9)."""
+    base = {"trainer": trainer, "model": model}
+    callbacks: list[CallbackBase] = [
+        DatasetStatsCallback(None, **base),
+        ParamCountCallback(None, **base),
+    ]
+    counter = trainer.counter
+    if trainer.eval_only or counter.is_finished:
+        return callbacks
+    total = counter.end_update
+    log = _interval(trainer, "log", max(total // 100, 1))
+    track = _interval(trainer, "track", max(total // 500, 1))
+    log_cfg = CallBackBaseConfig(**log)
+    track_cfg = CallBackBaseConfig(**track)
+    callbacks += [
+        ProgressCallback(log_cfg, **base),
+        TrainTimeCallback(log_cfg, **base),
+        PeakMemoryCallback(log_cfg, **base),
+        OnlineLossCallback(OnlineLossCallbackConfig(verbose=False, id="default/online_loss/log", **log), **base),
+        LrCallback(track_cfg, **base),
+    ]
+    if track != log:
+        callbacks.append(OnlineLossCallback(
+            OnlineLossCallbackConfig(verbose=False, id="default/online_loss/track", **track), **base
+        ))
+    return callbacks

@@ -1,0 +1,72 @@
+"""Early stoppers: by a metric that stopped improving, or at a fixed point."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from noether.core.callbacks.base import EarlyStopIteration, PeriodicCallback
+from noether.core.writers.metric_direction import metric_direction
+
+
+class MetricEarlyStopper(PeriodicCallback):
+    """Stops when ``metric_key`` has not strictly improved ``tolerance`` times in a row."""
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.metric_key: str = config.metric_key
+        self.tolerance: int = config.tolerance
+        self.higher_is_better = metric_direction(self.metric_key) == "higher"
+        self.best: float | None = None
+        self.misses = 0
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Compare, count, stop."""
+        if interval_type == "eval":
+            return
+        if not self.log_writer.has(self.metric_key):
+            raise ValueError(f"MetricEarlyStopper: '{self.metric_key}' was not logged at update {counter.update}")
+        value = float(self.log_writer.get(self.metric_key))
+        if not math.isnan(value) and (
+            self.best is None or (value > self.best if self.higher_is_better else value < self.best)
+        ):
+            self.best = value
+            self.misses = 0
+        else:
+            self.misses += 1
+        if self.misses >= self.tolerance:
+            raise EarlyStopIteration(f"{self.metric_key} did not improve {self.misses} times in a row")
+
+    def state_dict(self) -> dict[str, Any]:
+        """Best value and miss count (kept across resume, unlike upstream)."""
+        return {"best": self.best, "misses": self.misses}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.best = state["best"]
+        self.misses = int(state["misses"])
+
+
+class FixedEarlyStopper(PeriodicCallback):
+    """Stops at a fixed update or sample (checked after every update) or epoch (checked at epoch end, so
+    that epoch's end-of-epoch callbacks still run)."""
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.stop_at_update: int | None = config.stop_at_update
+        self.stop_at_sample: int | None = config.stop_at_sample
+        self.stop_at_epoch: int | None = config.stop_at_epoch
+        self.every_n_epochs = 1 if self.stop_at_epoch is not None else None
+        self.every_n_updates = None if self.stop_at_epoch is not None else 1
+        self.every_n_samples = None
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Stop when the configured point is reached."""
+        if interval_type == "eval":
+            return
+        if (
+            (self.stop_at_update is not None and counter.update >= self.stop_at_update)
+            or (self.stop_at_sample is not None and counter.sample >= self.stop_at_sample)
+            or (self.stop_at_epoch is not None and counter.epoch >= self.stop_at_epoch)
+        ):
+            raise EarlyStopIteration("fixed stop point reached")

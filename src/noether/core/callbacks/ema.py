@@ -1,0 +1,100 @@
+"""Exponential moving averages of model weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from noether.core.callbacks.base import PeriodicCallback
+from noether.core.writers.checkpoints import file_name
+
+
+class EmaCallback(PeriodicCallback):
+    """After every update, ``shadow = f * shadow + (1 - f) * param`` for each factor f and model path.
+
+    Buffers are copied, not averaged. On firing, the averaged weights are saved as
+    ``<model>[.<path>]_ema=<f>_cp=<tag>_model.th``; the shadows are part of the callback state (exact resume).
+    """
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.factors: list[float] = list(config.target_factors)
+        self.paths: list[str | None] = list(config.model_paths or [None])
+        self.shadows: dict[str, dict[str, torch.Tensor]] = {}
+        self.modules: dict[str | None, torch.nn.Module] = {}
+        for path in self.paths:
+            module: Any = self.model
+            for part in (path or "").split("."):
+                if part:
+                    module = getattr(module, "submodels", {}).get(part) if hasattr(module, "submodels") and \
+                        part in module.submodels else getattr(module, part)
+            self.modules[path] = module
+        self._params: dict[str | None, list[torch.Tensor]] = {}
+
+    @staticmethod
+    def _key(path: str | None, factor: float) -> str:
+        return f"{path or ''}|{factor}"
+
+    def before_training(self, counter: Any) -> None:
+        """Initialise the shadows from the current weights (unless restored from a checkpoint)."""
+        for path, module in self.modules.items():
+            self._params[path] = [p.detach() for p in module.parameters()]
+            for factor in self.factors:
+                key = self._key(path, factor)
+                if key not in self.shadows:
+                    self.shadows[key] = {n: t.detach().clone() for n, t in module.state_dict().items()}
+
+    def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
+        """Move every shadow towards the new weights."""
+        with torch.no_grad():
+            for path, module in self.modules.items():
+                names = [n for n, _ in module.named_parameters()]
+                params = self._params[path]
+                for factor in self.factors:
+                    shadow = self.shadows[self._key(path, factor)]
+                    targets = [shadow[n] for n in names]
+                    torch._foreach_lerp_(targets, params, 1.0 - factor)
+                    for name, buf in module.named_buffers():
+                        shadow[name].copy_(buf)
+
+    def _save(self, tag: str) -> None:
+        trainer = self.trainer
+        if not trainer.context.is_rank0 or trainer.model is None:
+            return
+        files = {}
+        for path in self.paths:
+            base = trainer.model.name + (f".{path}" if path else "")
+            for factor in self.factors:
+                files[file_name(base, tag, "model", model_info=f"ema={factor}")] = {
+                    "state_dict": self.shadows[self._key(path, factor)],
+                    "checkpoint_tag": tag,
+                    "ema": factor,
+                    "training_iteration": trainer.counter.current.as_dict(),
+                    "run_id": trainer.context.run_id,
+                }
+        trainer.checkpoints.save(f"ema.{tag}", files, iteration=trainer.counter.current.as_dict(),
+                                 update_latest=False)
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Save the averaged weights (periodic tag and/or ``latest``)."""
+        if interval_type == "eval":
+            return
+        if self.config.save_weights:
+            self._save(counter.current.tag)
+        if self.config.save_latest_weights:
+            self._save("latest")
+
+    def after_training(self, counter: Any) -> None:
+        """Save the averaged weights as ``last``."""
+        if self.config.save_last_weights:
+            self._save("last")
+
+    def state_dict(self) -> dict[str, Any]:
+        """The shadow weights."""
+        return {"shadows": {k: {n: t.cpu() for n, t in v.items()} for k, v in self.shadows.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore the shadow weights."""
+        device = self.trainer.device
+        self.shadows = {k: {n: t.to(device) for n, t in v.items()} for k, v in state["shadows"].items()}

@@ -1,0 +1,106 @@
+"""Loss logging: running training losses (online) and losses on a whole dataset (offline)."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import math
+from typing import Any
+
+import torch
+
+from noether.core.callbacks.base import PeriodicCallback
+from noether.core.callbacks.data_iterator import PeriodicDataIteratorCallback
+
+logger = logging.getLogger("noether")
+
+
+class OnlineLossCallback(PeriodicCallback):
+    """Logs the mean of every training loss since its last firing as ``loss/online/<name>/<interval>``."""
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.verbose: bool = getattr(config, "verbose", True)
+        self._sums: dict[str, torch.Tensor] = {}
+        self._count = 0
+
+    def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
+                                      additional_outputs: Any, accumulation_steps: int,
+                                      accumulation_step: int) -> None:
+        """Accumulate (on device, no synchronisation) every loss of the micro-step."""
+        sums = self._sums
+        for key, value in losses.items():
+            current = sums.get(key)
+            sums[key] = value.float() if current is None else current + value.float()
+        self._count += 1
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        """Log the means and reset."""
+        if interval_type == "eval" or self._count == 0:
+            return
+        suffix = self.interval_short
+        reduce = getattr(self.trainer.context, "all_reduce_mean", None)
+        for key, total in self._sums.items():
+            mean = total / self._count
+            if reduce is not None:
+                mean = reduce(mean)
+            value = float(mean)
+            if math.isnan(value) and not self.trainer.config.skip_nan_loss:
+                raise RuntimeError(f"the training loss '{key}' is NaN at update {counter.update}")
+            metric = f"loss/online/{key}/{suffix}"
+            if not self.log_writer.has(metric):  # another instance on the same interval already logged it
+                self.log_writer.add_scalar(metric, value, console=self.verbose)
+        self._sums = {}
+        self._count = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """Running sums since the last firing (a resumed run logs the same means)."""
+        return {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self._count}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        device = self.trainer.device
+        self._sums = {k: v.to(device) for k, v in state.get("sums", {}).items()}
+        self._count = int(state.get("count", 0))
+
+
+class OfflineLossCallback(PeriodicDataIteratorCallback):
+    """Evaluates the trainer's losses on ``dataset_key``; logs ``loss/<dataset_key>/<name>`` (means).
+
+    Additional outputs whose key contains one of ``output_patterns_to_log`` are logged as
+    ``<output>/<dataset_key>``; the difference to the online loss of the same step as ``lossdiff/...``.
+    """
+
+    def __init__(self, config: Any, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        self.patterns: list[str] = list(getattr(config, "output_patterns_to_log", None) or [])
+
+    def process_data(self, batch: dict[str, Any], model: torch.nn.Module) -> dict[str, torch.Tensor]:
+        """Per-batch losses (and matching additional outputs) as 1-D tensors."""
+        result = self.trainer.train_step(batch, model)
+        out = {"total": result.total_loss.detach().reshape(-1)}
+        for key, value in (result.losses_to_log or {}).items():
+            out[key] = value.detach().reshape(-1)
+        for key, value in (result.additional_outputs or {}).items():
+            if any(p in key for p in self.patterns) and isinstance(value, torch.Tensor):
+                out["@" + key] = value.detach().reshape(-1)
+        return out
+
+    def process_results(self, results: dict[str, torch.Tensor], interval_type: str, counter: Any) -> None:
+        """Log means, and loss differences to the online losses of this step."""
+        key_ds = self.dataset_key
+        online_suffix = self.interval_short
+        for name, values in results.items():
+            mean = float(values.float().mean())
+            if name.startswith("@"):
+                self.log_writer.add_scalar(f"{name[1:]}/{key_ds}", mean, console=True)
+                continue
+            self.log_writer.add_scalar(f"loss/{key_ds}/{name}", mean, console=True)
+            online = f"loss/online/{name}/{online_suffix}"
+            if self.log_writer.has(online):
+                self.log_writer.add_scalar(f"lossdiff/{key_ds}/{name}", mean - self.log_writer.get(online))
+
+
+def matches_any(key: str, patterns: list[str]) -> bool:
+    """Whether ``key`` matches any glob pattern."""
+    return any(fnmatch.fnmatchcase(key, p) for p in patterns)

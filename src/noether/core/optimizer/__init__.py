@@ -1,0 +1,59 @@
+"""The optimizer: torch optimizers over Noether's param groups, Lion, modifiers and argument checks.
+
+Names are imported lazily so that ``import noether.core.optimizer`` (and ``noether check``, which uses
+:mod:`noether.core.optimizer.signatures`) does not import torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "Lion": "noether.core.optimizer.lion",
+    "OptimizerWrapper": "noether.core.optimizer.wrapper",
+    "ParamGroup": "noether.core.optimizer.param_groups",
+    "build_param_groups": "noether.core.optimizer.param_groups",
+    "LrScaleByNameModifier": "noether.core.optimizer.param_group_modifiers",
+    "WeightDecayByNameModifier": "noether.core.optimizer.param_group_modifiers",
+    "ParamGroupModifier": "noether.core.optimizer.param_group_modifiers",
+    "build_modifier": "noether.core.optimizer.param_group_modifiers",
+    "TORCH_OPTIMIZER_ARGS": "noether.core.optimizer.signatures",
+    "check_optimizer_args": "noether.core.optimizer.signatures",
+}
+
+if TYPE_CHECKING:
+    from noether.core.optimizer.lion import Lion
+    from noether.core.optimizer.param_group_modifiers import (
+        LrScaleByNameModifier,
+        ParamGroupModifier,
+        WeightDecayByNameModifier,
+        build_modifier,
+    )
+    from noether.core.optimizer.param_groups import ParamGroup, build_param_groups
+    from noether.core.optimizer.signatures import TORCH_OPTIMIZER_ARGS, check_optimizer_args
+    from noether.core.optimizer.wrapper import OptimizerWrapper
+
+__all__ = [
+    "TORCH_OPTIMIZER_ARGS",
+    "Lion",
+    "LrScaleByNameModifier",
+    "OptimizerWrapper",
+    "ParamGroup",
+    "ParamGroupModifier",
+    "WeightDecayByNameModifier",
+    "build_modifier",
+    "build_param_groups",
+    "check_optimizer_args",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'noether.core.optimizer' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

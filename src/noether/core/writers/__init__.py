@@ -1,0 +1,1 @@
+"""Writers of run outputs: metrics (log writer) and crash-safe checkpoint files."""

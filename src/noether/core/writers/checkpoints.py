@@ -1,0 +1,200 @@
+"""Checkpoint sets: the files of one tag, a manifest written last, and an atomically moved ``latest``.
+
+Layout of ``<run_dir>/checkpoints/``::
+
+    <model>_cp=<tag>_model.th      weights of each (leaf) model
+    <model>_cp=<tag>_optim.th      optimizer state of each model with an optimizer
+    <root>_cp=<tag>_trainer.th     counters, callback states, RNG states, grad scaler
+    <tag>.manifest.json            written after every file above is complete: names, sizes, checksums
+    latest.json                    {"tag": ...}: moved (atomically) only after the manifest exists
+    <model>_cp=latest_<what>.th    hard links to the files of the newest complete set, for tools that read them
+
+A set without a manifest is incomplete and never loaded. A kill at any instant leaves the previous set loadable.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from noether.core.writers.atomic import (
+    CorruptCheckpointError,
+    atomic_torch_save,
+    atomic_write_json,
+    verified_torch_load,
+)
+
+logger = logging.getLogger("noether")
+
+LATEST = "latest"
+_MANIFEST = ".manifest.json"
+_SHORT = re.compile(r"^([EUS])(\d+)$")
+
+
+def file_name(model_name: str, tag: str, what: str, model_info: str | None = None) -> str:
+    """``<model>[_<info>]_cp=<tag>_<what>.th`` with ``what`` in model/optim/trainer."""
+    infix = f"_{model_info}" if model_info else ""
+    return f"{model_name}{infix}_cp={tag}_{what}.th"
+
+
+class CheckpointStore:
+    """Writes and reads checkpoint sets in one directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    # -- writing -------------------------------------------------------------------------------------------
+    def save(
+        self,
+        tag: str,
+        files: Mapping[str, Any],
+        *,
+        iteration: Mapping[str, int | None],
+        update_latest: bool,
+        extra: Mapping[str, Any] | None = None,
+        ephemeral: bool = False,
+    ) -> Path:
+        """Write every file of ``tag``, then its manifest, then (optionally) move ``latest`` to it.
+
+        ``ephemeral`` sets exist only to back ``latest``; they are deleted when ``latest`` moves on.
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        entries: dict[str, dict[str, int]] = {}
+        for name, obj in files.items():
+            size, crc = atomic_torch_save(obj, self.directory / name)
+            entries[name] = {"size": size, "crc32": crc}
+        manifest = {
+            "tag": tag,
+            "files": entries,
+            "training_iteration": dict(iteration),
+            "created": time.time(),
+            "ephemeral": ephemeral,
+            **(extra or {}),
+        }
+        manifest_path = self.directory / f"{tag}{_MANIFEST}"
+        atomic_write_json(manifest_path, manifest)
+        if update_latest:
+            self._move_latest(tag, manifest)
+        return manifest_path
+
+    def _move_latest(self, tag: str, manifest: Mapping[str, Any]) -> None:
+        previous = self.latest_tag()
+        atomic_write_json(self.directory / f"{LATEST}.json", {"tag": tag})
+        for name in manifest["files"]:
+            link = self.directory / name.replace(f"_cp={tag}_", f"_cp={LATEST}_")
+            tmp = link.with_name(f".{link.name}.{os.getpid()}.lnk")
+            try:
+                tmp.unlink(missing_ok=True)
+                os.link(self.directory / name, tmp)
+                os.replace(tmp, link)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+        if previous and previous != tag:
+            old = self.read_manifest(previous)
+            if old is not None and old.get("ephemeral"):
+                self.delete(previous)
+
+    def delete(self, tag: str) -> None:
+        """Remove a set: manifest first (so it is never half-visible as complete), then its files."""
+        manifest = self.read_manifest(tag)
+        (self.directory / f"{tag}{_MANIFEST}").unlink(missing_ok=True)
+        for name in (manifest or {}).get("files", {}):
+            (self.directory / name).unlink(missing_ok=True)
+
+    def prune(self, keep_last: int, prefix_filter: str = "E") -> None:
+        """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
+        periodic = [m for m in self.manifests() if re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
+        latest = self.latest_tag()
+        for manifest in periodic[: max(0, len(periodic) - keep_last)]:
+            if manifest["tag"] != latest:
+                self.delete(manifest["tag"])
+
+    # -- reading -------------------------------------------------------------------------------------------
+    def latest_tag(self) -> str | None:
+        """The tag ``latest`` points to, if any."""
+        try:
+            return str(json.loads((self.directory / f"{LATEST}.json").read_text())["tag"])
+        except (OSError, ValueError, KeyError):
+            return None
+
+    def read_manifest(self, tag: str) -> dict[str, Any] | None:
+        """The manifest of ``tag`` (``None`` when the set is absent or incomplete)."""
+        try:
+            data = json.loads((self.directory / f"{tag}{_MANIFEST}").read_text())
+        except (OSError, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def manifests(self) -> list[dict[str, Any]]:
+        """Every complete set, oldest first (by update, then write time)."""
+        found = []
+        if self.directory.is_dir():
+            for path in self.directory.glob(f"*{_MANIFEST}"):
+                try:
+                    data = json.loads(path.read_text())
+                except (OSError, ValueError):
+                    continue
+                found.append(data)
+        return sorted(found, key=lambda m: (m["training_iteration"].get("update") or 0, m.get("created", 0)))
+
+    def resolve(self, tag: str) -> str:
+        """Turn ``latest``, ``last``, ``E3``, ``U120``, ``S4000`` or a full tag into an existing set's tag."""
+        if tag == LATEST:
+            latest = self.latest_tag()
+            if latest is None:
+                raise FileNotFoundError(f"no complete checkpoint in {self.directory} ('latest' is not set)")
+            return latest
+        short = _SHORT.match(tag)
+        if short:
+            field = {"E": "epoch", "U": "update", "S": "sample"}[short[1]]
+            value = int(short[2])
+            matches = [m for m in self.manifests() if m["training_iteration"].get(field) == value
+                       and re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
+            if not matches:
+                raise FileNotFoundError(f"no checkpoint with {field} {value} in {self.directory}")
+            return str(matches[0]["tag"])
+        if self.read_manifest(tag) is None:
+            known = ", ".join(m["tag"] for m in self.manifests()) or "(none)"
+            raise FileNotFoundError(f"no complete checkpoint '{tag}' in {self.directory}; available: {known}")
+        return tag
+
+    def load_set(self, tag: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Load and verify every file of a set: ``(manifest, {file name: object})``."""
+        manifest = self.read_manifest(tag)
+        if manifest is None:
+            raise CorruptCheckpointError(f"checkpoint '{tag}' in {self.directory} has no manifest (incomplete)")
+        objects = {
+            name: verified_torch_load(self.directory / name, meta["size"], meta["crc32"])
+            for name, meta in manifest["files"].items()
+        }
+        return manifest, objects
+
+    def load_resumable(self, tag: str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """Load a set; when ``latest`` is damaged, fall back to the newest complete set with a warning."""
+        resolved = self.resolve(tag)
+        try:
+            return self.load_set(resolved)
+        except CorruptCheckpointError as exc:
+            if tag != LATEST:
+                raise
+            for manifest in reversed(self.manifests()):
+                if manifest["tag"] == resolved or not _has_trainer_file(manifest):
+                    continue
+                try:
+                    loaded = self.load_set(manifest["tag"])
+                except CorruptCheckpointError:
+                    continue
+                logger.warning("%s; resuming from the newest complete checkpoint '%s' instead",
+                               exc, manifest["tag"])
+                return loaded
+            raise
+
+
+def _has_trainer_file(manifest: Mapping[str, Any]) -> bool:
+    return any(name.endswith("_trainer.th") for name in manifest.get("files", {}))

@@ -1,0 +1,133 @@
+"""Per-step metric cache, flushed to a local JSON-lines file and the tracker; keeps a min/max/last summary."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from noether.core.writers.metric_direction import metric_direction
+
+logger = logging.getLogger("noether")
+
+
+class _Counter(Protocol):
+    epoch: int
+    update: int
+    sample: int
+
+
+class _Tracker(Protocol):
+    def log(self, metrics: dict[str, Any], step: int) -> None: ...
+
+
+def _to_number(value: Any) -> Any:
+    item = getattr(value, "item", None)
+    return item() if callable(item) else value
+
+
+class LogWriter:
+    """Collects the scalars logged during one update; ``flush`` writes them as one JSON line.
+
+    Logging the same key twice in one step is a programming error and raises ``KeyError``.
+    """
+
+    def __init__(self, metrics_path: Path | None, tracker: _Tracker | None, counter: _Counter) -> None:
+        self._file: IO[str] | None = None
+        if metrics_path is not None:
+            metrics_path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = metrics_path.open("a", encoding="utf-8")
+        self.metrics_path = metrics_path
+        self.tracker = tracker
+        self.counter = counter
+        self.cache: dict[str, Any] = {}
+        self.summary: dict[str, dict[str, float]] = {}
+        self.last_flushed: dict[str, Any] = {}
+        #: Last value of every key ever flushed.
+        self.last_values: dict[str, Any] = {}
+
+    def add_scalar(self, key: str, value: Any, *, console: bool = False, fmt: str = ".5f") -> None:
+        """Log one scalar for the current update (tensors and NumPy scalars are converted)."""
+        key = key.rstrip("/")
+        if not self.cache:
+            c = self.counter
+            self.cache = {"epoch": c.epoch, "update": c.update, "sample": c.sample}
+        if key in self.cache:
+            raise KeyError(f"metric '{key}' was logged twice at update {self.counter.update}")
+        number = _to_number(value)
+        self.cache[key] = number
+        if console:
+            shown = format(number, fmt) if isinstance(number, float) else number
+            logger.info("%s: %s", key, shown)
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` was already logged in the current step."""
+        return key in self.cache
+
+    def get(self, key: str) -> Any:
+        """A value logged in the current step (``KeyError`` if absent)."""
+        return self.cache[key]
+
+    def flush(self) -> None:
+        """Write the current step (if anything was logged) and start a new one."""
+        if not self.cache:
+            return
+        cache, self.cache = self.cache, {}
+        for key, value in cache.items():
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                self._summarize(key, float(value))
+        if self._file is not None:
+            self._file.write(json.dumps(cache, allow_nan=True) + "\n")
+            self._file.flush()
+        if self.tracker is not None:
+            self.tracker.log(cache, step=cache["update"])
+        self.last_flushed = cache
+        self.last_values.update(cache)
+
+    def _summarize(self, key: str, value: float) -> None:
+        direction = metric_direction(key)
+        if direction == "neutral":
+            return
+        entry = self.summary.get(key)
+        if entry is None:
+            entry = self.summary[key] = {"last": value}
+        entry["last"] = value
+        if math.isnan(value):
+            return
+        best = "max" if direction == "higher" else "min"
+        current = entry.get(best)
+        if current is None or (value > current if best == "max" else value < current):
+            entry[best] = value
+
+    def summary_flat(self) -> dict[str, float]:
+        """``{<key>/min|max|last: value}`` for every non-neutral metric."""
+        return {f"{key}/{stat}": value for key, stats in sorted(self.summary.items()) for stat, value in
+                sorted(stats.items())}
+
+    def state_dict(self) -> dict[str, Any]:
+        """The summary accumulators (so a resumed run reports the same summary)."""
+        return {"summary": {k: dict(v) for k, v in self.summary.items()}}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore :meth:`state_dict`."""
+        self.summary = {k: dict(v) for k, v in state.get("summary", {}).items()}
+
+    def close(self) -> None:
+        """Flush and close the metrics file."""
+        self.flush()
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
+def truncate_metrics(path: Path, after_update: int) -> None:
+    """Drop metric lines logged after ``after_update`` (a resumed run re-logs them)."""
+    if not path.exists():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+            if line.strip() and json.loads(line).get("update", 0) <= after_update]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    tmp.replace(path)

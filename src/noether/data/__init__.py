@@ -1,0 +1,59 @@
+"""``noether.data``: datasets, normalizers, wrappers, pipelines, statistics and the built-in datasets.
+
+Names are imported lazily: the schema module :mod:`noether.data.schemas` lives in this package and must stay
+importable without torch (``noether check`` validates dataset configs without it).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+_LAZY = {
+    "Dataset": "noether.data.dataset",
+    "with_normalizers": "noether.data.dataset",
+    "build_dataset": "noether.data.dataset",
+    "SampleError": "noether.data.errors",
+    "MeanStdNormalizer": "noether.data.normalizers",
+    "PositionNormalizer": "noether.data.normalizers",
+    "ShiftAndScaleNormalizer": "noether.data.normalizers",
+    "NormalizerChain": "noether.data.normalizers",
+    "DatasetWrapper": "noether.data.wrappers",
+    "PropertySubsetWrapper": "noether.data.wrappers",
+    "RepeatWrapper": "noether.data.wrappers",
+    "ShuffleWrapper": "noether.data.wrappers",
+    "SubsetWrapper": "noether.data.wrappers",
+    "Pipeline": "noether.data.pipeline",
+    "build_pipeline": "noether.data.pipeline",
+    "FolderDataset": "noether.data.folder",
+    "compute_statistics": "noether.data.stats",
+}
+
+if TYPE_CHECKING:
+    from noether.data.dataset import Dataset, build_dataset, with_normalizers
+    from noether.data.errors import SampleError
+    from noether.data.folder import FolderDataset
+    from noether.data.normalizers import (
+        MeanStdNormalizer,
+        NormalizerChain,
+        PositionNormalizer,
+        ShiftAndScaleNormalizer,
+    )
+    from noether.data.pipeline import Pipeline, build_pipeline
+    from noether.data.stats import compute_statistics
+    from noether.data.wrappers import (
+        DatasetWrapper,
+        PropertySubsetWrapper,
+        RepeatWrapper,
+        ShuffleWrapper,
+        SubsetWrapper,
+    )
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'noether.data' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -1,0 +1,232 @@
+"""The dataset base (§8.1): ``getitem_<property>`` methods, normalizers per data source, and ``build_dataset``.
+
+A dataset subclasses :class:`Dataset`, implements ``__len__`` and one ``getitem_<property>(idx)`` method per
+property. ``dataset[idx]`` returns ``{"index": idx, <property>: getitem_<property>(idx), ...}``. A getitem
+decorated with :func:`with_normalizers` passes its output through the normalizers configured for its key.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, TypeVar, overload
+
+import torch
+
+from noether.core.schemas.dataset import DatasetBaseConfig
+from noether.data.errors import check_index, load_sample
+from noether.data.normalizers import NormalizerChain, build_normalizers
+from noether.data.wrappers import PropertySubsetWrapper, select_properties
+
+_PREFIX = "getitem_"
+_Getitem = TypeVar("_Getitem", bound=Callable[..., Any])
+_CLASS_PROPERTIES: dict[type, tuple[str, ...]] = {}
+
+
+def _class_properties(cls: type) -> tuple[str, ...]:
+    """Property names of a dataset class: its ``getitem_*`` methods, sorted (computed once per class)."""
+    props = _CLASS_PROPERTIES.get(cls)
+    if props is None:
+        props = tuple(
+            sorted(name[len(_PREFIX):] for name in dir(cls) if name.startswith(_PREFIX) and callable(getattr(cls, name)))
+        )
+        _CLASS_PROPERTIES[cls] = props
+    return props
+
+
+class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
+    """Base of every Noether dataset, constructed as ``Dataset(config)``."""
+
+    #: Config class used when the dataset is named by its import path instead of a registered kind.
+    config_class: ClassVar[type] = DatasetBaseConfig
+
+    def __init__(self, config: DatasetBaseConfig) -> None:
+        self.config = config
+        #: Name used in messages; :func:`build_dataset` sets it to the key of the dataset in the config.
+        self.name = type(self).__name__
+        #: Composed normalizers per data source key.
+        self.normalizers: dict[str, NormalizerChain] = build_normalizers(config.dataset_normalizers)
+        #: False while computing statistics: decorated getitems then return raw values.
+        self.normalization_enabled = True
+        #: ``dataset_statistics`` of the run (``name -> list``), for datasets that derive settings from them.
+        self.statistics: dict[str, list[float]] = {}
+        self._getters: tuple[tuple[str, Callable[[int], Any]], ...] | None = None
+
+    def __len__(self) -> int:
+        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+
+    # -- properties ------------------------------------------------------------------------------------------
+    @property
+    def label(self) -> str:
+        """How messages name this dataset: ``'train' (AirfoilDataset)``."""
+        cls = type(self).__name__
+        return f"'{self.name}'" if self.name == cls else f"'{self.name}' ({cls})"
+
+    @property
+    def properties(self) -> tuple[str, ...]:
+        """Names of every property (``getitem_<name>`` methods), sorted; ``index`` is implicit."""
+        return _class_properties(type(self))
+
+    def getter(self, prop: str) -> Callable[[int], Any]:
+        """The loader of one property; unknown properties raise ``AttributeError`` listing the known ones."""
+        method = getattr(self, _PREFIX + prop, None) if prop in self.properties else None
+        if method is None:
+            raise AttributeError(
+                f"dataset {self.label} has no property '{prop}'; its properties: {', '.join(self.properties)}"
+            )
+        return method  # type: ignore[no-any-return]
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        index = check_index(idx, len(self), self.label)
+        getters = self._getters
+        if getters is None:
+            # Resolved once, not per sample: the data path does no attribute reflection.
+            getters = self._getters = tuple((prop, self.getter(prop)) for prop in self.properties)
+        return load_sample(self.label, getters, index, {"index": index})
+
+    # -- normalization ---------------------------------------------------------------------------------------
+    def normalizer_keys(self) -> dict[str, bool]:
+        """Keys of the normalized properties, each with whether a normalizer is required for it."""
+        keys: dict[str, bool] = {}
+        for prop in self.properties:
+            method = getattr(type(self), _PREFIX + prop)
+            key = getattr(method, "normalization_key", None)
+            if key is not None:
+                keys[key] = keys.get(key, False) or bool(getattr(method, "normalizer_required", True))
+        return keys
+
+    def apply_normalizer(self, key: str, value: Any, *, required: bool = True) -> Any:
+        """Normalize ``value`` with the normalizers of ``key`` (nothing when disabled; §8.1)."""
+        if not self.normalization_enabled:
+            return value
+        chain = self.normalizers.get(key)
+        if chain is None:
+            if required:
+                raise KeyError(
+                    f"dataset {self.label} has no normalizer for '{key}'; configured normalizer keys: "
+                    f"{', '.join(sorted(self.normalizers)) or '(none)'}"
+                )
+            return value
+        return chain.normalize(value)
+
+    def normalize(self, key: str, value: torch.Tensor) -> torch.Tensor:
+        """Normalize a tensor as the property ``key`` is (unchanged when ``key`` has no normalizer)."""
+        chain = self.normalizers.get(key)
+        return value if chain is None else chain.normalize(value)
+
+    def denormalize(self, key: str, value: torch.Tensor) -> torch.Tensor:
+        """Map a normalized tensor of ``key`` (e.g. a prediction) back to physical units.
+
+        A property without a normalizer is returned unchanged; a key that is neither a property nor a
+        normalizer key raises ``KeyError`` (a typo would otherwise silently skip the inverse).
+        """
+        chain = self.normalizers.get(key)
+        if chain is not None:
+            return chain.denormalize(value)
+        if key in self.properties or key in self.normalizer_keys():
+            return value
+        raise KeyError(f"dataset {self.label} has no property or normalizer '{key}'")
+
+    def add_normalizers(self, configs: Mapping[str, Any] | None) -> None:
+        """Add shared normalizers (the config's top-level ``dataset_normalizer``) for keys this dataset uses.
+
+        Keys the dataset already configures keep their own normalizers; keys it does not know are skipped,
+        because one shared section serves datasets of different kinds.
+        """
+        known = self.normalizer_keys()
+        chosen = {k: v for k, v in (configs or {}).items() if k in known and k not in self.normalizers}
+        self.normalizers.update(build_normalizers(chosen))
+
+    def check_normalizers(self) -> None:
+        """Fail early: every required key has a normalizer, and every configured key is used."""
+        keys = self.normalizer_keys()
+        missing = sorted(k for k, required in keys.items() if required and k not in self.normalizers)
+        if missing:
+            raise KeyError(
+                f"dataset {self.label}: no normalizer configured for {', '.join(repr(k) for k in missing)}; "
+                f"configured normalizer keys: {', '.join(sorted(self.normalizers)) or '(none)'}"
+            )
+        unused = sorted(k for k in self.normalizers if k not in keys)
+        if unused:
+            raise ValueError(
+                f"dataset {self.label}: normalizer key{'s' if len(unused) > 1 else ''} "
+                f"{', '.join(repr(k) for k in unused)} match{'' if len(unused) > 1 else 'es'} no normalized "
+                f"property; normalized keys: {', '.join(sorted(keys)) or '(none)'}"
+            )
+
+
+@overload
+def with_normalizers(key: _Getitem) -> _Getitem: ...
+
+
+@overload
+def with_normalizers(
+    key: str | None = None, *, required: bool = True
+) -> Callable[[_Getitem], _Getitem]: ...
+
+
+def with_normalizers(key: Any = None, *, required: bool = True) -> Any:
+    """Decorate a ``getitem_<property>`` so that its output is normalized.
+
+    ``@with_normalizers`` uses the property name as key; ``@with_normalizers("key")`` names the key. With
+    ``required=False`` a property without a configured normalizer is returned raw (built-in datasets do this so
+    that they work before statistics exist); otherwise a missing normalizer is a ``KeyError``.
+    """
+    if callable(key):
+        return _decorate(key, None, required)
+    return functools.partial(_decorate, key=key, required=required)
+
+
+def _decorate(fn: _Getitem, key: str | None, required: bool) -> _Getitem:
+    name = fn.__name__
+    if key is None:
+        if not name.startswith(_PREFIX):
+            raise TypeError(f"with_normalizers needs a key for '{name}' (not a getitem_<property> method)")
+        key = name[len(_PREFIX):]
+    norm_key: str = key
+
+    @functools.wraps(fn)
+    def getitem(self: Dataset, idx: int) -> Any:
+        return self.apply_normalizer(norm_key, fn(self, idx), required=required)
+
+    getitem.normalization_key = norm_key  # type: ignore[attr-defined]
+    getitem.normalizer_required = required  # type: ignore[attr-defined]
+    return getitem  # type: ignore[return-value]
+
+
+def build_dataset(
+    config: DatasetBaseConfig,
+    *,
+    statistics: Mapping[str, list[float]] | None = None,
+    normalizers: Mapping[str, Any] | None = None,
+    name: str | None = None,
+    normalize: bool = True,
+) -> Any:
+    """Build a dataset from its config: registry, normalizers, property selection, then wrappers in order.
+
+    ``statistics`` (the config's ``dataset_statistics``) is stored on the dataset; ``normalizers`` (the
+    config's top-level ``dataset_normalizer``) adds shared normalizers for keys the dataset does not configure;
+    ``name`` (the key under ``datasets``) names it in messages; ``normalize=False`` returns raw values (used by
+    the statistics tool). Returns the outermost view (the dataset itself when nothing wraps it).
+    """
+    from noether.core.registry import get_registry
+
+    registry = get_registry()
+    dataset = registry.build("dataset", config)
+    if name is not None:
+        dataset.name = name
+    dataset.statistics = dict(statistics or {})
+    if normalize:
+        dataset.add_normalizers(normalizers)
+        dataset.check_normalizers()
+    else:
+        dataset.normalization_enabled = False
+    result: Any = dataset
+    if config.included_properties is not None or config.excluded_properties is not None:
+        selected = select_properties(
+            dataset.properties, config.included_properties, config.excluded_properties, dataset.label
+        )
+        result = PropertySubsetWrapper(dataset, selected)
+    for wrapper_config in config.dataset_wrappers or ():
+        result = registry.build("wrapper", wrapper_config, dataset=result)
+    return result

@@ -1,0 +1,135 @@
+"""Pipelines (§8.4): per-sample processors, then collators, then batch processors; the DataLoader's collate_fn.
+
+``DatasetBaseConfig.pipeline`` is ``None`` (stack every key) or a mapping with a ``kind`` of the ``pipeline``
+family: a whole ``noether.data.Pipeline``, or a single collator or processor, which is completed with defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from noether.core.errors import ConfigError, Issue, describe_value
+from noether.core.schemas._base import Schema
+from noether.data.collators import Collator, DefaultCollator
+from noether.data.processors import Processor
+from noether.data.schemas import AnyPipelineStep, PipelineConfig
+
+
+def _build_step(config: Any, role: str, index: int, expected: type) -> Any:
+    from noether.core.registry import get_registry
+
+    step = get_registry().build("pipeline", config)
+    if not isinstance(step, expected):
+        raise TypeError(
+            f"pipeline {role}[{index}]: kind '{config.kind}' builds a {type(step).__name__}, "
+            f"which cannot be used as a {role[:-1].replace('_', ' ')}"
+        )
+    return step
+
+
+class Pipeline:
+    """A collate function: ``pipeline(list_of_samples) -> batch``.
+
+    Samples are processed in place (their dicts are fresh per ``dataset[idx]``; tensors are never modified),
+    so no sample is deep-copied.
+    """
+
+    def __init__(
+        self,
+        config: PipelineConfig | None = None,
+        *,
+        sample_processors: Sequence[Processor] = (),
+        collators: Sequence[Collator] = (),
+        batch_processors: Sequence[Processor] = (),
+    ) -> None:
+        self.config = config or PipelineConfig()
+        self.sample_processors = tuple(sample_processors) + tuple(
+            _build_step(c, "sample_processors", i, Processor) for i, c in enumerate(self.config.sample_processors)
+        )
+        all_collators = tuple(collators) + tuple(
+            _build_step(c, "collators", i, Collator) for i, c in enumerate(self.config.collators)
+        )
+        self.batch_processors = tuple(batch_processors) + tuple(
+            _build_step(c, "batch_processors", i, Processor) for i, c in enumerate(self.config.batch_processors)
+        )
+        self.collators = tuple(c for c in all_collators if c.items is not None)
+        rest = [c for c in all_collators if c.items is None]
+        if len(rest) > 1:
+            raise ValueError("a pipeline may have only one collator without 'items' (it takes the other keys)")
+        self.rest_collator: Collator = rest[0] if rest else DefaultCollator()
+        self.claimed: frozenset[str] = frozenset()
+        produced: dict[str, str] = {}
+        for collator in self.collators:
+            for item in collator.items or ():
+                if item in self.claimed:
+                    raise ValueError(f"pipeline: key '{item}' is claimed by two collators")
+                for out in collator.output_keys(item):
+                    if out in produced:
+                        raise ValueError(f"pipeline: batch key '{out}' is produced twice ({produced[out]}, {item})")
+                    produced[out] = item
+            self.claimed |= frozenset(collator.items or ())
+
+    def set_epoch(self, epoch: int) -> None:
+        """Tell random processors the epoch (call before creating the epoch's DataLoader iterator)."""
+        for processor in self.sample_processors + self.batch_processors:
+            processor.set_epoch(epoch)
+
+    def __call__(self, samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
+        """Turn samples into one batch."""
+        if self.sample_processors:
+            processed = []
+            for sample in samples:
+                for processor in self.sample_processors:
+                    sample = processor(sample)
+                processed.append(sample)
+            samples = processed
+        if not samples:
+            return {}
+        batch: dict[str, Any] = {}
+        for collator in self.collators:
+            batch.update(collator.collate(samples, collator.items or ()))
+        rest = [key for key in samples[0] if key not in self.claimed]
+        if rest:
+            out = self.rest_collator.collate(samples, rest)
+            clash = batch.keys() & out.keys()
+            if clash:
+                raise ValueError(f"pipeline: batch key(s) {sorted(clash)} produced by two collators")
+            batch.update(out)
+        for processor in self.batch_processors:
+            batch = processor(batch)
+        return batch
+
+
+def structure_pipeline(value: Mapping[str, Any] | Schema, path: tuple[str | int, ...] = ("pipeline",)) -> Schema:
+    """A pipeline config from a YAML mapping (validated by the converter; errors carry ``path``)."""
+    if isinstance(value, Schema):
+        return value
+    from noether.core.config.converter import structure
+
+    try:
+        config: Schema = structure(value, AnyPipelineStep)
+    except ConfigError as exc:
+        raise exc.prefixed(path) from None
+    return config
+
+
+def build_pipeline(config: Any, *, path: tuple[str | int, ...] = ("pipeline",)) -> Pipeline:
+    """The collate function of a dataset's ``pipeline`` value (``None``: stack every key)."""
+    if config is None:
+        return Pipeline()
+    if not isinstance(config, Mapping | Schema):
+        raise ConfigError([Issue(path, f"expected a mapping with 'kind', got {describe_value(config)}")])
+    schema = structure_pipeline(config, path)
+    if isinstance(schema, PipelineConfig):
+        return Pipeline(schema)
+    from noether.core.registry import get_registry
+
+    step = get_registry().build("pipeline", schema)
+    if isinstance(step, Pipeline):
+        return step
+    if isinstance(step, Collator):
+        return Pipeline(collators=[step])
+    if isinstance(step, Processor):
+        return Pipeline(sample_processors=[step])
+    raise TypeError(f"pipeline kind '{schema.kind}' builds a {type(step).__name__}, not a pipeline step")  # type: ignore[attr-defined]

@@ -1,0 +1,266 @@
+"""Dataset statistics (§8.5): one streaming pass, Welford moments in float64, per feature.
+
+The feature dimension of a sample tensor is dim 1 (a 0-D or 1-D tensor is one feature; every other dim is
+flattened into observations). Results are written in the form ``dataset_statistics`` and the normalizer
+configs take: always lists, one entry per feature.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+import torch
+from tqdm import tqdm
+
+#: Kind string of the normalizer suggested for each property.
+MEAN_STD_KIND = "noether.data.preprocessors.normalizers.MeanStdNormalization"
+
+
+def as_observations(value: Any) -> np.ndarray:
+    """A sample value as a float64 matrix ``(observations, features)``, feature dim = dim 1 (§8.5)."""
+    if isinstance(value, torch.Tensor):
+        array = value.detach().to("cpu", torch.float64).numpy()
+    else:
+        array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 0:
+        return array.reshape(1, 1)
+    if array.ndim == 1:
+        return array.reshape(-1, 1)
+    return np.moveaxis(array, 1, -1).reshape(-1, array.shape[1])
+
+
+class RunningMoments:
+    """Count, mean, M2, min and max per feature, merged batch by batch (Chan et al.'s parallel Welford)."""
+
+    def __init__(self, log_scale: bool = False) -> None:
+        self.log_scale = log_scale
+        self.count = 0
+        self.mean = np.zeros(0)
+        self.m2 = np.zeros(0)
+        self.min = np.zeros(0)
+        self.max = np.zeros(0)
+
+    @property
+    def num_features(self) -> int:
+        """Features seen so far (0 before the first push)."""
+        return int(self.mean.shape[0])
+
+    def push_tensor(self, value: Any) -> None:
+        """Add every observation of one sample value."""
+        obs = as_observations(value)
+        if self.log_scale:
+            obs = np.sign(obs) * np.log1p(np.abs(obs))
+        n = obs.shape[0]
+        if n == 0:
+            return
+        if self.count and obs.shape[1] != self.num_features:
+            raise ValueError(f"expected {self.num_features} features (dim 1), got {obs.shape[1]}")
+        batch_mean = obs.mean(axis=0)
+        batch_m2 = ((obs - batch_mean) ** 2).sum(axis=0)
+        if self.count == 0:
+            self.mean, self.m2 = batch_mean, batch_m2
+            self.min, self.max = obs.min(axis=0), obs.max(axis=0)
+            self.count = n
+            return
+        total = self.count + n
+        delta = batch_mean - self.mean
+        self.mean = self.mean + delta * (n / total)
+        self.m2 = self.m2 + batch_m2 + delta**2 * (self.count * n / total)
+        self.min = np.minimum(self.min, obs.min(axis=0))
+        self.max = np.maximum(self.max, obs.max(axis=0))
+        self.count = total
+
+    @property
+    def var(self) -> np.ndarray:
+        """Sample variance ``M2 / (n - 1)`` (0 for a single observation)."""
+        return self.m2 / (self.count - 1) if self.count > 1 else np.zeros_like(self.m2)
+
+    @property
+    def std(self) -> np.ndarray:
+        """Sample standard deviation."""
+        return np.sqrt(self.var)
+
+
+@attrs.frozen
+class PropertyStatistics:
+    """Statistics of one property; every field except ``count`` has one entry per feature."""
+
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    var: tuple[float, ...]
+    min: tuple[float, ...]
+    max: tuple[float, ...]
+    count: int
+    log_scale: bool = False
+    #: Whether the values are floating point (integer properties get no suggested normalizer).
+    is_float: bool = True
+
+    @classmethod
+    def from_moments(cls, moments: RunningMoments, is_float: bool = True) -> PropertyStatistics:
+        """Freeze a :class:`RunningMoments`."""
+
+        def floats(a: np.ndarray) -> tuple[float, ...]:
+            return tuple(float(v) for v in a)
+
+        return cls(floats(moments.mean), floats(moments.std), floats(moments.var), floats(moments.min),
+                   floats(moments.max), moments.count, moments.log_scale, is_float)
+
+
+def _is_float(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.is_floating_point()
+    return np.asarray(value).dtype.kind == "f"
+
+
+def _is_numeric(value: Any) -> bool:
+    if isinstance(value, torch.Tensor):
+        return True
+    kind = np.asarray(value).dtype.kind
+    return kind in "biuf"
+
+
+class _Guarded(torch.utils.data.Dataset[tuple[int, Any]]):
+    """Returns ``(index, sample)`` or ``(index, error message)`` so one bad sample can be reported and skipped."""
+
+    def __init__(self, dataset: Any, skip_errors: bool) -> None:
+        self.dataset = dataset
+        self.skip_errors = skip_errors
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, idx: int) -> tuple[int, Any]:
+        if not self.skip_errors:
+            return idx, self.dataset[idx]
+        try:
+            return idx, self.dataset[idx]
+        except Exception as exc:
+            return idx, f"{type(exc).__name__}: {exc}"
+
+
+def _identity(item: Any) -> Any:
+    return item
+
+
+@attrs.frozen
+class StatisticsResult:
+    """Statistics per property, plus the samples that failed (only with ``skip_errors``)."""
+
+    properties: dict[str, PropertyStatistics]
+    num_samples: int
+    errors: tuple[tuple[int, str], ...] = ()
+
+
+def compute_statistics(
+    dataset: Any,
+    *,
+    properties: Iterable[str] | None = None,
+    exclude: Iterable[str] = (),
+    log_scale: Iterable[str] = (),
+    num_workers: int = 0,
+    progress: bool = True,
+    skip_errors: bool = False,
+) -> StatisticsResult:
+    """Stream ``dataset`` once and return per-property statistics.
+
+    ``properties`` restricts the properties (default: every key except ``index``), ``exclude`` removes some,
+    ``log_scale`` computes the statistics of ``sign(x) log1p(|x|)`` for the named ones. A failing sample is an
+    error (upstream skipped it silently, §10.18) unless ``skip_errors``; then it is listed in the result.
+    """
+    wanted = None if properties is None else set(properties)
+    excluded = set(exclude) | {"index"}
+    logs = set(log_scale)
+    moments: dict[str, RunningMoments] = {}
+    floats: dict[str, bool] = {}
+    errors: list[tuple[int, str]] = []
+    source = _Guarded(dataset, skip_errors)
+    iterator: Iterable[tuple[int, Any]]
+    if num_workers > 0:
+        iterator = torch.utils.data.DataLoader(
+            source, batch_size=None, shuffle=False, num_workers=num_workers, collate_fn=_identity
+        )
+    else:
+        iterator = (source[i] for i in range(len(source)))
+    label = getattr(dataset, "label", type(dataset).__name__)
+    bar = tqdm(iterator, total=len(source), desc=f"statistics of {label}", unit="sample",
+               disable=not progress, file=sys.stderr)
+    seen = 0
+    for index, sample in bar:
+        if isinstance(sample, str):
+            errors.append((index, sample))
+            print(f"skipped sample {index}: {sample}", file=sys.stderr)
+            continue
+        seen += 1
+        if wanted is not None:
+            missing = sorted(wanted - set(sample))
+            if missing:
+                raise KeyError(f"dataset {label}: sample {index} has no {', '.join(missing)}; keys: {', '.join(sample)}")
+        for key, value in sample.items():
+            if key in excluded or (wanted is not None and key not in wanted) or not _is_numeric(value):
+                continue
+            stats = moments.get(key)
+            if stats is None:
+                stats = moments[key] = RunningMoments(log_scale=key in logs)
+                floats[key] = _is_float(value)
+            try:
+                stats.push_tensor(value)
+            except ValueError as exc:
+                raise ValueError(f"dataset {label}: property '{key}' of sample {index}: {exc}") from None
+    unknown_logs = sorted(logs - set(moments))
+    if unknown_logs and seen:
+        raise KeyError(f"log_scale names unknown properties: {', '.join(unknown_logs)}")
+    result = {key: PropertyStatistics.from_moments(moments[key], floats[key]) for key in sorted(moments)}
+    return StatisticsResult(result, seen, tuple(errors))
+
+
+def statistics_key(prop: str, stat: str, log_scale: bool) -> str:
+    """The ``dataset_statistics`` key of one statistic: ``<prop>[_logscale]_<stat>``."""
+    return f"{prop}_logscale_{stat}" if log_scale else f"{prop}_{stat}"
+
+
+def _clean(value: float) -> float | str:
+    # YAML has no NaN/inf literals that every reader accepts; keep them visible as strings.
+    return value if math.isfinite(value) else str(value)
+
+
+def statistics_document(result: StatisticsResult) -> dict[str, Any]:
+    """The statistics as config sections: ``dataset_statistics`` and a ``dataset_normalizer`` suggestion.
+
+    ``dataset_statistics`` maps ``<prop>_{mean,std,min,max,count}`` to lists (one entry per feature; count is a
+    one-element list). ``dataset_normalizer`` holds a mean/std normalizer per floating-point property, with a
+    zero std replaced by 1 (a constant feature only needs centring, and the config rejects std = 0).
+    """
+    statistics: dict[str, list[Any]] = {}
+    normalizers: dict[str, list[dict[str, Any]]] = {}
+    for prop, stats in result.properties.items():
+        for stat in ("mean", "std", "min", "max"):
+            statistics[statistics_key(prop, stat, stats.log_scale)] = [_clean(v) for v in getattr(stats, stat)]
+        statistics[statistics_key(prop, "count", stats.log_scale)] = [stats.count]
+        if stats.is_float and stats.count > 0:
+            normalizers[prop] = [{
+                "kind": MEAN_STD_KIND,
+                "mean": [_clean(v) for v in stats.mean],
+                "std": [_clean(v) if v > 0 else 1.0 for v in stats.std],
+                "logscale": stats.log_scale,
+            }]
+    return {"dataset_statistics": statistics, "dataset_normalizer": normalizers}
+
+
+def format_table(result: StatisticsResult, max_features: int = 4) -> str:
+    """A short human-readable summary (first ``max_features`` features of each property)."""
+
+    def show(values: Sequence[float]) -> str:
+        text = ", ".join(f"{v:.4g}" for v in values[:max_features])
+        return f"[{text}{', ...' if len(values) > max_features else ''}]"
+
+    lines = [f"{'property':<24} {'features':>8} {'count':>10}  mean / std / min / max"]
+    for prop, s in result.properties.items():
+        name = prop + (" (log)" if s.log_scale else "")
+        lines.append(f"{name:<24} {len(s.mean):>8} {s.count:>10}  {show(s.mean)} / {show(s.std)} / "
+                     f"{show(s.min)} / {show(s.max)}")
+    return "\n".join(lines)

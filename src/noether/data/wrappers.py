@@ -1,0 +1,220 @@
+"""Dataset wrappers (§8.3): a property view, and repeat / shuffle / subset views by an index map.
+
+Each wrapper is transparent: attributes it does not define come from the wrapped dataset, and
+``getitem_<property>`` calls are forwarded with the index remapped, so ``wrapper.getitem_x(i)`` equals
+``wrapper[i]["x"]``. Every sample dict is built fresh by the innermost dataset, so wrappers may set keys in it
+without copying.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+import numpy as np
+import torch
+
+from noether.core.schemas.wrappers import RepeatWrapperConfig, ShuffleWrapperConfig, SubsetWrapperConfig
+from noether.data.errors import check_index, load_sample
+
+
+class SampleSource(Protocol):
+    """What a wrapper needs from the dataset it wraps."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, idx: int) -> dict[str, Any]: ...
+
+
+def _label(dataset: Any) -> str:
+    return str(getattr(dataset, "label", type(dataset).__name__))
+
+
+class DatasetWrapper(torch.utils.data.Dataset[dict[str, Any]]):
+    """Base of all wrappers: holds the inner ``dataset`` and forwards unknown attributes to it."""
+
+    def __init__(self, config: Any, dataset: SampleSource) -> None:
+        self.config = config
+        self.dataset = dataset
+        #: How errors name this view: the inner dataset and the chain of wrappers.
+        self.label = f"{_label(dataset)} > {type(self).__name__}"
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        return self.dataset[idx]
+
+    def __getattr__(self, name: str) -> Any:
+        # Guard dunder and 'dataset' lookups: during unpickling in DataLoader workers ``dataset`` is not set
+        # yet, and forwarding would recurse forever.
+        if name.startswith("__") or name == "dataset":
+            raise AttributeError(name)
+        return getattr(self.dataset, name)
+
+    @property
+    def root_dataset(self) -> Any:
+        """The innermost (unwrapped) dataset."""
+        inner: Any = self.dataset
+        while isinstance(inner, DatasetWrapper):
+            inner = inner.dataset
+        return inner
+
+
+class _Remapped:
+    """``getitem_<property>`` of the inner dataset, called with the wrapper's index map applied."""
+
+    def __init__(self, getter: Callable[[int], Any], indices: np.ndarray, label: str) -> None:
+        self.getter = getter
+        self.indices = indices
+        self.label = label
+
+    def __call__(self, idx: int) -> Any:
+        return self.getter(int(self.indices[check_index(idx, len(self.indices), self.label)]))
+
+
+class IndexMapWrapper(DatasetWrapper):
+    """A view through ``indices``: sample ``i`` is inner sample ``indices[i]``."""
+
+    def __init__(self, config: Any, dataset: SampleSource, indices: Iterable[int] | np.ndarray) -> None:
+        super().__init__(config, dataset)
+        self.indices = np.asarray(indices, dtype=np.int64)
+        if self.indices.ndim != 1:
+            raise ValueError(f"{self.label}: the index map must be one-dimensional")
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        index = check_index(idx, len(self.indices), self.label)
+        sample = self.dataset[int(self.indices[index])]
+        # 'index' is always the index that was asked of the outermost view (§8.2), so every repetition of a
+        # repeated sample is distinguishable (e.g. for per-sample random subsampling).
+        if "index" in sample:
+            sample["index"] = index
+        return sample
+
+    def getter(self, prop: str) -> Callable[[int], Any]:
+        """The inner getter of ``prop`` with this wrapper's index map applied."""
+        return _Remapped(self.dataset.getter(prop), self.indices, self.label)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("getitem_"):
+            return _Remapped(getattr(self.dataset, name), self.indices, self.label)
+        return super().__getattr__(name)
+
+
+class RepeatWrapper(IndexMapWrapper):
+    """The dataset ``repetitions`` times, round robin: 0, 1, ..., n-1, 0, 1, ..."""
+
+    def __init__(self, config: RepeatWrapperConfig, dataset: SampleSource) -> None:
+        n = len(dataset)
+        if n == 0:
+            raise ValueError(f"{_label(dataset)}: cannot repeat an empty dataset")
+        if config.repetitions < 1:
+            raise ValueError(f"RepeatWrapper: repetitions must be >= 1, got {config.repetitions}")
+        super().__init__(config, dataset, np.tile(np.arange(n, dtype=np.int64), config.repetitions))
+
+
+class ShuffleWrapper(IndexMapWrapper):
+    """A fixed permutation from ``numpy.random.default_rng(seed).shuffle``.
+
+    With ``seed`` None the generator is seeded from ``torch.initial_seed()``, i.e. from the run's seed, so the
+    order is reproducible without a seed in the config.
+    """
+
+    def __init__(self, config: ShuffleWrapperConfig, dataset: SampleSource) -> None:
+        self.seed = torch.initial_seed() if config.seed is None else config.seed
+        indices = np.arange(len(dataset), dtype=np.int64)
+        np.random.default_rng(self.seed).shuffle(indices)
+        super().__init__(config, dataset, indices)
+
+
+def subset_indices(config: SubsetWrapperConfig, n: int, label: str = "SubsetWrapper") -> np.ndarray:
+    """The index map of a subset of ``n`` samples (§8.3; ``end_index=0`` means an empty subset)."""
+    by_index = config.start_index is not None or config.end_index is not None
+    by_percent = config.start_percent is not None or config.end_percent is not None
+    if config.indices is not None:
+        if by_index or by_percent:
+            raise ValueError(f"{label}: 'indices' cannot be combined with an index or percent range")
+        indices = np.asarray(config.indices, dtype=np.int64).reshape(-1)
+        bad = [int(i) for i in indices if i < 0 or i >= n]
+        if bad:
+            raise IndexError(f"{label}: indices {bad[:5]} are out of range for {n} samples")
+        return indices
+    if by_index and by_percent:
+        raise ValueError(f"{label}: choose an index range or a percent range, not both")
+    if by_index:
+        start = 0 if config.start_index is None else config.start_index
+        # ``is None`` (not ``or``): end_index=0 selects nothing (upstream treated it as "unset", §10.30).
+        end = n if config.end_index is None else min(config.end_index, n)
+        if not isinstance(start, int) or not isinstance(end, int):
+            raise TypeError(f"{label}: start_index and end_index must be integers")
+        if start > end:
+            raise ValueError(f"{label}: start_index={start} is past end_index={end} (dataset of {n} samples)")
+        return np.arange(start, end, dtype=np.int64)
+    if by_percent:
+        start_p = 0.0 if config.start_percent is None else float(config.start_percent)
+        end_p = 1.0 if config.end_percent is None else float(config.end_percent)
+        if not (0.0 <= start_p <= 1.0 and 0.0 <= end_p <= 1.0):
+            raise ValueError(f"{label}: start_percent and end_percent must lie in [0, 1]")
+        if end_p <= start_p:
+            raise ValueError(f"{label}: end_percent={end_p} must be greater than start_percent={start_p}")
+        return np.arange(int(start_p * n), int(end_p * n), dtype=np.int64)
+    raise RuntimeError(f"{label}: give 'indices', 'start_index'/'end_index' or 'start_percent'/'end_percent'")
+
+
+class SubsetWrapper(IndexMapWrapper):
+    """A subset by explicit indices, an index range or a fraction range (exactly one)."""
+
+    def __init__(self, config: SubsetWrapperConfig, dataset: SampleSource) -> None:
+        super().__init__(config, dataset, subset_indices(config, len(dataset), f"{_label(dataset)} > SubsetWrapper"))
+
+
+def select_properties(
+    available: Iterable[str],
+    included: Iterable[str] | None,
+    excluded: Iterable[str] | None,
+    label: str,
+) -> frozenset[str]:
+    """The properties to load (§8.2); ``index`` counts as a property. Unknown names raise ``AttributeError``."""
+    known = frozenset(available) | {"index"}
+    inc = None if included is None else frozenset(included)
+    exc = None if excluded is None else frozenset(excluded)
+    for given in (inc, exc):
+        unknown = sorted((given or frozenset()) - known)
+        if unknown:
+            raise AttributeError(
+                f"dataset {label} has no propert{'y' if len(unknown) == 1 else 'ies'} "
+                f"{', '.join(repr(u) for u in unknown)}; its properties: {', '.join(sorted(known))}"
+            )
+    if inc is not None:
+        selected = inc - (exc or frozenset())
+    else:
+        selected = known - (exc or frozenset())
+    if not selected:
+        raise ValueError(f"dataset {label}: the property selection is empty (included={inc}, excluded={exc})")
+    return selected
+
+
+class PropertySubsetWrapper(DatasetWrapper):
+    """Loads only the selected properties; ``index`` is included only if selected."""
+
+    def __init__(self, dataset: Any, properties: Iterable[str]) -> None:
+        super().__init__(None, dataset)
+        selected = frozenset(properties)
+        self.label = _label(dataset)
+        self.properties = tuple(sorted(selected - {"index"}))
+        self.include_index = "index" in selected
+        self._getters = tuple((prop, dataset.getter(prop)) for prop in self.properties)
+
+    def __getitem__(self, idx: int) -> dict[str, Any]:
+        index = check_index(idx, len(self.dataset), self.label)
+        sample: dict[str, Any] = {"index": index} if self.include_index else {}
+        return load_sample(self.label, self._getters, index, sample)
+
+    def getter(self, prop: str) -> Callable[[int], Any]:
+        """The getter of a selected property; others raise ``AttributeError``."""
+        if prop not in self.properties:
+            raise AttributeError(f"dataset {self.label}: property '{prop}' is not selected")
+        return self.dataset.getter(prop)  # type: ignore[no-any-return]

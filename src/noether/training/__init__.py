@@ -1,0 +1,1 @@
+"""The training engine: counters, data order, the trainer loop and run orchestration."""

@@ -1,0 +1,38 @@
+"""Everything a trainer needs from the run around it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+
+
+@attrs.define
+class RunContext:
+    """The run directory, datasets, device, tracker and process layout shared by trainer and callbacks."""
+
+    run_dir: Path
+    run_id: str
+    datasets: dict[str, Any]
+    train_dataset_key: str
+    device: torch.device
+    seed: int
+    tracker: Any = None
+    rank: int = 0
+    world_size: int = 1
+    num_workers: int = 0
+    resolved_config: dict[str, Any] = attrs.field(factory=dict)
+    resume: Any = None  # a ResumeState when continuing a run
+    plugin_versions: dict[str, str] = attrs.field(factory=dict)
+
+    @property
+    def is_rank0(self) -> bool:
+        """Whether this process writes files."""
+        return self.rank == 0
+
+    @property
+    def checkpoint_dir(self) -> Path:
+        """``<run_dir>/checkpoints``."""
+        return self.run_dir / "checkpoints"

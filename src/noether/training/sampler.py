@@ -1,0 +1,71 @@
+"""The training data order: a fixed permutation per epoch, resumable at any update in O(1).
+
+The order of epoch ``e`` depends only on ``(seed, e)``, so a resumed run computes it directly instead of
+replaying batches. Each update takes ``effective_batch_size`` consecutive indices of the permutation (an
+incomplete trailing update is dropped); with several processes each rank takes its slice of that global batch,
+so the global batch is the same for any number of processes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+
+class ResumableBatchSampler:
+    """Yields micro-batches of indices forever, starting at any ``(update, micro_step)``."""
+
+    def __init__(
+        self,
+        dataset_length: int,
+        *,
+        effective_batch_size: int,
+        accumulation_steps: int,
+        seed: int,
+        shuffle: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        start_update: int = 0,
+    ) -> None:
+        if effective_batch_size % (world_size * accumulation_steps) != 0:
+            raise ValueError("effective_batch_size must be divisible by world_size * accumulation_steps")
+        self.dataset_length = dataset_length
+        self.effective_batch_size = effective_batch_size
+        self.accumulation_steps = accumulation_steps
+        self.updates_per_epoch = dataset_length // effective_batch_size
+        if self.updates_per_epoch == 0:
+            raise ValueError(
+                f"the training dataset has {dataset_length} samples, fewer than effective_batch_size="
+                f"{effective_batch_size}; lower the batch size or use a RepeatWrapper"
+            )
+        self.seed = seed
+        self.shuffle = shuffle
+        self.rank = rank
+        self.world_size = world_size
+        self.micro_batch_size = effective_batch_size // (world_size * accumulation_steps)
+        self.start_update = start_update
+
+    def epoch_order(self, epoch: int) -> torch.Tensor:
+        """The permutation of epoch ``epoch`` (identical on every rank)."""
+        if not self.shuffle:
+            return torch.arange(self.dataset_length)
+        generator = torch.Generator()
+        generator.manual_seed((self.seed * 1_000_003 + epoch) % (2**63))
+        return torch.randperm(self.dataset_length, generator=generator)
+
+    def __iter__(self) -> Iterator[list[int]]:
+        update = self.start_update
+        epoch = update // self.updates_per_epoch
+        while True:
+            order = self.epoch_order(epoch)
+            first = update - epoch * self.updates_per_epoch
+            for local_update in range(first, self.updates_per_epoch):
+                start = local_update * self.effective_batch_size + self.rank * (
+                    self.effective_batch_size // self.world_size
+                )
+                for micro in range(self.accumulation_steps):
+                    lo = start + micro * self.micro_batch_size
+                    yield order[lo : lo + self.micro_batch_size].tolist()
+            epoch += 1
+            update = epoch * self.updates_per_epoch

@@ -1,0 +1,53 @@
+"""A ready-made trainer for regression: compare model outputs with target properties."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+
+from noether.core.schemas.trainers import SupervisedTrainerConfig
+from noether.training.trainer import BaseTrainer
+
+_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}
+
+
+def relative_l2(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """Per-sample relative L2 error ``||pred - target|| / ||target||`` (one value per batch item)."""
+    diff = (prediction - target).reshape(len(target), -1).float()
+    ref = target.reshape(len(target), -1).float()
+    return diff.norm(dim=1) / ref.norm(dim=1).clamp_min(1e-12)
+
+
+class SupervisedTrainer(BaseTrainer):
+    """Loss per target property (``loss_<property>``), weighted and summed; reports ``rel_l2/<property>``."""
+
+    config_class = SupervisedTrainerConfig
+
+    def __init__(self, config: SupervisedTrainerConfig, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
+        if not self.target_properties:
+            raise ValueError("SupervisedTrainer needs 'target_properties' (the batch keys to predict)")
+        self.loss_fn = _LOSSES[config.loss]
+        self.weights = dict(config.loss_weights or {})
+
+    def loss_compute(self, forward_output: Any, targets: dict[str, torch.Tensor]) -> Any:
+        """One loss per target; the model returns a tensor (single target) or a dict keyed by target."""
+        if isinstance(forward_output, torch.Tensor):
+            if len(targets) != 1:
+                raise ValueError(
+                    f"the model returned one tensor but there are {len(targets)} targets; return a dict keyed by "
+                    f"{sorted(targets)}"
+                )
+            forward_output = {next(iter(targets)): forward_output}
+        losses: dict[str, torch.Tensor] = {}
+        outputs: dict[str, torch.Tensor] = {}
+        for key, target in targets.items():
+            if key not in forward_output:
+                raise KeyError(f"the model output has no '{key}' (it has {sorted(forward_output)})")
+            prediction = forward_output[key]
+            losses[f"loss_{key}"] = self.weights.get(key, 1.0) * self.loss_fn(prediction.float(), target.float())
+            with torch.no_grad():
+                outputs[f"rel_l2/{key}"] = relative_l2(prediction.detach(), target)
+        return losses, outputs
