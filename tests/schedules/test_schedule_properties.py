@@ -79,7 +79,7 @@ def schedule_case(draw: st.DrawFn) -> tuple[Any, float, float]:
     return cfg, min(start, end), peak
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(case=schedule_case(), total=st.integers(0, 400), data=st.data())
 def test_schedule_stays_within_configured_values(case: tuple[Any, float, float], total: int,
                                                   data: st.DataObject) -> None:

@@ -109,8 +109,14 @@ class Registry:
             from noether import __version__
 
             for module_name in self._builtins:
-                module = importlib.import_module(module_name)
-                self._register_plugin(module, module_name, Provider(module_name, "noether", __version__), True)
+                provider = Provider(module_name, "noether", __version__)
+                try:
+                    module = importlib.import_module(module_name)
+                except Exception as exc:  # reported like any broken plugin; unrelated kinds keep working
+                    self.broken.append(BrokenPlugin(module_name, "noether", __version__,
+                                                    f"{type(exc).__name__}: {exc}"))
+                    continue
+                self._register_plugin(module, module_name, provider, True)
             autoload = self._autoload
             if autoload is None:
                 autoload = not os.environ.get(ENV_NO_AUTOLOAD)
