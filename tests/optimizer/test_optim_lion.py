@@ -26,7 +26,8 @@ def test_two_steps_by_hand(foreach: bool) -> None:
     opt = run(p, [[0.3, -0.1, 0.0], [-0.2, -0.1, 0.4]], foreach=foreach)
     # step 1: p *= 1 - 0.1*0.5 -> [0.95, -1.9, 0.475]; u = sign(0.1 g) = [1, -1, 0] -> p = [0.85, -1.8, 0.475]
     #         m = 0.01 g = [0.003, -0.001, 0]
-    # step 2: p *= 0.95 -> [0.8075, -1.71, 0.45125]; 0.9 m + 0.1 g = [-0.0173, -0.0109, 0.04] -> u = [-1, -1, 1]
+    # step 2: p *= 0.95 -> [0.8075, -1.71, 0.45125]; 0.9 m + 0.1 g = [-0.0173, -0.0109, 0.04]
+    #         -> u = [-1, -1, 1]
     #         p = [0.9075, -1.61, 0.35125]; m = 0.99 m + 0.01 g = [0.00097, -0.00199, 0.004]
     assert p.detach().tolist() == pytest.approx([0.9075, -1.61, 0.35125], abs=1e-12)
     assert opt.state[p]["exp_avg"].tolist() == pytest.approx([0.00097, -0.00199, 0.004], abs=1e-12)
@@ -106,3 +107,20 @@ def test_state_dict_round_trip() -> None:
         x.grad = torch.tensor([-0.2, -0.1], dtype=torch.float64)
         o.step()
     assert torch.equal(p, clone)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_cuda_default_foreach_path_matches_cpu() -> None:
+    torch.manual_seed(0)
+    cpu = [torch.nn.Parameter(torch.randn(64, 32)), torch.nn.Parameter(torch.randn(32))]
+    gpu = [torch.nn.Parameter(t.detach().cuda()) for t in cpu]
+    opt_cpu = Lion(cpu, lr=0.01, weight_decay=0.1, caution=True)
+    opt_gpu = Lion(gpu, lr=0.01, weight_decay=0.1, caution=True)  # foreach=None picks the list kernels on CUDA
+    for _ in range(3):
+        for pc, pg in zip(cpu, gpu, strict=True):
+            pc.grad = torch.randn_like(pc)
+            pg.grad = pc.grad.cuda()
+        opt_cpu.step()
+        opt_gpu.step()
+    for pc, pg in zip(cpu, gpu, strict=True):
+        torch.testing.assert_close(pg.cpu(), pc, rtol=1e-6, atol=1e-6)

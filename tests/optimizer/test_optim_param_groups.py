@@ -48,7 +48,9 @@ def test_exclusion_flags() -> None:
         "default": ["cls_token", "fc.weight", "norm.weight", "head.weight"],
         "weight_decay=0": ["fc.bias", "norm.bias"],
     }
-    assert layout(exclude_bias_from_weight_decay=False, exclude_normalization_params_from_weight_decay=False) == {
+    assert layout(
+        exclude_bias_from_weight_decay=False, exclude_normalization_params_from_weight_decay=False
+    ) == {
         "default": ["cls_token", "fc.weight", "fc.bias", "norm.weight", "norm.bias", "head.weight"],
     }
 
@@ -99,12 +101,16 @@ def test_without_weight_decay_support_there_are_no_exclusions() -> None:
         "default": ["cls_token", "fc.weight", "fc.bias", "norm.weight", "norm.bias", "head.weight"]
     }
     with pytest.raises(ValueError, match="no weight_decay"):
-        build_param_groups(Tiny().named_parameters(), modifiers=[wd("fc.weight", 0.1)], weight_decay_supported=False)
+        build_param_groups(
+            Tiny().named_parameters(), modifiers=[wd("fc.weight", 0.1)], weight_decay_supported=False
+        )
 
 
 def test_build_modifier_infers_kind_and_uses_registry() -> None:
     assert isinstance(build_modifier(ParamGroupModifierConfig(name="a", scale=2.0)), LrScaleByNameModifier)
-    assert isinstance(build_modifier(ParamGroupModifierConfig(name="a", value=0.0)), WeightDecayByNameModifier)
+    assert isinstance(
+        build_modifier(ParamGroupModifierConfig(name="a", value=0.0)), WeightDecayByNameModifier
+    )
     kind = "noether.core.optimizer.param_group_modifiers.WeightDecayByNameModifier"
     built = build_modifier(ParamGroupModifierConfig(kind=kind, name="a", value=0.5))
     assert isinstance(built, WeightDecayByNameModifier)

@@ -58,6 +58,7 @@ def test_optimizer_package_and_signatures_do_not_import_torch() -> None:
     code = (
         "import sys, noether.core.optimizer as o; from noether.core.optimizer import check_optimizer_args;"
         "import noether.core.optimizer.param_group_modifiers, noether.core.optimizer.param_groups;"
-        "check_optimizer_args('torch.optim.AdamW', ['lr']); assert 'torch' not in sys.modules, 'torch imported'"
+        "check_optimizer_args('torch.optim.AdamW', ['lr']);"
+        "assert 'torch' not in sys.modules, 'torch imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

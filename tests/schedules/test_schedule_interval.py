@@ -35,7 +35,11 @@ def test_epoch_interval_with_partial_last_epoch() -> None:
 
 @pytest.mark.parametrize(
     ("interval", "update", "total", "upe", "match"),
-    [("epoch", 0, 10, 0, "updates_per_epoch"), ("epoch", 11, 10, 5, "update must be"), ("step", 0, 1, 1, "interval")],
+    [
+        ("epoch", 0, 10, 0, "updates_per_epoch"),
+        ("epoch", 11, 10, 5, "update must be"),
+        ("step", 0, 1, 1, "interval"),
+    ],
 )
 def test_bad_arguments(interval: str, update: int, total: int, upe: int, match: str) -> None:
     with pytest.raises(ValueError, match=match):

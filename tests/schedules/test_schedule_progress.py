@@ -96,8 +96,14 @@ def test_polynomial_decreasing_to_nonzero_end() -> None:
     ("schedule", "expected"),
     [
         (ProgressSchedule(ProgressScheduleConfig(start_value=1.0, end_value=3.0)), [1.0, 1.5, 2.0, 2.5, 3.0]),
-        (IncreasingProgressSchedule(IncreasingProgressScheduleConfig(max_value=2.0)), [0.0, 0.5, 1.0, 1.5, 2.0]),
-        (DecreasingProgressSchedule(DecreasingProgressScheduleConfig(max_value=2.0)), [2.0, 1.5, 1.0, 0.5, 0.0]),
+        (
+            IncreasingProgressSchedule(IncreasingProgressScheduleConfig(max_value=2.0)),
+            [0.0, 0.5, 1.0, 1.5, 2.0],
+        ),
+        (
+            DecreasingProgressSchedule(DecreasingProgressScheduleConfig(max_value=2.0)),
+            [2.0, 1.5, 1.0, 0.5, 0.0],
+        ),
     ],
 )
 def test_abstract_upstream_progress_kinds_are_linear(schedule: ScheduleBase, expected: list[float]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 from hypothesis import given, settings
@@ -39,50 +40,82 @@ def common(draw: st.DrawFn) -> dict[str, Any]:
 def schedule_case(draw: st.DrawFn) -> tuple[Any, float, float]:
     """A config with the bounds [low, high] its values must stay in."""
     base = draw(common())
-    kind = draw(st.sampled_from(["inc", "dec", "progress", "stepdec", "stepfixed", "stepint", "lwcd", "sched"]))
+    kind = draw(
+        st.sampled_from(["inc", "dec", "progress", "stepdec", "stepfixed", "stepint", "lwcd", "sched"])
+    )
     a, b = sorted([draw(value), draw(value)])
     exclusions = {"exclude_first": draw(st.booleans()), "exclude_last": draw(st.booleans())}
     if kind == "inc":
-        cls = draw(st.sampled_from([s.LinearIncreasingScheduleConfig, s.CosineIncreasingScheduleConfig,
-                                    s.IncreasingProgressScheduleConfig]))
+        cls = draw(
+            st.sampled_from(
+                [
+                    s.LinearIncreasingScheduleConfig,
+                    s.CosineIncreasingScheduleConfig,
+                    s.IncreasingProgressScheduleConfig,
+                ]
+            )
+        )
         return cls(start_value=a, max_value=b, **exclusions, **base), a, b
     if kind == "dec":
         extra = {"power": draw(power)} if draw(st.booleans()) else {}
-        cls = s.PolynomialDecreasingScheduleConfig if extra else draw(
-            st.sampled_from([s.LinearDecreasingScheduleConfig, s.CosineDecreasingScheduleConfig]))
+        cls = (
+            s.PolynomialDecreasingScheduleConfig
+            if extra
+            else draw(st.sampled_from([s.LinearDecreasingScheduleConfig, s.CosineDecreasingScheduleConfig]))
+        )
         return cls(max_value=b, end_value=a, **exclusions, **extra, **base), a, b
     if kind == "progress":
         start, end = draw(value), draw(value)
-        return s.ProgressScheduleConfig(start_value=start, end_value=end, **exclusions, **base), min(
-            start, end), max(start, end)
+        return (
+            s.ProgressScheduleConfig(start_value=start, end_value=end, **exclusions, **base),
+            min(start, end),
+            max(start, end),
+        )
     if kind == "stepdec":
-        cfg = s.StepDecreasingScheduleConfig(max_value=b, end_value=a, factor=draw(factor),
-                                             decreases_interval=draw(unit_open), **exclusions, **base)
+        cfg = s.StepDecreasingScheduleConfig(
+            max_value=b,
+            end_value=a,
+            factor=draw(factor),
+            decreases_interval=draw(unit_open),
+            **exclusions,
+            **base,
+        )
         return cfg, a, b
     if kind == "stepfixed":
         steps = draw(st.lists(unit_open, min_size=1, max_size=5))
         return s.StepFixedScheduleConfig(start_value=b, factor=draw(factor), steps=steps, **base), 0.0, b
     if kind == "stepint":
-        cfg = s.StepIntervalScheduleConfig(start_value=b, factor=draw(factor), update_interval=draw(unit_open),
-                                           **base)
+        cfg = s.StepIntervalScheduleConfig(
+            start_value=b, factor=draw(factor), update_interval=draw(unit_open), **base
+        )
         return cfg, 0.0, b
     start, end = draw(value), draw(value)
     peak = max(start, end) + draw(value)
     if kind == "sched":
-        return s.SchedulerConfig(warmup_percent=draw(st.floats(0.0, 1.0)), start_value=start, end_value=end,
-                                 **base), min(start, end), peak
-    warmup = ({"warmup_steps": draw(st.integers(0, 500))} if draw(st.booleans())
-              else {"warmup_percent": draw(st.floats(0.0, 1.0))})
+        return (
+            s.SchedulerConfig(
+                warmup_percent=draw(st.floats(0.0, 1.0)), start_value=start, end_value=end, **base
+            ),
+            min(start, end),
+            peak,
+        )
+    warmup = (
+        {"warmup_steps": draw(st.integers(0, 500))}
+        if draw(st.booleans())
+        else {"warmup_percent": draw(st.floats(0.0, 1.0))}
+    )
     max_value = peak if draw(st.booleans()) else None
-    cfg = s.LinearWarmupCosineDecayScheduleConfig(start_value=start, end_value=end, max_value=max_value,
-                                                  **warmup, **base)
+    cfg = s.LinearWarmupCosineDecayScheduleConfig(
+        start_value=start, end_value=end, max_value=max_value, **warmup, **base
+    )
     return cfg, min(start, end), peak
 
 
 @settings(max_examples=300, deadline=None)
 @given(case=schedule_case(), total=st.integers(0, 400), data=st.data())
-def test_schedule_stays_within_configured_values(case: tuple[Any, float, float], total: int,
-                                                  data: st.DataObject) -> None:
+def test_schedule_stays_within_configured_values(
+    case: tuple[Any, float, float], total: int, data: st.DataObject
+) -> None:
     config, low, high = case
     # default_max_value matters only for warm-ups without max_value, whose peak is drawn as `high`.
     schedule = build_schedule(config, default_max_value=high)
@@ -92,13 +125,22 @@ def test_schedule_stays_within_configured_values(case: tuple[Any, float, float],
 
 
 @settings(max_examples=150, deadline=None)
-@given(a=value, b=value, total=st.integers(1, 300),
-       cls=st.sampled_from([s.LinearIncreasingScheduleConfig, s.CosineIncreasingScheduleConfig,
-                            s.PolynomialIncreasingScheduleConfig]))
+@given(
+    a=value,
+    b=value,
+    total=st.integers(1, 300),
+    cls=st.sampled_from(
+        [
+            s.LinearIncreasingScheduleConfig,
+            s.CosineIncreasingScheduleConfig,
+            s.PolynomialIncreasingScheduleConfig,
+        ]
+    ),
+)
 def test_increasing_schedules_are_monotone_and_end_exactly(a: float, b: float, total: int, cls: type) -> None:
     low, high = sorted([a, b])
     schedule = build_schedule(cls(start_value=low, max_value=high))
     got = [schedule.get_value(step, total) for step in range(total + 1)]
-    assert all(y >= x - 1e-12 for x, y in zip(got, got[1:], strict=False))
+    assert all(y >= x - 1e-12 for x, y in itertools.pairwise(got))
     assert got[0] == low
     assert got[-1] == high

@@ -9,7 +9,19 @@ import pytest
 from noether.core.schedules import LinearWarmupCosineDecaySchedule, WarmupCosineScheduler
 from noether.core.schemas.schedules import LinearWarmupCosineDecayScheduleConfig, SchedulerConfig
 
-UPSTREAM = [0.3333333333, 0.6666666667, 1.0, 0.96194, 0.85355, 0.69134, 0.5000005, 0.30866, 0.14645, 0.03806, 1e-6]
+UPSTREAM = [
+    0.3333333333,
+    0.6666666667,
+    1.0,
+    0.96194,
+    0.85355,
+    0.69134,
+    0.5000005,
+    0.30866,
+    0.14645,
+    0.03806,
+    1e-6,
+]
 
 
 def hand(step: int, total: int, warmup: int, peak: float, end: float) -> float:
@@ -38,14 +50,16 @@ def test_max_value_defaults_to_optimizer_lr() -> None:
     assert explicit.get_value(3, 20) == 0.5
 
 
-def attr_evolve(cfg: LinearWarmupCosineDecayScheduleConfig, **changes: float) -> LinearWarmupCosineDecayScheduleConfig:
+def attr_evolve(
+    cfg: LinearWarmupCosineDecayScheduleConfig, **changes: float
+) -> LinearWarmupCosineDecayScheduleConfig:
     import attrs
 
     return attrs.evolve(cfg, **changes)
 
 
 def test_missing_peak_is_a_clear_error() -> None:
-    with pytest.raises(ValueError, match="max_value.*lr"):
+    with pytest.raises(ValueError, match=r"max_value.*lr"):
         LinearWarmupCosineDecaySchedule(LinearWarmupCosineDecayScheduleConfig(warmup_steps=3))
     with pytest.raises(ValueError, match="lr"):
         WarmupCosineScheduler(SchedulerConfig(warmup_percent=0.1, end_value=0.0))
@@ -66,7 +80,9 @@ def test_warmup_from_nonzero_start() -> None:
 def test_no_warmup_is_pure_cosine() -> None:
     cfg = LinearWarmupCosineDecayScheduleConfig(warmup_steps=0, max_value=1.0, end_value=0.0)
     got = [LinearWarmupCosineDecaySchedule(cfg).get_value(s, 5) for s in range(5)]
-    assert got == pytest.approx([1.0, 1 - (1 - math.cos(math.pi / 4)) / 2, 0.5, (1 - math.cos(math.pi / 4)) / 2, 0.0])
+    assert got == pytest.approx(
+        [1.0, 1 - (1 - math.cos(math.pi / 4)) / 2, 0.5, (1 - math.cos(math.pi / 4)) / 2, 0.0]
+    )
 
 
 def test_warmup_percent_rounds_float_noise() -> None:
@@ -86,5 +102,7 @@ def test_warmup_longer_than_run() -> None:
 
 
 def test_scheduler_config_is_lwcd_with_lr_peak() -> None:
-    schedule = WarmupCosineScheduler(SchedulerConfig(warmup_percent=0.2, end_value=1e-6), default_max_value=1.0)
+    schedule = WarmupCosineScheduler(
+        SchedulerConfig(warmup_percent=0.2, end_value=1e-6), default_max_value=1.0
+    )
     assert [schedule.get_value(s, 11) for s in range(11)] == pytest.approx(UPSTREAM, abs=1e-5)

@@ -13,9 +13,11 @@ from typing import Any, ClassVar, TypeVar, overload
 
 import torch
 
+from noether.core.errors import ConfigError
 from noether.core.schemas.dataset import DatasetBaseConfig
 from noether.data.errors import check_index, load_sample
 from noether.data.normalizers import NormalizerChain, build_normalizers
+from noether.data.pipeline import Pipeline, build_pipeline
 from noether.data.wrappers import PropertySubsetWrapper, select_properties
 
 _PREFIX = "getitem_"
@@ -50,6 +52,8 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         self.normalization_enabled = True
         #: ``dataset_statistics`` of the run (``name -> list``), for datasets that derive settings from them.
         self.statistics: dict[str, list[float]] = {}
+        #: How samples become batches (``config.pipeline``); the trainer's DataLoader uses it as collate_fn.
+        self.collate_fn: Pipeline = build_pipeline(config.pipeline)
         self._getters: tuple[tuple[str, Callable[[int], Any]], ...] | None = None
 
     def __len__(self) -> int:
@@ -212,7 +216,11 @@ def build_dataset(
     from noether.core.registry import get_registry
 
     registry = get_registry()
-    dataset = registry.build("dataset", config)
+    try:
+        dataset = registry.build("dataset", config)
+    except ConfigError as exc:
+        # Problems found while building (e.g. in the untyped 'pipeline' mapping) are located in the config.
+        raise exc.prefixed(("datasets", name)) if name is not None else exc from None
     if name is not None:
         dataset.name = name
     dataset.statistics = dict(statistics or {})

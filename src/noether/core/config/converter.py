@@ -325,17 +325,16 @@ def errors_to_issues(exc: BaseException) -> list[Issue]:
 
 # -- registry checks of plain ``kind`` fields (optimizers, modifiers, callback implementations) -----------------
 def _optimizer_kind_check(obj: Any) -> list[Exception]:
-    from noether.core.optimizer.signatures import check_optimizer_args
+    from noether.core.optimizer.signatures import check_optimizer_args, configured_arg_names
 
     problems: list[Exception] = []
     if obj.kind is None:
         return [_LocatedError(("kind",), "the optimizer class is required, e.g. 'torch.optim.AdamW'")]
     problems.extend(_registered_or_importable("optimizer", obj.kind))
     if not problems:
-        problems.extend(
-            _LocatedError((name,), message)
-            for name, message in check_optimizer_args(obj.kind, obj.extra_args)
-        )
+        names = configured_arg_names(obj.weight_decay, obj.lr, obj.extra_args)
+        for name in names:
+            problems.extend(_LocatedError((name,), message) for message in check_optimizer_args(obj.kind, [name]))
     return problems
 
 

@@ -8,11 +8,11 @@ from typing import Any
 
 import torch
 
+from noether.core.optimizer.curves import optimizer_schedules
 from noether.core.optimizer.param_group_modifiers import build_modifier
 from noether.core.optimizer.param_groups import ParamGroup, build_param_groups
 from noether.core.optimizer.signatures import unknown_arg_message
-from noether.core.schedules import build_schedule, scheduled_value
-from noether.core.schedules.base import ScheduleBase
+from noether.core.schedules import scheduled_value
 from noether.core.schemas.optimizers import OptimizerConfig
 
 
@@ -80,20 +80,14 @@ class OptimizerWrapper:
             if "lr_scale" in group:
                 group["original_lr"] = group["lr"]
                 group["lr"] = group["lr"] * group["lr_scale"]
-        self.lr_schedule = self._schedule(config.schedule_config, config.lr)
         if config.weight_decay_schedule is not None and not self.weight_decay_supported:
             raise ValueError(f"{config.kind} has no weight_decay, so weight_decay_schedule cannot be applied")
-        # The base weight decay is the natural peak of a wd warm-up; 0.0 would make a flat zero curve.
-        self.wd_schedule = self._schedule(config.weight_decay_schedule, config.weight_decay or None)
+        self.lr_schedule, self.wd_schedule = optimizer_schedules(config)
         # Upstream only scheduled groups whose initial weight decay was non-zero, so a wd schedule did nothing
         # with the default weight_decay=0.0; every group not pinned to 0 follows the schedule here.
         self.wd_scheduled = [not g.weight_decay_excluded for g in self.groups]
         #: ``(update, total_updates, updates_per_epoch)`` of the last :meth:`schedule_step`.
         self.position: tuple[int, int, int] | None = None
-
-    @staticmethod
-    def _schedule(config: Any, default_max_value: float | None) -> ScheduleBase[Any] | None:
-        return None if config is None else build_schedule(config, default_max_value=default_max_value)
 
     # -- per update ----------------------------------------------------------------------------------------
     def schedule_step(self, update: int, total_updates: int, updates_per_epoch: int) -> None:

@@ -39,8 +39,10 @@ class ParamGroupModifierConfig(Schema):
     def _check(self) -> Iterator[tuple[str, str]]:
         if self.scale is not None and self.value is not None:
             yield "value", "Provide either 'scale' or 'value', but not both."
-        elif self.scale is None and self.value is None:
+            return
+        if self.scale is None and self.value is None:
             yield "scale", "Either 'scale' or 'value' must be provided."
+            return
         kind = self.kind or ""
         if kind.endswith("LrScaleByNameModifier") and self.value is not None:
             yield "value", "LrScaleByNameModifier takes 'scale', not 'value'"
