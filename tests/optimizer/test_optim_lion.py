@@ -115,7 +115,8 @@ def test_cuda_default_foreach_path_matches_cpu() -> None:
     cpu = [torch.nn.Parameter(torch.randn(64, 32)), torch.nn.Parameter(torch.randn(32))]
     gpu = [torch.nn.Parameter(t.detach().cuda()) for t in cpu]
     opt_cpu = Lion(cpu, lr=0.01, weight_decay=0.1, caution=True)
-    opt_gpu = Lion(gpu, lr=0.01, weight_decay=0.1, caution=True)  # foreach=None picks the list kernels on CUDA
+    # foreach=None picks the list kernels on CUDA
+    opt_gpu = Lion(gpu, lr=0.01, weight_decay=0.1, caution=True)
     for _ in range(3):
         for pc, pg in zip(cpu, gpu, strict=True):
             pc.grad = torch.randn_like(pc)

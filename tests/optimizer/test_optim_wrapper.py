@@ -18,6 +18,9 @@ from noether.core.schemas.schedules import (
 
 
 class Net(torch.nn.Module):
+    a: torch.nn.Linear
+    b: torch.nn.Linear
+
     def __init__(self, order: str = "ab") -> None:
         super().__init__()
         torch.manual_seed(0)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import attrs
 import pytest
@@ -46,7 +47,7 @@ def test_bad_arguments(interval: str, update: int, total: int, upe: int, match: 
         scheduled_value(linear(), interval, update, total, upe)
 
 
-SAMPLES = {
+SAMPLES: dict[type, dict[str, Any]] = {
     s.ConstantScheduleConfig: {"value": 1.0},
     s.CustomScheduleConfig: {"values": [1.0, 0.5]},
     s.ProgressScheduleConfig: {},

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from noether.core.schedules import (
@@ -40,7 +42,7 @@ def test_custom_values_and_end_position() -> None:
         ({"initial_state": True, "invert": True}, "00111" * 2),
     ],
 )
-def test_periodic_bool(kwargs: dict[str, bool], pattern: str) -> None:
+def test_periodic_bool(kwargs: dict[str, Any], pattern: str) -> None:
     cfg = PeriodicBoolScheduleConfig(on_duration=2, off_duration=3, on_value=5.0, off_value=-1.0, **kwargs)
     schedule = PeriodicBoolSchedule(cfg)
     got = [schedule.get_value(s, 10) for s in range(10)]
@@ -66,7 +68,7 @@ WINDOW = [0.0, 0.0, 0.0, 1 / 3, 2 / 3, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
 @pytest.mark.parametrize(
     "window", [{"start_step": 2, "end_step": 6}, {"start_percent": 0.2, "end_percent": 0.6}]
 )
-def test_window_holds_boundary_values(window: dict[str, float]) -> None:
+def test_window_holds_boundary_values(window: dict[str, Any]) -> None:
     schedule = LinearIncreasingSchedule(LinearIncreasingScheduleConfig(max_value=1.0, **window))
     assert [schedule.get_value(s, 10) for s in range(11)] == pytest.approx(WINDOW, abs=1e-12)
 

@@ -44,7 +44,7 @@ def schedule_case(draw: st.DrawFn) -> tuple[Any, float, float]:
         st.sampled_from(["inc", "dec", "progress", "stepdec", "stepfixed", "stepint", "lwcd", "sched"])
     )
     a, b = sorted([draw(value), draw(value)])
-    exclusions = {"exclude_first": draw(st.booleans()), "exclude_last": draw(st.booleans())}
+    exclusions: dict[str, Any] = {"exclude_first": draw(st.booleans()), "exclude_last": draw(st.booleans())}
     if kind == "inc":
         cls = draw(
             st.sampled_from(
@@ -72,7 +72,7 @@ def schedule_case(draw: st.DrawFn) -> tuple[Any, float, float]:
             max(start, end),
         )
     if kind == "stepdec":
-        cfg = s.StepDecreasingScheduleConfig(
+        cfg: Any = s.StepDecreasingScheduleConfig(
             max_value=b,
             end_value=a,
             factor=draw(factor),

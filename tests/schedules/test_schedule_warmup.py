@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def hand(step: int, total: int, warmup: int, peak: float, end: float) -> float:
 
 
 @pytest.mark.parametrize("kwargs", [{"warmup_percent": 0.2}, {"warmup_steps": 2}])
-def test_upstream_example(kwargs: dict[str, float]) -> None:
+def test_upstream_example(kwargs: dict[str, Any]) -> None:
     schedule = LinearWarmupCosineDecaySchedule(LinearWarmupCosineDecayScheduleConfig(max_value=1.0, **kwargs))
     got = [schedule.get_value(s, 11) for s in range(11)]
     assert got == pytest.approx(UPSTREAM, abs=1e-5)
@@ -51,7 +52,7 @@ def test_max_value_defaults_to_optimizer_lr() -> None:
 
 
 def attr_evolve(
-    cfg: LinearWarmupCosineDecayScheduleConfig, **changes: float
+    cfg: LinearWarmupCosineDecayScheduleConfig, **changes: Any
 ) -> LinearWarmupCosineDecayScheduleConfig:
     import attrs
 

@@ -5,7 +5,6 @@ A ``pipeline`` value is any config of the ``pipeline`` family: a whole :class:`P
 collator or per-sample processor (then the other stages are defaults).
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

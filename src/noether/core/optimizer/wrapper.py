@@ -67,6 +67,10 @@ class OptimizerWrapper:
         accepted = accepted_arguments(optimizer_class)
         kwargs = checked_kwargs(config.kind, accepted, config.torch_kwargs())
         self.weight_decay_supported = accepted is None or "weight_decay" in accepted
+        if config.weight_decay_schedule is not None and not self.weight_decay_supported:
+            raise ValueError(f"{config.kind} has no weight_decay, so weight_decay_schedule cannot be applied")
+        # Schedules first: a config mistake there should surface before any tensor work.
+        self.lr_schedule, self.wd_schedule = optimizer_schedules(config)
         modifiers = [build_modifier(c) for c in config.param_group_modifiers_config or ()]
         self.groups: list[ParamGroup] = build_param_groups(
             model.named_parameters(),
@@ -80,9 +84,6 @@ class OptimizerWrapper:
             if "lr_scale" in group:
                 group["original_lr"] = group["lr"]
                 group["lr"] = group["lr"] * group["lr_scale"]
-        if config.weight_decay_schedule is not None and not self.weight_decay_supported:
-            raise ValueError(f"{config.kind} has no weight_decay, so weight_decay_schedule cannot be applied")
-        self.lr_schedule, self.wd_schedule = optimizer_schedules(config)
         # Upstream only scheduled groups whose initial weight decay was non-zero, so a wd schedule did nothing
         # with the default weight_decay=0.0; every group not pinned to 0 follows the schedule here.
         self.wd_scheduled = [not g.weight_decay_excluded for g in self.groups]

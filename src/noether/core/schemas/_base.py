@@ -10,6 +10,7 @@ Validation happens in two places that share one rule set:
 
 from __future__ import annotations
 
+
 import types
 import typing
 from collections.abc import Iterator

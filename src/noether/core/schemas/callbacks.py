@@ -1,6 +1,5 @@
 """Callback configs. A callback list item is selected by its ``name`` (or, without one, by ``kind``)."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

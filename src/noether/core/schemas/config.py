@@ -1,6 +1,5 @@
 """The root config: everything one run needs."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path

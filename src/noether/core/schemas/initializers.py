@@ -1,6 +1,5 @@
 """Initializer configs: load weights (and optionally optimizer state) from an earlier run."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal

@@ -1,6 +1,5 @@
 """Model configs."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

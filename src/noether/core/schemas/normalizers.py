@@ -1,6 +1,5 @@
 """Normalizer configs: how a data source is mapped to and from the model's scale."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal

@@ -1,6 +1,5 @@
 """Optimizer and parameter-group modifier configs."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any, ClassVar

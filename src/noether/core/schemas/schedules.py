@@ -1,6 +1,5 @@
 """Schedule configs (learning rate, weight decay, any scalar over training), selected by ``kind``."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

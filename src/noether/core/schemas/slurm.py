@@ -1,6 +1,5 @@
 """SLURM job settings: every field is an sbatch directive except ``env_path``."""
 
-from __future__ import annotations
 
 import re
 from collections.abc import Iterator

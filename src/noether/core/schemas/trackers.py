@@ -1,6 +1,5 @@
 """Experiment-tracker configs. A local metrics file is always written; these add a service on top."""
 
-from __future__ import annotations
 
 from typing import Annotated, Literal
 

@@ -1,6 +1,5 @@
 """Trainer config: how long to train, batch sizes, precision, callbacks and logging intervals."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

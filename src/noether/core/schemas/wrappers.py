@@ -1,6 +1,5 @@
 """Dataset-wrapper configs: repeat, shuffle or subset a dataset, applied in list order."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated, Literal

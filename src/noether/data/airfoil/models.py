@@ -43,6 +43,11 @@ class _AirfoilModel(Model):
         self.encode_position = FourierFeatures(config.position_dim, config.fourier_features, config.fourier_scale)
         self.conditioning_dim = config.conditioning_dim if config.conditioning is not None else 0
         self.point_sets = [(ps.position, dict(ps.outputs)) for ps in config.point_sets]
+        self.point_features = [dict(ps.features) for ps in config.point_sets]
+        # Every point set gets the same input width; sets without some feature see zeros there.
+        self.feature_keys = sorted({k for features in self.point_features for k in features})
+        self.feature_dims = {k: f[k] for f in self.point_features for k in f}
+        self.input_dim = (self.encode_position.out_dim + sum(self.feature_dims.values()) + self.conditioning_dim)
 
     def _input(self, inputs: dict[str, torch.Tensor], key: str) -> torch.Tensor:
         if key not in inputs:
@@ -58,11 +63,19 @@ class _AirfoilModel(Model):
         cond = self._input(inputs, self.config.conditioning)
         return cond.reshape(cond.shape[0], 1, -1).float()
 
-    def _point_features(self, position: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
-        features = self.encode_position(position.float())
-        if cond is None:
-            return features
-        return torch.cat([features, cond.expand(-1, position.shape[1], -1)], dim=-1)
+    def _point_features(
+        self, inputs: dict[str, torch.Tensor], index: int, cond: torch.Tensor | None
+    ) -> torch.Tensor:
+        position = self._input(inputs, self.point_sets[index][0]).float()
+        parts = [self.encode_position(position)]
+        for key in self.feature_keys:
+            if key in self.point_features[index]:
+                parts.append(self._input(inputs, key).float())
+            else:
+                parts.append(position.new_zeros((*position.shape[:2], self.feature_dims[key])))
+        if cond is not None:
+            parts.append(cond.expand(-1, position.shape[1], -1))
+        return torch.cat(parts, dim=-1)
 
     @staticmethod
     def _split(out: torch.Tensor, outputs: dict[str, int]) -> dict[str, torch.Tensor]:
@@ -81,7 +94,7 @@ class AirfoilTransformer(_AirfoilModel):
     def __init__(self, config: AirfoilTransformerConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         width = config.hidden_dim
-        self.embed_points = nn.Linear(self.encode_position.out_dim + self.conditioning_dim, width)
+        self.embed_points = nn.Linear(self.input_dim, width)
         self.set_embedding = nn.Parameter(torch.zeros(len(self.point_sets), width))
         self.embed_conditioning = nn.Linear(self.conditioning_dim, width) if self.conditioning_dim else None
         layer = nn.TransformerEncoderLayer(
@@ -100,7 +113,7 @@ class AirfoilTransformer(_AirfoilModel):
         sizes: list[int] = []
         for i, (key, _) in enumerate(self.point_sets):
             position = self._input(inputs, key)
-            tokens.append(self.embed_points(self._point_features(position, cond)) + self.set_embedding[i])
+            tokens.append(self.embed_points(self._point_features(inputs, i, cond)) + self.set_embedding[i])
             mask = inputs.get(key + "_mask")
             masks.append(torch.ones(position.shape[:2], dtype=torch.bool, device=position.device)
                          if mask is None else mask.bool())
@@ -129,7 +142,7 @@ class AirfoilMLP(_AirfoilModel):
         super().__init__(config, **kwargs)
         width = config.hidden_dim
         layers: list[nn.Module] = []
-        in_dim = self.encode_position.out_dim + self.conditioning_dim
+        in_dim = self.input_dim
         for _ in range(config.depth):
             layers += [nn.Linear(in_dim, width), nn.GELU()]
             in_dim = width
@@ -140,7 +153,6 @@ class AirfoilMLP(_AirfoilModel):
         """Predict every configured output at its point set."""
         cond = self._conditioning(inputs)
         result: dict[str, torch.Tensor] = {}
-        for (key, outputs), head in zip(self.point_sets, self.heads, strict=True):
-            features = self._point_features(self._input(inputs, key), cond)
-            result.update(self._split(head(self.trunk(features)), outputs))
+        for i, ((_, outputs), head) in enumerate(zip(self.point_sets, self.heads, strict=True)):
+            result.update(self._split(head(self.trunk(self._point_features(inputs, i, cond))), outputs))
         return result

@@ -1,6 +1,5 @@
 """Configs of the airfoil dataset and its models (torch-free)."""
 
-from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Annotated
@@ -49,6 +48,8 @@ class PointSetConfig(Schema):
 
     #: Batch key of the positions, shape ``(batch, points, position_dim)``.
     position: NonBlankStr
+    #: Further per-point inputs (e.g. ``surface_normal``) and their sizes, concatenated to the position features.
+    features: dict[NonBlankStr, PositiveInt] = attrs.field(factory=dict)
     #: Predicted fields and their sizes, e.g. ``{surface_pressure: 1}``.
     outputs: Annotated[dict[NonBlankStr, PositiveInt], NonEmpty()]
 
