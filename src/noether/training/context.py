@@ -36,3 +36,15 @@ class RunContext:
     def checkpoint_dir(self) -> Path:
         """``<run_dir>/checkpoints``."""
         return self.run_dir / "checkpoints"
+
+    def all_reduce_mean(self, value: torch.Tensor) -> torch.Tensor:
+        """Mean of ``value`` over processes (identity in one process); callbacks reduce metrics with it."""
+        from noether.training.distributed import all_reduce_mean
+
+        return all_reduce_mean(value)
+
+    def all_gather_cat(self, value: torch.Tensor) -> torch.Tensor:
+        """``value`` of every process concatenated in rank order (the identity in a single process)."""
+        from noether.training.distributed import all_gather_cat
+
+        return all_gather_cat(value)

@@ -73,6 +73,8 @@ def choose_device(accelerator: str | None, local_rank: int = 0) -> Any:
 def _setup_logging(run_dir: Path | None, debug: bool, is_rank0: bool) -> logging.Handler | None:
     log = logging.getLogger("noether")
     log.setLevel(logging.DEBUG if debug else logging.INFO)
+    if not is_rank0:  # other ranks print warnings and errors only: metrics and progress appear once
+        log.setLevel(logging.WARNING)
     if not any(getattr(h, "_noether_console", False) for h in log.handlers):
         console = logging.StreamHandler(sys.stdout)
         console.setFormatter(logging.Formatter("%(asctime)s %(levelname).1s %(message)s", "%H:%M:%S"))
@@ -152,14 +154,14 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
     from noether.core.writers.log_writer import truncate_metrics
     from noether.data.dataset import build_dataset
     from noether.training.context import RunContext
-    from noether.training.distributed import detect_layout, init_process_group
+    from noether.training.distributed import destroy_process_group, detect_layout, init_process_group
     from noether.training.rng import seed_everything
     from noether.training.trainer import TrainingInterrupted
 
     registry = get_registry()
     layout = detect_layout()
     device = choose_device(config.accelerator, layout.local_rank)
-    init_process_group(layout, device, config.master_port)
+    created_group = init_process_group(layout, device, config.master_port)
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = config.cudnn_benchmark and not config.cudnn_deterministic
         if config.cudnn_deterministic:
@@ -254,6 +256,8 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
         if file_handler is not None:
             logging.getLogger("noether").removeHandler(file_handler)
             file_handler.close()
+        if created_group:
+            destroy_process_group()
 
 
 def _apply_model_initializers(model: Any, output_path: Path) -> None:

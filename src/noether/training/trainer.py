@@ -133,7 +133,9 @@ class BaseTrainer:
     # ------------------------------------------------------------------------------------------------------
     def forward_properties_for(self, model: torch.nn.Module) -> list[str]:
         """The model's own ``forward_properties`` when set, else the trainer's."""
-        config = getattr(model, "config", None)
+        from noether.training.distributed import unwrap
+
+        config = getattr(unwrap(model), "config", None)  # DDP does not forward attribute access
         own = getattr(config, "forward_properties", None)
         return list(own) if own else self.forward_properties
 
@@ -270,6 +272,9 @@ class BaseTrainer:
         if self.context.world_size > 1:
             from noether.training.distributed import shard_indices
 
+            if len(dataset) < self.context.world_size:  # an empty shard would skip the gather and deadlock
+                raise ValueError(f"dataset '{dataset_key}' has {len(dataset)} samples, fewer than the "
+                                 f"{self.context.world_size} processes that evaluate it")
             indices = shard_indices(len(dataset), self.context.rank, self.context.world_size)
             dataset = torch.utils.data.Subset(dataset, indices)
         loader = self.context_loader(dataset, batch_size=size, shuffle=False, drop_last=False)
@@ -319,6 +324,13 @@ class BaseTrainer:
         ephemeral: bool = False,
     ) -> None:
         """Write one checkpoint set (rank 0 only); ``update_latest`` moves ``latest`` to it when complete."""
+        per_rank = None
+        if trainer_state and self.context.world_size > 1 and not tag.endswith(".error"):
+            from noether.training.distributed import gather_rank_states
+
+            # A collective (every rank saves trainer states at the same points); skipped for ".error", which
+            # only the failing rank writes.
+            per_rank = gather_rank_states(self, self._rng_snapshot)
         if not self.context.is_rank0 or self.model is None:
             return
         from noether.core.config.converter import unstructure
@@ -342,6 +354,8 @@ class BaseTrainer:
                 files[file_name(name, tag, "optim")] = wrapper.state_dict()
         if trainer_state:
             files[file_name(self.model.name, tag, "trainer")] = self.state_dict(self._rng_snapshot)
+            if per_rank is not None:
+                files[file_name(self.model.name, tag, "trainer")]["per_rank"] = per_rank
         self.checkpoints.save(tag, files, iteration=iteration, update_latest=update_latest, ephemeral=ephemeral,
                               extra={"run_id": self.context.run_id, "plugins": self.context.plugin_versions})
 
@@ -382,6 +396,10 @@ class BaseTrainer:
         self.nan_count = int(trainer_state.get("nan_count", 0))
         self.log_writer.load_state_dict(trainer_state.get("log_writer", {}))
         self._resume_rng = trainer_state.get("rng")
+        if self.context.world_size > 1 or trainer_state.get("per_rank"):
+            from noether.training.distributed import load_rank_state
+
+            self._resume_rng = load_rank_state(self, trainer_state) or self._resume_rng
 
     # ------------------------------------------------------------------------------------------------------
     # The loop
@@ -439,6 +457,7 @@ class BaseTrainer:
         autocast = self._autocast
         scaler = self.grad_scaler
         skip_nan = self.config.skip_nan_loss
+        from noether.training.distributed import any_process
         total_updates = counter.end_update
         upe = counter.updates_per_epoch
         perf = time.perf_counter
@@ -460,7 +479,8 @@ class BaseTrainer:
                     result = self.train_step(batch, model)
                 total = result.total_loss
                 t2 = perf()
-                if skip_nan and not bool(torch.isfinite(total)):
+                # Every rank skips the same updates: DDP's all-reduce would wait for a missing backward.
+                if skip_nan and any_process(not bool(torch.isfinite(total))):
                     skipped = True
                     self.nan_count += 1
                     if self.nan_count > self.config.skip_nan_loss_max_count:
@@ -504,11 +524,18 @@ class BaseTrainer:
         counter = self.counter
         if self.interrupt_at_update is not None and counter.update >= self.interrupt_at_update:
             self._stop_signal = signal.SIGTERM
+        interrupt = self._stop_signal is not None
+        if self.context.world_size > 1:
+            from noether.training.distributed import any_process
+
+            # A signal reaches the ranks at different updates (or only one rank); all must stop after the same
+            # update, and decide it once here: a signal arriving later is acted on after the next update.
+            interrupt = any_process(interrupt)
         due = [(cb, kind) for cb in self._update_firing if (kind := cb.due_after_update(counter)) is not None]
         if epoch_ended:
             due += [(cb, "epoch") for cb in self._epoch_firing if cb.due_after_epoch(counter)]
         self._stop_requested = False
-        if due or self._stop_signal is not None:
+        if due or interrupt:
             snapshot = capture_rng_state()
             self._rng_snapshot = snapshot
             self.train_model.eval()
@@ -521,7 +548,8 @@ class BaseTrainer:
             if stop:
                 self.save_resumable(f"{counter.current.tag}.early_exit")
                 self._stop_requested = True
-            if self._stop_signal is not None:
+            if interrupt:
+                self._stop_signal = self._stop_signal or signal.SIGTERM
                 self._interrupt_tag = f"{counter.current.tag}.signal_interrupt"
                 self.save_resumable(self._interrupt_tag)
                 self._stop_requested = True
@@ -563,6 +591,8 @@ class BaseTrainer:
     def _install_signal_handlers(self) -> dict[int, Any]:
         previous: dict[int, Any] = {}
         wanted = [signal.SIGTERM] + ([signal.SIGINT] if self.config.save_on_sigint else [])
+        if hasattr(signal, "SIGUSR1"):  # SLURM's preemption warning (sbatch --signal=USR1@<seconds>)
+            wanted.append(signal.SIGUSR1)
         for sig in wanted:
             try:
                 previous[sig] = signal.signal(sig, self._on_signal)

@@ -40,7 +40,7 @@ class CheckpointCallback(PeriodicCallback):
                 self.trainer.save_resumable(f"{tag}.latest", ephemeral=True)
         elif latest:
             self.trainer.save_resumable(f"{tag}.latest", ephemeral=True)
-        if self.keep_last:
+        if self.keep_last and self.trainer.context.is_rank0:  # only the writing rank deletes
             self.trainer.checkpoints.prune(self.keep_last)
 
     def after_training(self, counter: Any) -> None:

@@ -18,6 +18,9 @@ logger = logging.getLogger("noether")
 class OnlineLossCallback(PeriodicCallback):
     """Logs the mean of every training loss since its last firing as ``loss/online/<name>/<interval>``."""
 
+    #: The running sums are rank-local: checkpoints keep every rank's (see ``noether.training.distributed``).
+    per_rank_state = True
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.verbose: bool = getattr(config, "verbose", True)

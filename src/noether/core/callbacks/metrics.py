@@ -86,7 +86,9 @@ class TrackAdditionalOutputsCallback(PeriodicCallback):
         """Reduce, log and save."""
         suffix = self.interval_short
         for key, values in self.values.items():
-            reduced = float(torch.cat([v.reshape(-1) for v in values]).mean())
+            mean = torch.cat([v.reshape(-1) for v in values]).mean()
+            reduce = getattr(self.trainer.context, "all_reduce_mean", None)  # mean over processes
+            reduced = float(reduce(mean) if reduce is not None else mean)
             if self.config.log_output:
                 self.log_writer.add_scalar(f"{key}/{suffix}", reduced, console=self.config.verbose)
             if self.config.save_output and self.trainer.context.is_rank0:

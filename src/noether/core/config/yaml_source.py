@@ -74,8 +74,15 @@ def _convert(node: Any, path: Path_, where: str, pos: tuple[int, int] | None, ou
                 ipos = None
             items.append(_convert(value, (*path, index), where, ipos, out))
         return items
+    # ruamel's round-trip scalars (ScalarFloat, ScalarInt, ...) become plain Python values.
+    if isinstance(node, bool) or node is None:
+        return node
     if isinstance(node, str):
         return str(node)
+    if isinstance(node, int):
+        return int(node)
+    if isinstance(node, float):
+        return float(node)
     return node
 
 
