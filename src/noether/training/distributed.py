@@ -93,10 +93,17 @@ def init_process_group(layout: ProcessLayout, device: torch.device, master_port:
     return True
 
 
-def destroy_process_group() -> None:
-    """Leave the process group (created by :func:`init_process_group`)."""
+def destroy_process_group(wait_for_peers: bool = False) -> None:
+    """Leave the process group (created by :func:`init_process_group`).
+
+    ``wait_for_peers`` (after a run that ended normally, a signal stop included): first wait until every rank
+    is done, because launchers (torchrun, ``srun --kill-on-bad-exit``) stop the remaining ranks as soon as one
+    exits, which could cut rank 0 off while it still writes its last checkpoint and summary.
+    """
     global _control_group
     if torch.distributed.is_available() and torch.distributed.is_initialized():
+        if wait_for_peers:
+            torch.distributed.barrier(group=_control_group)
         torch.distributed.destroy_process_group()
     _control_group = None
 

@@ -256,8 +256,8 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
         if file_handler is not None:
             logging.getLogger("noether").removeHandler(file_handler)
             file_handler.close()
-        if created_group:
-            destroy_process_group()
+        if created_group:  # after a failure, leave at once: peers may never reach the barrier
+            destroy_process_group(wait_for_peers=sys.exc_info()[0] is None)
 
 
 def _apply_model_initializers(model: Any, output_path: Path) -> None:

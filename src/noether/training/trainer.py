@@ -584,6 +584,11 @@ class BaseTrainer:
     #: Stop after this update as if SIGTERM had arrived (``verify-resume`` uses it).
     interrupt_at_update: int | None = None
 
+    @property
+    def interrupted(self) -> bool:
+        """Whether a signal (or ``interrupt_at_update``) stopped training before its end."""
+        return self._stop_signal is not None
+
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
         # Only set a flag: the checkpoint is written at the end of the current update, outside the handler.
         self._stop_signal = signum

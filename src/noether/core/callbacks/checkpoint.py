@@ -44,8 +44,8 @@ class CheckpointCallback(PeriodicCallback):
             self.trainer.checkpoints.prune(self.keep_last)
 
     def after_training(self, counter: Any) -> None:
-        """Write the ``last`` set (weights, optimizer and trainer state)."""
-        if counter.update == 0 and self.trainer.eval_only:
+        """Write the ``last`` set (weights, optimizer and trainer state); not when a signal interrupted the run."""
+        if (counter.update == 0 and self.trainer.eval_only) or self.trainer.interrupted:
             return
         self.trainer.save_checkpoint("last", weights=True, optim=True, model_names=self.config.model_names,
                                      update_latest=not self.config.model_names)

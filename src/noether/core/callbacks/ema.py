@@ -86,8 +86,8 @@ class EmaCallback(PeriodicCallback):
             self._save("latest")
 
     def after_training(self, counter: Any) -> None:
-        """Save the averaged weights as ``last``."""
-        if self.config.save_last_weights:
+        """Save the averaged weights as ``last`` (not when a signal interrupted the run)."""
+        if self.config.save_last_weights and not self.trainer.interrupted:
             self._save("last")
 
     def state_dict(self) -> dict[str, Any]:

@@ -95,10 +95,11 @@ class CheckpointStore:
                 os.replace(tmp, link)
             except OSError:
                 tmp.unlink(missing_ok=True)
-        if previous and previous != tag:
-            old = self.read_manifest(previous)
-            if old is not None and old.get("ephemeral"):
-                self.delete(previous)
+        # Ephemeral sets only back ``latest``; the previous one is kept as the fallback should the newest
+        # ever be damaged, older ones go.
+        for manifest in self.manifests():
+            if manifest.get("ephemeral") and manifest["tag"] not in (tag, previous):
+                self.delete(manifest["tag"])
 
     def delete(self, tag: str) -> None:
         """Remove a set: manifest first (so it is never half-visible as complete), then its files."""

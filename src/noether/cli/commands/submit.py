@@ -1,0 +1,71 @@
+"""``noether submit CFG [OVERRIDES...] [--dry-run]``: run a config as a requeueable SLURM job (sbatch).
+
+The config is validated first: a broken config queues nothing (exit status 2 with every problem located).
+No torch import here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import subprocess
+import sys
+from typing import Any
+
+
+def add_parser(subparsers: Any) -> None:
+    """Register the ``submit`` subcommand."""
+    p = subparsers.add_parser(
+        "submit",
+        help="submit a config as a SLURM job (sbatch)",
+        description="Validate CFG (with OVERRIDES), render an sbatch script from its 'slurm' section and "
+        "submit it. The job runs `srun noether run CFG OVERRIDES run_id=<id>`; on the preemption signal it "
+        "checkpoints and requeues itself, and the requeued job resumes from its latest checkpoint into the "
+        "same run directory. The script is written to <output_path>/slurm/<run_id>.sbatch.",
+    )
+    p.add_argument("config", help="path to the YAML config (it needs a 'slurm:' section)")
+    p.add_argument("overrides", nargs="*", help="dotted overrides, e.g. trainer.max_epochs=5")
+    p.add_argument("--dry-run", action="store_true", help="print the job script; submit nothing")
+    p.add_argument("--grace", type=int, default=120, metavar="SECONDS",
+                   help="ask SLURM for the preemption signal this long before the time limit (default: 120)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, render, then print (``--dry-run``) or submit with sbatch and print the job id."""
+    from noether.core.config.loader import load_config
+    from noether.core.errors import ConfigError, Issue
+    from noether.slurm import SlurmScriptError, render_job_script
+    from noether.training.runner import generate_run_id
+
+    config = load_config(args.config, args.overrides)  # ConfigError -> located messages, exit status 2
+    if config.slurm is None:
+        raise ConfigError([Issue(("slurm",), "noether submit needs a 'slurm:' section with the sbatch "
+                                 "directives of the job (time, partition, nodes, ...)")], "cannot submit")
+    run_id = config.run_id or generate_run_id()
+    try:
+        job = render_job_script(config, args.config, args.overrides, run_id=run_id, grace_seconds=args.grace)
+    except SlurmScriptError as exc:
+        raise ConfigError([Issue(("slurm",), str(exc))], "cannot submit") from None
+    if args.dry_run:
+        sys.stdout.write(job.text)
+        return 0
+
+    sbatch = shutil.which("sbatch")
+    if sbatch is None:
+        print("error: sbatch is not on PATH (is this a SLURM login node?); `noether submit --dry-run` prints "
+              "the job script", file=sys.stderr)
+        return 1
+    job.script_path.parent.mkdir(parents=True, exist_ok=True)
+    job.script_path.write_text(job.text, encoding="utf-8")
+    job.script_path.chmod(0o755)
+    done = subprocess.run([sbatch, "--parsable", str(job.script_path)], capture_output=True, text=True)
+    if done.returncode != 0:
+        print(f"error: sbatch failed (exit status {done.returncode}): {done.stderr.strip()}", file=sys.stderr)
+        return done.returncode or 1
+    # --parsable prints "<job id>" or "<job id>;<cluster>".
+    job_id = done.stdout.strip().split(";")[0]
+    print(job_id)
+    print(f"noether: submitted job {job_id}: run {job.run_id} ({job.run_dir}), script {job.script_path}",
+          file=sys.stderr)
+    return 0

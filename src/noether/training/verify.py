@@ -1,0 +1,106 @@
+"""Bit-exact resume as a check: an uninterrupted run against an interrupted and resumed one."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import attrs
+import torch
+
+from noether.core.schemas import CheckpointCallbackConfig, ConfigSchema
+
+
+@attrs.define
+class ResumeReport:
+    """Outcome of :func:`verify_resume`."""
+
+    updates: int
+    interrupt_at: int
+    compared: list[str]
+    differences: list[str]
+
+    @property
+    def identical(self) -> bool:
+        """Whether nothing differed."""
+        return not self.differences
+
+    def text(self) -> str:
+        """A human-readable report."""
+        head = (f"verify-resume: {self.updates} updates straight vs. interrupted after update "
+                f"{self.interrupt_at} and resumed")
+        if self.identical:
+            return f"{head}\nIDENTICAL: " + ", ".join(self.compared)
+        return f"{head}\nDIFFERENT: first difference: {self.differences[0]}" + (
+            f"\n({len(self.differences)} differences in total)" if len(self.differences) > 1 else "")
+
+
+def _with_updates(config: ConfigSchema, updates: int, run_id: str, **extra: Any) -> ConfigSchema:
+    trainer = attrs.evolve(config.trainer, max_epochs=None, max_samples=None, max_updates=updates)
+    callbacks = [c for c in trainer.callbacks or [] if not isinstance(c, CheckpointCallbackConfig)]
+    callbacks.append(CheckpointCallbackConfig(every_n_updates=updates, save_optim=True, id="verify-resume"))
+    trainer = attrs.evolve(trainer, callbacks=callbacks)
+    return attrs.evolve(config, trainer=trainer, run_id=run_id, tracker=None, **extra)
+
+
+def _compare_tensors(label: str, a: Any, b: Any, out: list[str]) -> None:
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        if a.shape != b.shape or a.dtype != b.dtype or not torch.equal(a, b):
+            delta = (a.double() - b.double()).abs().max().item() if a.shape == b.shape else float("nan")
+            out.append(f"{label}: tensors differ (max abs difference {delta:.3g})")
+    elif isinstance(a, dict) and isinstance(b, dict):
+        if set(a) != set(b):
+            out.append(f"{label}: keys differ ({sorted(set(a) ^ set(b))})")
+        for key in sorted(set(a) & set(b), key=str):
+            _compare_tensors(f"{label}.{key}", a[key], b[key], out)
+    elif isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            _compare_tensors(f"{label}[{i}]", x, y, out)
+    elif a != b:
+        out.append(f"{label}: {a!r} != {b!r}")
+
+
+def _metrics(run_dir: Path, after: int) -> list[dict[str, Any]]:
+    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    # Timings are measurements of the machine, not results of training.
+    return [{k: v for k, v in r.items() if not k.startswith(("train_time/", "profiling/"))}
+            for r in rows if r["update"] > after]
+
+
+def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | None = None) -> ResumeReport:
+    """Train ``updates`` straight, then interrupted after ``interrupt_at`` and resumed; compare everything."""
+    from noether.training.runner import run
+
+    k = interrupt_at if interrupt_at is not None else updates // 2 + 1
+    if not 0 < k < updates:
+        raise ValueError(f"--interrupt-at must lie between 1 and {updates - 1}, got {k}")
+    straight = run(_with_updates(config, updates, "verify-straight"))
+    cut = run(_with_updates(config, updates, "verify-cut"), interrupt_at_update=k)
+    resumed = run(_with_updates(config, updates, "verify-cut", resume_run_id="verify-cut",
+                                resume_stage_name=config.stage_name))
+    differences: list[str] = []
+    compared = []
+    for what in ("model", "optim"):
+        for path in sorted((straight.run_dir / "checkpoints").glob(f"*_cp=last_{what}.th")):
+            other = resumed.run_dir / "checkpoints" / path.name
+            a = torch.load(path, weights_only=True)
+            b = torch.load(other, weights_only=True)
+            if what == "model":
+                a, b = a["state_dict"], b["state_dict"]
+            _compare_tensors(path.name, a, b, differences)
+            compared.append(path.name)
+    ma, mb = _metrics(straight.run_dir, k), _metrics(resumed.run_dir, k)
+    if len(ma) != len(mb):
+        differences.append(f"metrics: {len(ma)} logged steps after update {k} vs {len(mb)}")
+    for row_a, row_b in zip(ma, mb, strict=False):
+        if row_a != row_b:
+            keys = sorted(set(row_a) | set(row_b))
+            key = next(k for k in keys if row_a.get(k) != row_b.get(k))
+            differences.append(f"metric '{key}' at update {row_a['update']}: {row_a.get(key)!r} != "
+                               f"{row_b.get(key)!r}")
+            break
+    compared.append(f"metrics after update {k} ({len(ma)} steps)")
+    if not cut.interrupted:
+        differences.append(f"the interrupted run was not interrupted (it ended at update {cut.update})")
+    return ResumeReport(updates, k, compared, differences)
