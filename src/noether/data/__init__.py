@@ -49,7 +49,25 @@ if TYPE_CHECKING:
         SubsetWrapper,
     )
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "Dataset",
+    "DatasetWrapper",
+    "FolderDataset",
+    "MeanStdNormalizer",
+    "NormalizerChain",
+    "Pipeline",
+    "PositionNormalizer",
+    "PropertySubsetWrapper",
+    "RepeatWrapper",
+    "SampleError",
+    "ShiftAndScaleNormalizer",
+    "ShuffleWrapper",
+    "SubsetWrapper",
+    "build_dataset",
+    "build_pipeline",
+    "compute_statistics",
+    "with_normalizers",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -103,7 +103,7 @@ class ConcatCollator(Collator):
 
 
 class PadCollator(Collator):
-    """Pad point clouds ``(n_i, ...)`` to ``(batch, max n_i, ...)`` with a boolean mask (True = real point)."""
+    """Pad point clouds ``(n_i, ...)`` to ``(batch, max n_i, ...)`` with a mask (True = real point)."""
 
     def __init__(self, config: PadCollatorConfig) -> None:
         self.config = config

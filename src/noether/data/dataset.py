@@ -1,4 +1,4 @@
-"""The dataset base (§8.1): ``getitem_<property>`` methods, normalizers per data source, and ``build_dataset``.
+"""The dataset base (§8.1): ``getitem_<property>`` methods, normalizers per data source, ``build_dataset``.
 
 A dataset subclasses :class:`Dataset`, implements ``__len__`` and one ``getitem_<property>(idx)`` method per
 property. ``dataset[idx]`` returns ``{"index": idx, <property>: getitem_<property>(idx), ...}``. A getitem
@@ -29,9 +29,8 @@ def _class_properties(cls: type) -> tuple[str, ...]:
     """Property names of a dataset class: its ``getitem_*`` methods, sorted (computed once per class)."""
     props = _CLASS_PROPERTIES.get(cls)
     if props is None:
-        props = tuple(
-            sorted(name[len(_PREFIX):] for name in dir(cls) if name.startswith(_PREFIX) and callable(getattr(cls, name)))
-        )
+        names = (name for name in dir(cls) if name.startswith(_PREFIX) and callable(getattr(cls, name)))
+        props = tuple(sorted(name[len(_PREFIX):] for name in names))
         _CLASS_PROPERTIES[cls] = props
     return props
 
@@ -78,7 +77,7 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
             raise AttributeError(
                 f"dataset {self.label} has no property '{prop}'; its properties: {', '.join(self.properties)}"
             )
-        return method  # type: ignore[no-any-return]
+        return method
 
     def __getitem__(self, idx: int) -> dict[str, Any]:
         index = check_index(idx, len(self), self.label)
@@ -173,8 +172,8 @@ def with_normalizers(key: Any = None, *, required: bool = True) -> Any:
     """Decorate a ``getitem_<property>`` so that its output is normalized.
 
     ``@with_normalizers`` uses the property name as key; ``@with_normalizers("key")`` names the key. With
-    ``required=False`` a property without a configured normalizer is returned raw (built-in datasets do this so
-    that they work before statistics exist); otherwise a missing normalizer is a ``KeyError``.
+    ``required=False`` a property without a configured normalizer is returned raw (built-in datasets do this
+    so that they work before statistics exist); otherwise a missing normalizer is a ``KeyError``.
     """
     if callable(key):
         return _decorate(key, None, required)
@@ -209,9 +208,9 @@ def build_dataset(
     """Build a dataset from its config: registry, normalizers, property selection, then wrappers in order.
 
     ``statistics`` (the config's ``dataset_statistics``) is stored on the dataset; ``normalizers`` (the
-    config's top-level ``dataset_normalizer``) adds shared normalizers for keys the dataset does not configure;
-    ``name`` (the key under ``datasets``) names it in messages; ``normalize=False`` returns raw values (used by
-    the statistics tool). Returns the outermost view (the dataset itself when nothing wraps it).
+    config's top-level ``dataset_normalizer``) adds shared normalizers for keys the dataset does not
+    configure; ``name`` (the key under ``datasets``) names it in messages; ``normalize=False`` returns raw
+    values (used by the statistics tool). Returns the outermost view (the dataset itself when nothing wraps it).
     """
     from noether.core.registry import get_registry
 

@@ -26,9 +26,9 @@ class SampleError(RuntimeError):
 def check_index(idx: Any, length: int, dataset: str) -> int:
     """Return ``idx`` as a plain int, or raise as §8.2 says.
 
-    Non-integers (bools included) raise ``TypeError``, negative values ``ValueError`` (negative indices are
-    refused rather than wrapped so that an off-by-one in a sampler is not silently turned into a valid sample),
-    and values ``>= length`` raise ``IndexError``.
+    Non-integers (bools included) raise ``TypeError``, negative values ``ValueError`` (refused rather than
+    wrapped, so that an off-by-one in a sampler does not silently become a valid sample), and values
+    ``>= length`` raise ``IndexError``.
     """
     if isinstance(idx, bool):
         raise TypeError(f"dataset {dataset}: sample index must be an integer, got {idx!r}")
@@ -51,9 +51,10 @@ def load_sample(
     index: int,
     sample: dict[str, Any],
 ) -> dict[str, Any]:
-    """Fill ``sample`` with ``getter(index)`` for every ``(property, getter)``; failures become :class:`SampleError`.
+    """Fill ``sample`` with ``getter(index)`` per ``(property, getter)``; failures raise :class:`SampleError`.
 
-    ``try`` costs nothing in CPython 3.11 unless an exception is raised, so the context is free on the hot path.
+    ``try`` costs nothing in CPython 3.11 unless an exception is raised, so the context is free on the hot
+    path.
     """
     for prop, getter in getters:
         try:

@@ -32,7 +32,7 @@ def _read_yaml(path: Path) -> Any:
 
 
 def split_names(root: Path, split: str) -> tuple[list[str], str]:
-    """Sample names of ``split`` and where they came from (``splits.yaml``, ``<split>.txt`` or ``<split>/``)."""
+    """Sample names of ``split`` and their source (``splits.yaml``, ``<split>.txt`` or ``<split>/``)."""
     split_file = root / SPLIT_FILE
     if split_file.is_file():
         data = _read_yaml(split_file)
@@ -94,7 +94,7 @@ class _Reader:
     def read(self, path: Path, name: str) -> np.ndarray:
         handle = self.open(path)
         if path.suffix == ".safetensors":
-            if name not in handle.keys():
+            if name not in handle.keys():  # noqa: SIM118 (safe_open handles have no __contains__)
                 raise KeyError(f"{path} has no array '{name}'; its arrays: {', '.join(handle.keys())}")
             return np.asarray(handle.get_tensor(name))
         if name not in handle.files:

@@ -115,7 +115,7 @@ class MeanStdNormalizer(ShiftAndScaleNormalizer):
 
 
 class PositionNormalizer(ShiftAndScaleNormalizer):
-    """Maps ``[raw_pos_min, raw_pos_max]`` to ``[0, scale]``; values outside the range raise ``ValueError``."""
+    """Maps ``[raw_pos_min, raw_pos_max]`` to ``[0, scale]``; values outside raise ``ValueError``."""
 
     def _parameters(self, config: Any) -> tuple[Any, Any, bool]:
         if not isinstance(config, PositionNormalizerConfig):
@@ -123,7 +123,9 @@ class PositionNormalizer(ShiftAndScaleNormalizer):
         low = _as_tensor(config.raw_pos_min, "raw_pos_min", self.key)
         high = _as_tensor(config.raw_pos_max, "raw_pos_max", self.key)
         if low.shape != high.shape or bool(torch.any(high <= low)):
-            raise ValueError(f"normalizer '{self.key}': raw_pos_max must be element-wise greater than raw_pos_min")
+            raise ValueError(
+                f"normalizer '{self.key}': raw_pos_max must be element-wise greater than raw_pos_min"
+            )
         self.target = float(config.scale)
         return -low, self.target / (high - low), False
 
@@ -132,9 +134,10 @@ class PositionNormalizer(ShiftAndScaleNormalizer):
         y = super().normalize(x)
         slack = POSITION_TOLERANCE * self.target
         if y.numel() and (float(y.min()) < -slack or float(y.max()) > self.target + slack):
+            low, high = float(y.min()), float(y.max())
             raise ValueError(
                 f"normalizer '{self.key}': positions outside [raw_pos_min, raw_pos_max] "
-                f"(normalized range [{float(y.min()):.6g}, {float(y.max()):.6g}], allowed [0, {self.target:g}])"
+                f"(normalized range [{low:.6g}, {high:.6g}], allowed [0, {self.target:g}])"
             )
         return y
 

@@ -1,7 +1,7 @@
-"""Pipelines (§8.4): per-sample processors, then collators, then batch processors; the DataLoader's collate_fn.
+"""Pipelines (§8.4): per-sample processors, collators, batch processors; the DataLoader's ``collate_fn``.
 
 ``DatasetBaseConfig.pipeline`` is ``None`` (stack every key) or a mapping with a ``kind`` of the ``pipeline``
-family: a whole ``noether.data.Pipeline``, or a single collator or processor, which is completed with defaults.
+family: a whole ``noether.data.Pipeline``, or a single collator or processor (completed with defaults).
 """
 
 from __future__ import annotations
@@ -44,19 +44,20 @@ class Pipeline:
         batch_processors: Sequence[Processor] = (),
     ) -> None:
         self.config = config or PipelineConfig()
+        cfg = self.config
         self.sample_processors = tuple(sample_processors) + tuple(
-            _build_step(c, "sample_processors", i, Processor) for i, c in enumerate(self.config.sample_processors)
+            _build_step(c, "sample_processors", i, Processor) for i, c in enumerate(cfg.sample_processors)
         )
         all_collators = tuple(collators) + tuple(
-            _build_step(c, "collators", i, Collator) for i, c in enumerate(self.config.collators)
+            _build_step(c, "collators", i, Collator) for i, c in enumerate(cfg.collators)
         )
         self.batch_processors = tuple(batch_processors) + tuple(
-            _build_step(c, "batch_processors", i, Processor) for i, c in enumerate(self.config.batch_processors)
+            _build_step(c, "batch_processors", i, Processor) for i, c in enumerate(cfg.batch_processors)
         )
         self.collators = tuple(c for c in all_collators if c.items is not None)
         rest = [c for c in all_collators if c.items is None]
         if len(rest) > 1:
-            raise ValueError("a pipeline may have only one collator without 'items' (it takes the other keys)")
+            raise ValueError("a pipeline may have one collator without 'items' (it takes the other keys)")
         self.rest_collator: Collator = rest[0] if rest else DefaultCollator()
         self.claimed: frozenset[str] = frozenset()
         produced: dict[str, str] = {}
@@ -66,7 +67,9 @@ class Pipeline:
                     raise ValueError(f"pipeline: key '{item}' is claimed by two collators")
                 for out in collator.output_keys(item):
                     if out in produced:
-                        raise ValueError(f"pipeline: batch key '{out}' is produced twice ({produced[out]}, {item})")
+                        raise ValueError(
+                            f"pipeline: batch key '{out}' is produced twice (from {produced[out]} and {item})"
+                        )
                     produced[out] = item
             self.claimed |= frozenset(collator.items or ())
 
@@ -101,7 +104,9 @@ class Pipeline:
         return batch
 
 
-def structure_pipeline(value: Mapping[str, Any] | Schema, path: tuple[str | int, ...] = ("pipeline",)) -> Schema:
+def structure_pipeline(
+    value: Mapping[str, Any] | Schema, path: tuple[str | int, ...] = ("pipeline",)
+) -> Schema:
     """A pipeline config from a YAML mapping (validated by the converter; errors carry ``path``)."""
     if isinstance(value, Schema):
         return value

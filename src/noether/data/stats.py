@@ -125,7 +125,7 @@ def _is_numeric(value: Any) -> bool:
 
 
 class _Guarded(torch.utils.data.Dataset[tuple[int, Any]]):
-    """Returns ``(index, sample)`` or ``(index, error message)`` so one bad sample can be reported and skipped."""
+    """Gives ``(index, sample)`` or ``(index, error message)``, so a bad sample is reported and skipped."""
 
     def __init__(self, dataset: Any, skip_errors: bool) -> None:
         self.dataset = dataset
@@ -199,7 +199,9 @@ def compute_statistics(
         if wanted is not None:
             missing = sorted(wanted - set(sample))
             if missing:
-                raise KeyError(f"dataset {label}: sample {index} has no {', '.join(missing)}; keys: {', '.join(sample)}")
+                raise KeyError(
+                    f"dataset {label}: sample {index} has no {', '.join(missing)}; keys: {', '.join(sample)}"
+                )
         for key, value in sample.items():
             if key in excluded or (wanted is not None and key not in wanted) or not _is_numeric(value):
                 continue
@@ -231,15 +233,16 @@ def _clean(value: float) -> float | str:
 def statistics_document(result: StatisticsResult) -> dict[str, Any]:
     """The statistics as config sections: ``dataset_statistics`` and a ``dataset_normalizer`` suggestion.
 
-    ``dataset_statistics`` maps ``<prop>_{mean,std,min,max,count}`` to lists (one entry per feature; count is a
-    one-element list). ``dataset_normalizer`` holds a mean/std normalizer per floating-point property, with a
-    zero std replaced by 1 (a constant feature only needs centring, and the config rejects std = 0).
+    ``dataset_statistics`` maps ``<prop>_{mean,std,min,max,count}`` to lists (one entry per feature; count is
+    a one-element list). ``dataset_normalizer`` holds a mean/std normalizer per floating-point property, with
+    a zero std replaced by 1 (a constant feature only needs centring, and the config rejects std = 0).
     """
     statistics: dict[str, list[Any]] = {}
     normalizers: dict[str, list[dict[str, Any]]] = {}
     for prop, stats in result.properties.items():
         for stat in ("mean", "std", "min", "max"):
-            statistics[statistics_key(prop, stat, stats.log_scale)] = [_clean(v) for v in getattr(stats, stat)]
+            values = getattr(stats, stat)
+            statistics[statistics_key(prop, stat, stats.log_scale)] = [_clean(v) for v in values]
         statistics[statistics_key(prop, "count", stats.log_scale)] = [stats.count]
         if stats.is_float and stats.count > 0:
             normalizers[prop] = [{

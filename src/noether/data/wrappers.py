@@ -168,7 +168,8 @@ class SubsetWrapper(IndexMapWrapper):
     """A subset by explicit indices, an index range or a fraction range (exactly one)."""
 
     def __init__(self, config: SubsetWrapperConfig, dataset: SampleSource) -> None:
-        super().__init__(config, dataset, subset_indices(config, len(dataset), f"{_label(dataset)} > SubsetWrapper"))
+        label = f"{_label(dataset)} > SubsetWrapper"
+        super().__init__(config, dataset, subset_indices(config, len(dataset), label))
 
 
 def select_properties(
@@ -177,7 +178,7 @@ def select_properties(
     excluded: Iterable[str] | None,
     label: str,
 ) -> frozenset[str]:
-    """The properties to load (§8.2); ``index`` counts as a property. Unknown names raise ``AttributeError``."""
+    """The properties to load (§8.2); ``index`` counts as one. Unknown names raise ``AttributeError``."""
     known = frozenset(available) | {"index"}
     inc = None if included is None else frozenset(included)
     exc = None if excluded is None else frozenset(excluded)
@@ -188,10 +189,7 @@ def select_properties(
                 f"dataset {label} has no propert{'y' if len(unknown) == 1 else 'ies'} "
                 f"{', '.join(repr(u) for u in unknown)}; its properties: {', '.join(sorted(known))}"
             )
-    if inc is not None:
-        selected = inc - (exc or frozenset())
-    else:
-        selected = known - (exc or frozenset())
+    selected = (known if inc is None else inc) - (exc or frozenset())
     if not selected:
         raise ValueError(f"dataset {label}: the property selection is empty (included={inc}, excluded={exc})")
     return selected
@@ -217,4 +215,5 @@ class PropertySubsetWrapper(DatasetWrapper):
         """The getter of a selected property; others raise ``AttributeError``."""
         if prop not in self.properties:
             raise AttributeError(f"dataset {self.label}: property '{prop}' is not selected")
-        return self.dataset.getter(prop)  # type: ignore[no-any-return]
+        getter: Callable[[int], Any] = self.dataset.getter(prop)
+        return getter

@@ -1,7 +1,7 @@
 """The plugin's registration module, named by the ``noether.plugins`` entry point.
 
-Noether imports it whenever it discovers plugins (``noether check``, ``noether plugins``, every run), so it names
-the schema and the tracker by ``"module:attr"`` strings and imports neither mlflow nor torch.
+Noether imports it whenever it discovers plugins (``noether check``, ``noether plugins``, every run), so it
+names the schema and the tracker by ``"module:attr"`` strings and imports neither mlflow nor torch.
 """
 
 from __future__ import annotations

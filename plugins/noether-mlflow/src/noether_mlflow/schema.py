@@ -15,8 +15,8 @@ class MLflowTrackerSchema(Schema):
     """MLflow tracking: a local file store in the run directory by default, or any MLflow tracking URI."""
 
     kind: Literal["noether_mlflow.MLflowTracker"] = "noether_mlflow.MLflowTracker"
-    #: Where runs are recorded: ``None`` for the file store ``<run_dir>/mlruns``, a ``file:`` URI or path, or a
-    #: tracking server (``http://host:5000``, ``databricks``, ...).
+    #: Where runs are recorded: ``None`` for the file store ``<run_dir>/mlruns``, a ``file:`` URI or path, or
+    #: a tracking server (``http://host:5000``, ``databricks``, ...).
     tracking_uri: str | None = None
     #: The MLflow experiment (created when missing).
     experiment_name: str = "noether"

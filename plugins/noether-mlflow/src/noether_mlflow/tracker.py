@@ -50,12 +50,12 @@ def mlflow_key(key: str) -> str:
 
 
 def summary_key(key: str) -> str:
-    """The MLflow metric name of a summary entry: ``loss/val/total/min`` becomes ``summary/loss.val.total.min``."""
+    """The MLflow name of a summary entry: ``loss/val/total/min`` becomes ``summary/loss.val.total.min``."""
     return "summary/" + mlflow_key(key).replace("/", ".")
 
 
 def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
-    """``(dotted.key, leaf)`` pairs of a nested config; list items are keyed by position (``callbacks.0.name``)."""
+    """``(dotted.key, leaf)`` pairs of a nested config; list items are keyed by position (``callbacks.0``)."""
     if isinstance(value, Mapping):
         if not value and prefix:
             yield prefix, {}
@@ -91,14 +91,14 @@ class MLflowTracker(Tracker):
 
     * Store: ``tracking_uri`` or, by default, the file store ``<run_dir>/mlruns`` (browse it with
       ``mlflow ui --backend-store-uri <run_dir>/mlruns``). MLflow 3 refuses file stores unless
-      ``MLFLOW_ALLOW_FILE_STORE`` is true; the tracker sets it (if unset) only when a file store is configured.
+      ``MLFLOW_ALLOW_FILE_STORE`` is true; the tracker sets it (if unset) only for a file store.
     * Params: the resolved config flattened to dotted keys (``trainer.max_epochs``), values cut to MLflow's
       6000 characters.
-    * Metrics: every numeric value of each logged step with ``step`` = the update number (``update`` itself is
-      the step and is not logged again); strings are skipped with one warning per key. Keys are made valid MLflow
-      names (``weight_decay=0`` becomes ``weight_decay_0``).
-    * Summary: numeric entries as metrics ``summary/<key with dots>`` at the last update, other entries as tags
-      ``summary.<key>``, the whole summary as the artifact ``summary.json``.
+    * Metrics: every numeric value of each logged step with ``step`` = the update number (``update`` itself
+      is the step and is not logged again); strings are skipped with one warning per key. Keys are made valid
+      MLflow names (``weight_decay=0`` becomes ``weight_decay_0``).
+    * Summary: numeric entries as metrics ``summary/<key with dots>`` at the last update, other entries as
+      tags ``summary.<key>``, the whole summary as the artifact ``summary.json``.
     * Resume: a resumed run continues the MLflow run tagged with the same Noether run id and stage.
     """
 
@@ -132,7 +132,8 @@ class MLflowTracker(Tracker):
             created = self._client.create_run(experiment_id, run_name=name, tags=tags)
             self.mlflow_run_id = created.info.run_id
             known_params = {}
-            logger.info("MLflow: run %s in experiment '%s' (%s)", self.mlflow_run_id, config.experiment_name, uri)
+            logger.info("MLflow: run %s in experiment '%s' (%s)", self.mlflow_run_id, config.experiment_name,
+                        uri)
         self._log_params(hp, known_params)
 
     # -- set-up --------------------------------------------------------------------------------------------
@@ -171,8 +172,8 @@ class MLflowTracker(Tracker):
         # keeps the values it started with.
         changed = sorted(name for name, text in params.items() if name in known and known[name] != text)
         if changed:
-            logger.warning("MLflow: %d param(s) changed since the MLflow run started and keep their first value: "
-                           "%s", len(changed), ", ".join(changed))
+            logger.warning("MLflow: %d param(s) changed since the MLflow run started and keep their first "
+                           "value: %s", len(changed), ", ".join(changed))
         for batch in _chunks(new, MAX_PARAMS_PER_BATCH):
             self._client.log_batch(self.mlflow_run_id, params=batch)
 
@@ -195,8 +196,8 @@ class MLflowTracker(Tracker):
                 metrics.append(Metric(self._name(key), float(value), timestamp, step))
             elif key not in self._warned:
                 self._warned.add(key)
-                logger.warning("MLflow: '%s' is a %s, not a number; MLflow metrics are numbers, so it is skipped",
-                               key, type(value).__name__)
+                logger.warning("MLflow: '%s' is a %s, not a number; MLflow metrics are numbers, so it is "
+                               "skipped", key, type(value).__name__)
         return metrics
 
     def log(self, metrics: dict[str, Any], step: int) -> None:
@@ -209,8 +210,9 @@ class MLflowTracker(Tracker):
             try:
                 self._client.log_batch(self.mlflow_run_id, metrics=batch)
             except MlflowException:
-                # One bad name must not lose the batch (nor stop training): the file store keeps a metric as a
-                # file at its name, so ``a`` and ``a/b`` cannot both exist. Retry one by one, warn for the rest.
+                # One bad name must not lose the batch (nor stop training): the file store keeps a metric as
+                # a file at its name, so ``a`` and ``a/b`` cannot both exist. Retry one by one, warn for the
+                # rest.
                 for metric in batch:
                     try:
                         self._client.log_batch(self.mlflow_run_id, metrics=[metric])
@@ -220,11 +222,11 @@ class MLflowTracker(Tracker):
                             logger.warning("MLflow: metric '%s' could not be recorded: %s", metric.key, exc)
 
     def set_summary(self, summary: dict[str, Any]) -> None:
-        """Log numeric summary entries as metrics (:func:`summary_key`), others as tags; save ``summary.json``."""
+        """Log the summary's numbers as metrics (:func:`summary_key`), the rest as tags; save it as JSON."""
         self.summary.update(summary)
-        # A file store keeps a metric as a file at its name, so "loss/val/total/min" cannot sit next to the metric
-        # "loss/val/total", nor "param_count/mlp/frozen" next to "param_count/mlp" (both in the summary): summary
-        # names are dotted below one "summary/" folder, "summary/loss.val.total.min".
+        # A file store keeps a metric as a file at its name, so "loss/val/total/min" cannot sit next to the
+        # metric "loss/val/total", nor "param_count/mlp/frozen" next to "param_count/mlp" (both in the
+        # summary): summary names are dotted below one "summary/" folder, "summary/loss.val.total.min".
         numbers = {summary_key(k): v for k, v in summary.items() if _is_number(v)}
         tags = [RunTag(f"summary.{mlflow_key(k)}", str(v)[:MAX_TAG_VALUE_LENGTH])
                 for k, v in summary.items() if not _is_number(v)]
@@ -233,7 +235,7 @@ class MLflowTracker(Tracker):
             self._client.log_batch(self.mlflow_run_id, tags=tag_batch)
         try:
             self._client.log_dict(self.mlflow_run_id, self.summary, "summary.json")
-        except Exception as exc:  # a remote artifact store may lack credentials; the metrics are recorded anyway
+        except Exception as exc:  # a remote artifact store may lack credentials; the metrics are recorded
             logger.warning("MLflow: could not store summary.json as an artifact: %s", exc)
 
     def close(self) -> None:

@@ -1,7 +1,7 @@
 """``noether plot RUN_DIR [RUN_DIR...]``: draw the loss and metric curves of runs into one PNG.
 
-Reads only ``<run_dir>/metrics.jsonl`` (and ``hp_resolved.yaml`` for the run id and dataset names), so it works
-on finished, crashed and running runs alike, and never imports torch.
+Reads only ``<run_dir>/metrics.jsonl`` (and ``hp_resolved.yaml`` for the run id and dataset names), so it
+works on finished, crashed and running runs alike, and never imports torch.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ _LINESTYLES = ("-", "--", ":", "-.")
 
 
 class PlotError(Exception):
-    """A user error (missing run directory, nothing to plot); reported as ``error: ...`` with exit status 2."""
+    """A user error (no run directory, nothing to plot); reported as ``error: ...`` with exit status 2."""
 
 
 @dataclass
@@ -53,10 +53,10 @@ def add_parser(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "plot",
         help="draw the loss and metric curves of one or several runs into a PNG",
-        description="Read RUN_DIR/metrics.jsonl of each run and draw one subplot per metric family (the online "
-        "and validation versions of a loss share one), with the update number as x axis and several runs "
-        "overlaid. By default every loss and every other metric with a direction (accuracy, error, ...) is "
-        "drawn; counters, timings, learning rates and other neutral keys are left out.",
+        description="Read RUN_DIR/metrics.jsonl of each run and draw one subplot per metric family (the "
+        "online and validation versions of a loss share one), with the update number as x axis and several "
+        "runs overlaid. By default every loss and every other metric with a direction (accuracy, error, ...) "
+        "is drawn; counters, timings, learning rates and other neutral keys are left out.",
         epilog="example: noether plot output/2026-01-01_abcde output/2026-01-02_fghij --out compare.png "
         "--metrics 'loss/*' 'rel_l2*'",
     )
@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 # -- reading -------------------------------------------------------------------------------------------------
 def _run_identity(run_dir: Path) -> tuple[str, frozenset[str]]:
-    """The label of a run (``run_id[/stage]``) and its dataset keys, from ``hp_resolved.yaml`` when readable."""
+    """The label of a run (``run_id[/stage]``) and its dataset keys, from ``hp_resolved.yaml`` if readable."""
     label = run_dir.name
     datasets: frozenset[str] = frozenset()
     hp_path = run_dir / "hp_resolved.yaml"
@@ -206,8 +206,8 @@ def plot_runs(runs: list[RunCurves], out: Path, *, patterns: list[str] | None = 
                 families.setdefault(metric_family(key, r.splits), set()).add(key)
     order = sorted(families, key=_family_order)
     if len(order) > MAX_SUBPLOTS:
-        print(f"warning: {len(order)} metric families, drawing the first {MAX_SUBPLOTS}; choose with --metrics "
-              f"(left out: {', '.join(order[MAX_SUBPLOTS:])})", file=sys.stderr)
+        print(f"warning: {len(order)} metric families, drawing the first {MAX_SUBPLOTS}; choose with "
+              f"--metrics (left out: {', '.join(order[MAX_SUBPLOTS:])})", file=sys.stderr)
         order = order[:MAX_SUBPLOTS]
 
     labels = _unique_labels(runs)
@@ -220,7 +220,8 @@ def plot_runs(runs: list[RunCurves], out: Path, *, patterns: list[str] | None = 
     FigureCanvasAgg(fig)  # Agg attached explicitly: no GUI backend is ever chosen
     from matplotlib import colormaps
 
-    colors = list(colormaps["tab10"].colors)
+    tab10 = colormaps["tab10"]
+    colors = [tab10(i) for i in range(tab10.N)]
     several = len(runs) > 1
     for index, family in enumerate(order):
         ax = fig.add_subplot(nrows, ncols, index + 1)

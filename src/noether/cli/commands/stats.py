@@ -34,7 +34,7 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("--exclude", help="comma-separated properties to leave out")
     p.add_argument("--log-scale", help="comma-separated properties whose sign(x)*log1p(|x|) is measured")
     p.add_argument("--num-workers", type=int, default=0, help="DataLoader worker processes (default: 0)")
-    p.add_argument("--no-wrappers", action="store_true", help="ignore the dataset's wrappers (subset, repeat...)")
+    p.add_argument("--no-wrappers", action="store_true", help="ignore the dataset's wrappers (subset...)")
     p.add_argument("--skip-errors", action="store_true", help="report and skip samples that fail to load")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(handler=run)

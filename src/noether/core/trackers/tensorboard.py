@@ -36,10 +36,11 @@ class TensorboardTracker(Tracker):
     """Writes scalars, the resolved config and the summary to TensorBoard event files.
 
     The event files go to ``<run_dir>/<log_dir>`` (``runs`` by default); ``tensorboard --logdir OUTPUT_PATH``
-    shows every run below an output path side by side. Unlike upstream, the step of every scalar is the update
-    number (not a count of log calls), so curves of runs with different log intervals line up. Numbers become
-    scalars, strings become text; other values are skipped with one warning per key. The resolved config is the
-    text ``Configuration``, the summary the text ``Summary Metrics`` plus scalars ``summary/<key>``.
+    shows every run below an output path side by side. Unlike upstream, the step of every scalar is the
+    update number (not a count of log calls), so curves of runs with different log intervals line up.
+    Numbers become scalars, strings become text; other values are skipped with one warning per key. The
+    resolved config is the text ``Configuration``, the summary the text ``Summary Metrics`` plus scalars
+    ``summary/<key>``.
     """
 
     def __init__(self, config: Any, *, run_dir: Path, run_name: str, run_id: str, hp: dict[str, Any],

@@ -72,8 +72,8 @@ class TrackioTracker(Tracker):
         run, self._run = self._run, None
         if run is None:
             return
-        # trackio.finish() also clears Trackio's "current run", so that its exit hook does not finish this run a
-        # second time; it only applies while this run is the current one.
+        # trackio.finish() also clears Trackio's "current run", so that its exit hook does not finish this run
+        # a second time; it only applies while this run is the current one.
         current = getattr(getattr(self._trackio, "context_vars", None), "current_run", None)
         if current is not None and current.get() is run:
             self._trackio.finish()

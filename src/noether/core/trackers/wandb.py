@@ -20,8 +20,8 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
     """Set environment variables for the duration of the block and restore the previous values.
 
     The W&B service process reads its mode from the environment when it starts, so the variables must be set
-    while ``wandb.init`` runs; restoring them afterwards keeps a later run in the same process (a sweep, a test
-    session) from silently inheriting ``offline``.
+    while ``wandb.init`` runs; restoring them afterwards keeps a later run in the same process (a sweep, a
+    test session) from silently inheriting ``offline``.
     """
     saved = {key: os.environ.get(key) for key in values}
     os.environ.update(values)
@@ -38,8 +38,8 @@ def _environ(values: Mapping[str, str]) -> Iterator[None]:
 def lists_to_dicts(value: Any) -> Any:
     """``value`` with every list turned into a dict keyed ``"0"``, ``"1"``, ...
 
-    W&B flattens nested config dicts into filterable columns (``hp.trainer.callbacks.0.name``) but stores a list
-    as one opaque value; keying list items by position makes them filterable too.
+    W&B flattens nested config dicts into filterable columns (``hp.trainer.callbacks.0.name``) but stores a
+    list as one opaque value; keying list items by position makes them filterable too.
     """
     if isinstance(value, Mapping):
         return {str(key): lists_to_dicts(item) for key, item in value.items()}
@@ -51,7 +51,7 @@ def lists_to_dicts(value: Any) -> Any:
 def wandb_run_id(run_id: str, stage_name: str | None) -> str:
     """The W&B run id: the Noether run id, plus the stage so that two stages of one run are two W&B runs.
 
-    W&B ids may not contain ``/``, ``\\``, ``#``, ``?``, ``%`` or ``:``; anything else unusual is replaced too.
+    W&B ids may not contain ``/``, ``\\``, ``#``, ``?``, ``%`` or ``:``; other unusual characters go too.
     """
     raw = f"{run_id}-{stage_name}" if stage_name else run_id
     return re.sub(r"[^A-Za-z0-9_.-]", "-", raw)
@@ -64,7 +64,8 @@ class WandBTracker(Tracker):
       upload it later with ``wandb sync <run_dir>/wandb/offline-run-*``.
     * ``mode: disabled`` does nothing (``wandb`` need not even be installed); unlike upstream, setting the
       summary works.
-    * ``mode: online`` needs ``wandb login`` (or ``WANDB_API_KEY``); ``mode: null`` lets ``WANDB_MODE`` decide.
+    * ``mode: online`` needs ``wandb login`` (or ``WANDB_API_KEY``); ``mode: null`` lets ``WANDB_MODE``
+      decide.
 
     The metrics are logged with the update number as the W&B step, so curves line up with ``metrics.jsonl``.
     """
@@ -75,7 +76,7 @@ class WandBTracker(Tracker):
         self._run: Any = None
         #: Everything passed to :meth:`set_summary` (kept even when no W&B run exists).
         self.summary: dict[str, Any] = {}
-        mode: str | None = config.mode
+        mode: Any = config.mode
         if mode == "disabled":
             logger.info("W&B tracker disabled: metrics are only written to metrics.jsonl")
             return
@@ -108,8 +109,8 @@ class WandBTracker(Tracker):
                 if mode == "offline":
                     raise
                 raise RuntimeError(
-                    f"W&B could not start a run ({type(exc).__name__}: {exc}); log in with `wandb login` (or set "
-                    "WANDB_API_KEY), or use `tracker.mode: offline` to write local files only"
+                    f"W&B could not start a run ({type(exc).__name__}: {exc}); log in with `wandb login` (or "
+                    "set WANDB_API_KEY), or use `tracker.mode: offline` to write local files only"
                 ) from exc
         logger.info("W&B run %s (mode %s) in %s", self._run.id, mode or "from WANDB_MODE", run_dir)
 

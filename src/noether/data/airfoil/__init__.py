@@ -22,7 +22,14 @@ if TYPE_CHECKING:
     from noether.data.airfoil.models import AirfoilMLP, AirfoilTransformer
     from noether.data.airfoil.schemas import AirfoilDatasetConfig, AirfoilMLPConfig, AirfoilTransformerConfig
 
-__all__ = sorted(_LAZY)
+__all__ = [
+    "AirfoilDataset",
+    "AirfoilDatasetConfig",
+    "AirfoilMLP",
+    "AirfoilMLPConfig",
+    "AirfoilTransformer",
+    "AirfoilTransformerConfig",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -57,44 +57,44 @@ class AirfoilDataset(Dataset):
     @with_normalizers(required=False)
     def getitem_surface_position(self, idx: int) -> torch.Tensor:
         """Surface points ``(S, 2)``."""
-        return self._get("surface_position", idx)  # type: ignore[no-any-return]
+        return self._get("surface_position", idx)
 
     @with_normalizers(required=False)
     def getitem_surface_normal(self, idx: int) -> torch.Tensor:
         """Outward unit normals ``(S, 2)``."""
-        return self._get("surface_normal", idx)  # type: ignore[no-any-return]
+        return self._get("surface_normal", idx)
 
     @with_normalizers(required=False)
     def getitem_surface_velocity(self, idx: int) -> torch.Tensor:
         """Velocity at the surface ``(S, 2)`` (tangential: the surface is a streamline)."""
-        return self._get("surface_velocity", idx)  # type: ignore[no-any-return]
+        return self._get("surface_velocity", idx)
 
     @with_normalizers(required=False)
     def getitem_surface_pressure(self, idx: int) -> torch.Tensor:
         """Pressure coefficient at the surface ``(S, 1)``."""
-        return self._get("surface_pressure", idx)  # type: ignore[no-any-return]
+        return self._get("surface_pressure", idx)
 
     @with_normalizers(required=False)
     def getitem_volume_position(self, idx: int) -> torch.Tensor:
         """Points around the airfoil ``(V, 2)``."""
-        return self._get("volume_position", idx)  # type: ignore[no-any-return]
+        return self._get("volume_position", idx)
 
     @with_normalizers(required=False)
     def getitem_volume_velocity(self, idx: int) -> torch.Tensor:
         """Velocity ``(u, v)`` at the volume points ``(V, 2)``."""
-        return self._get("volume_velocity", idx)  # type: ignore[no-any-return]
+        return self._get("volume_velocity", idx)
 
     @with_normalizers(required=False)
     def getitem_volume_pressure(self, idx: int) -> torch.Tensor:
         """Pressure coefficient at the volume points ``(V, 1)``."""
-        return self._get("volume_pressure", idx)  # type: ignore[no-any-return]
+        return self._get("volume_pressure", idx)
 
     @with_normalizers(required=False)
     def getitem_conditioning(self, idx: int) -> torch.Tensor:
         """``[[thickness, camber, angle of attack in degrees]]`` ``(1, 3)``."""
-        return self._get("conditioning", idx)  # type: ignore[no-any-return]
+        return self._get("conditioning", idx)
 
     @with_normalizers(required=False)
     def getitem_lift_coefficient(self, idx: int) -> torch.Tensor:
         """Lift coefficient ``(1,)`` (reference chord 1)."""
-        return self._get("lift_coefficient", idx)  # type: ignore[no-any-return]
+        return self._get("lift_coefficient", idx)

@@ -1,9 +1,9 @@
 """Exact potential flow past Joukowski airfoils (complex analysis, numpy only).
 
-The airfoil is the image of a circle under the Joukowski map ``z = zeta + c^2 / zeta`` with ``c = 1/4``; the
-circle has centre ``mu = c (-eps + i beta)`` and passes through ``zeta = c``, which maps to the cusped trailing
-edge. Physical coordinates are ``x + i y = z + 1/2``: the trailing edge is at ``(1, 0)`` and the reference chord
-is ``4c = 1``. The free stream has speed 1 at angle of attack ``alpha``; the Kutta condition (no velocity
+The airfoil is the image of a circle under the Joukowski map ``z = zeta + c^2 / zeta`` with ``c = 1/4``;
+the circle has centre ``mu = c (-eps + i beta)`` and passes through ``zeta = c``, which maps to the cusped
+trailing edge. Physical coordinates are ``x + i y = z + 1/2``: the trailing edge is at ``(1, 0)`` and the
+reference chord is ``4c = 1``. The free stream has speed 1 at angle of attack ``alpha``; the Kutta condition (no velocity
 singularity at the trailing edge) fixes the circulation ``Gamma = 4 pi R sin(alpha - arg(c - mu))``, positive
 clockwise, so the lift coefficient is ``C_l = 2 Gamma`` (Kutta-Joukowski with ``rho = U = chord = 1``).
 
@@ -42,7 +42,8 @@ class Airfoils:
     def of(cls, thickness: float | np.ndarray, camber: float | np.ndarray,
            angle_of_attack: float | np.ndarray) -> Airfoils:
         """Build from scalars or arrays (converted to float64 arrays)."""
-        arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (thickness, camber, angle_of_attack)))
+        values = (thickness, camber, angle_of_attack)
+        arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values))
         return cls(*arrays)
 
     @property
@@ -118,7 +119,7 @@ def map_derivative(zeta: np.ndarray) -> np.ndarray:
 
 
 def physical_velocity(airfoils: Airfoils, zeta: np.ndarray) -> np.ndarray:
-    """Velocity ``u + i v`` in the physical plane at the image of ``zeta`` (not at the trailing edge itself)."""
+    """Velocity ``u + i v`` in the physical plane at the image of ``zeta`` (not at the trailing edge)."""
     return np.conj(airfoils.velocity_zeta(zeta) / map_derivative(zeta))
 
 
@@ -128,7 +129,7 @@ def pressure_coefficient(velocity: np.ndarray) -> np.ndarray:
 
 
 def surface_angles(airfoils: Airfoils, num_points: int) -> np.ndarray:
-    """Circle angles of the surface points: equally spaced, half a step off the trailing edge, counter-clockwise.
+    """Circle angles of the surface points: equally spaced, half a step off the trailing edge, anticlockwise.
 
     Equal spacing in the circle angle makes sums over the points spectrally accurate quadratures of
     surface integrals (the integrands are smooth and periodic in this angle).

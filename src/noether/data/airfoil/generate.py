@@ -83,7 +83,9 @@ def _complex_to_xy(values: np.ndarray) -> np.ndarray:
     return np.stack([values.real, values.imag], axis=-1).astype(np.float32)
 
 
-def generate_chunk(airfoils: Airfoils, settings: GenerationSettings, rng: np.random.Generator) -> dict[str, np.ndarray]:
+def generate_chunk(
+    airfoils: Airfoils, settings: GenerationSettings, rng: np.random.Generator
+) -> dict[str, np.ndarray]:
     """Arrays of a batch of airfoils (leading dim = airfoils), float32."""
     n = airfoils.thickness.shape[0]
     angles = surface_angles(airfoils, settings.num_surface_points)
@@ -95,7 +97,7 @@ def generate_chunk(airfoils: Airfoils, settings: GenerationSettings, rng: np.ran
     zeta_v = airfoils.circle_points(phi, rho)
     vel_v = physical_velocity(airfoils, zeta_v)
     params = np.stack([airfoils.thickness, airfoils.camber, airfoils.angle_of_attack], axis=-1)
-    if not np.all(np.isfinite(vel_v)) or not np.all(np.isfinite(vel_s)) or np.any(map_derivative(zeta_v) == 0):
+    if not (np.all(np.isfinite(vel_v)) and np.all(np.isfinite(vel_s))) or np.any(map_derivative(zeta_v) == 0):
         raise FloatingPointError("non-finite velocity in generated airfoil flow")
     return {
         "surface_position": _complex_to_xy(joukowski(zeta_s)),
@@ -111,7 +113,7 @@ def generate_chunk(airfoils: Airfoils, settings: GenerationSettings, rng: np.ran
 
 
 def sample_parameters(split: str, size: int) -> Airfoils:
-    """The airfoils of a split: uniform parameters from the split's fixed seed (row ``i`` never depends on size)."""
+    """The airfoils of a split: uniform parameters from the split's fixed seed (row ``i`` ignores the size)."""
     rng = np.random.default_rng([SPLIT_SEEDS[split], 0])
     lows = np.array([r[0] for r in PARAMETER_RANGES])
     highs = np.array([r[1] for r in PARAMETER_RANGES])
@@ -119,7 +121,9 @@ def sample_parameters(split: str, size: int) -> Airfoils:
     return Airfoils.of(params[:, 0], params[:, 1], params[:, 2])
 
 
-def generate_split(settings: GenerationSettings, split: str, progress: Callable[[int], Any] | None = None) -> dict[str, np.ndarray]:
+def generate_split(
+    settings: GenerationSettings, split: str, progress: Callable[[int], Any] | None = None
+) -> dict[str, np.ndarray]:
     """All arrays of one split; ``progress(n)`` is called after every chunk of ``n`` samples."""
     size = settings.size(split)
     airfoils = sample_parameters(split, size)
@@ -155,7 +159,9 @@ def _remove_stale(root: Path, prefix: str) -> None:
             pass
 
 
-def ensure_generated(root: str | os.PathLike[str], settings: GenerationSettings, *, progress: bool | None = None) -> Path:
+def ensure_generated(
+    root: str | os.PathLike[str], settings: GenerationSettings, *, progress: bool | None = None
+) -> Path:
     """The folder with the generated data under ``root``, generating it first if needed.
 
     ``progress``: show a progress bar (``None``: only on a terminal).

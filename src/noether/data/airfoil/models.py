@@ -40,14 +40,16 @@ class _AirfoilModel(Model):
 
     def __init__(self, config: _AirfoilModelConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.encode_position = FourierFeatures(config.position_dim, config.fourier_features, config.fourier_scale)
+        self.encode_position = FourierFeatures(
+            config.position_dim, config.fourier_features, config.fourier_scale
+        )
         self.conditioning_dim = config.conditioning_dim if config.conditioning is not None else 0
         self.point_sets = [(ps.position, dict(ps.outputs)) for ps in config.point_sets]
         self.point_features = [dict(ps.features) for ps in config.point_sets]
         # Every point set gets the same input width; sets without some feature see zeros there.
         self.feature_keys = sorted({k for features in self.point_features for k in features})
         self.feature_dims = {k: f[k] for f in self.point_features for k in f}
-        self.input_dim = (self.encode_position.out_dim + sum(self.feature_dims.values()) + self.conditioning_dim)
+        self.input_dim = self.encode_position.out_dim + sum(self.feature_dims.values()) + self.conditioning_dim
 
     def _input(self, inputs: dict[str, torch.Tensor], key: str) -> torch.Tensor:
         if key not in inputs:
@@ -83,7 +85,7 @@ class _AirfoilModel(Model):
 
 
 class AirfoilTransformer(_AirfoilModel):
-    """A Transformer encoder over point tokens (Fourier position features + conditioning) and a conditioning token.
+    """A Transformer encoder over point tokens (position features + conditioning) and a conditioning token.
 
     Tokens of all point sets attend to each other; a learned embedding tells the sets apart. A boolean
     ``<position>_mask`` input (from a ``PadCollator``) marks real points.

@@ -48,7 +48,7 @@ class PointSetConfig(Schema):
 
     #: Batch key of the positions, shape ``(batch, points, position_dim)``.
     position: NonBlankStr
-    #: Further per-point inputs (e.g. ``surface_normal``) and their sizes, concatenated to the position features.
+    #: Further per-point inputs (e.g. ``surface_normal``) and their sizes, appended to the position features.
     features: dict[NonBlankStr, PositiveInt] = attrs.field(factory=dict)
     #: Predicted fields and their sizes, e.g. ``{surface_pressure: 1}``.
     outputs: Annotated[dict[NonBlankStr, PositiveInt], NonEmpty()]

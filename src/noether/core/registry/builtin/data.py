@@ -20,7 +20,7 @@ _WRAPPERS = {
     w.ShuffleWrapperConfig: "noether.data.wrappers:ShuffleWrapper",
     w.SubsetWrapperConfig: "noether.data.wrappers:SubsetWrapper",
 }
-#: Pipeline steps: a whole pipeline, collators and processors (kind ``noether.data.<Name>``, alias ``<Name>``).
+#: Pipeline steps: a whole pipeline, collators, processors (kind ``noether.data.<Name>``, alias ``<Name>``).
 _PIPELINES = {
     d.PipelineConfig: "noether.data.pipeline:Pipeline",
     d.DefaultCollatorConfig: "noether.data.collators:DefaultCollator",
