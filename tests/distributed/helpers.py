@@ -116,8 +116,8 @@ def config(
             "val": {"kind": "tests.engine.toy.ToyDataset", "size": val_size, "seed": 1},
         },
         "model": {
-            "kind": "noether.core.models.MLP", "name": "mlp", "input_dim": 3, "output_dim": 1, "hidden_dim": 16,
-            "dropout": dropout,
+            "kind": "noether.core.models.MLP", "name": "mlp", "input_dim": 3, "output_dim": 1,
+            "hidden_dim": 16, "dropout": dropout,
             "optimizer_config": {
                 "kind": "torch.optim.AdamW", "lr": 0.01,
                 "schedule_config": {"kind": "noether.core.schedules.LinearWarmupCosineDecaySchedule",
@@ -144,7 +144,8 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def torchrun(cfg: Path, *overrides: str, nproc: int = 2, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+def torchrun(cfg: Path, *overrides: str, nproc: int = 2,
+             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """``torchrun --nproc_per_node=<nproc> -m noether run cfg overrides...`` on CPU (gloo)."""
     from noether.training.distributed import free_port
 
@@ -190,7 +191,7 @@ def assert_nested_equal(a: Any, b: Any, path: str = "") -> None:
     if isinstance(a, torch.Tensor):
         assert isinstance(b, torch.Tensor) and torch.equal(a, b), f"tensors differ at {path}"
     elif isinstance(a, dict):
-        assert isinstance(b, dict) and a.keys() == b.keys(), f"keys differ at {path}: {a.keys()} vs {b.keys()}"
+        assert isinstance(b, dict) and a.keys() == b.keys(), f"keys differ at {path}: {a.keys()}, {b.keys()}"
         for key in a:
             assert_nested_equal(a[key], b[key], f"{path}.{key}")
     elif isinstance(a, list | tuple):

@@ -1,4 +1,4 @@
-"""Process layout, sharding and the single-process behaviour of the collectives; the collectives under torchrun."""
+"""Process layout, sharding, the collectives in one process and under torchrun."""
 
 from __future__ import annotations
 
@@ -33,7 +33,8 @@ from tests.distributed.helpers import REPO, child_env
         ({"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_ID": "7"}, ProcessLayout()),
         ({"SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1", "SLURM_NTASKS": "1"}, ProcessLayout()),
         # torchrun inside a SLURM job: torchrun's variables win.
-        ({"RANK": "1", "WORLD_SIZE": "2", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"}, ProcessLayout(1, 2, 0)),
+        ({"RANK": "1", "WORLD_SIZE": "2", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"},
+         ProcessLayout(1, 2, 0)),
     ],
 )
 def test_detect_layout(env: dict[str, str], expected: ProcessLayout) -> None:
@@ -59,8 +60,8 @@ def test_collectives_are_the_identity_in_one_process() -> None:
 
 
 def test_collectives_under_torchrun() -> None:
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
-           str(REPO / "tests" / "distributed" / "collectives_worker.py")]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2",
+           f"--master_port={free_port()}", str(REPO / "tests" / "distributed" / "collectives_worker.py")]
     done = subprocess.run(cmd, cwd=REPO, env=child_env(), capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "rank 0 ok" in done.stdout and "rank 1 ok" in done.stdout

@@ -1,4 +1,4 @@
-"""``torchrun --nproc_per_node=2`` on CPU (gloo): same training as one process, files written once, exact resume."""
+"""``torchrun --nproc_per_node=2`` on CPU (gloo): trains like one process, writes once, resumes exactly."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ TIMING = "train_time/"
 def _with_odd_eval_set(data: dict[str, Any]) -> dict[str, Any]:
     """Add a 30-sample dataset (15 + 15 samples on two ranks, 7 batches of 4 + 2 in one process)."""
     data["datasets"]["odd"] = {"kind": "tests.engine.toy.ToyDataset", "size": 30, "seed": 2}
-    data["trainer"]["callbacks"].append({"name": "tests.distributed.helpers.RecordSamples", "dataset_key": "odd",
-                                         "every_n_epochs": 1, "batch_size": 4, "id": "odd"})
+    data["trainer"]["callbacks"].append({"name": "tests.distributed.helpers.RecordSamples",
+                                         "dataset_key": "odd", "every_n_epochs": 1, "batch_size": 4, "id": "odd"})
     return data
 
 
@@ -101,7 +101,8 @@ def test_resume_under_two_processes_is_exact(tmp_path: Path) -> None:
     done = torchrun(cfg, f"{signal_cb}.at_update=6", f"{signal_cb}.rank=1")
     assert done.returncode != 0, "a signal stop is not a success"
     [run] = run_dirs(tmp_path / "run")
-    assert (run / "checkpoints" / "E1_U7_S112.signal_interrupt.manifest.json").exists(), done.stdout + done.stderr
+    interrupt = run / "checkpoints" / "E1_U7_S112.signal_interrupt.manifest.json"
+    assert interrupt.exists(), done.stdout + done.stderr
     assert not (run / "checkpoints" / "mlp_cp=E3_U12_S192_model.th").exists()
     state = load(run / "checkpoints" / "mlp_cp=E1_U7_S112.signal_interrupt_trainer.th")
     assert len(state["per_rank"]) == 2
@@ -115,7 +116,8 @@ def test_resume_under_two_processes_is_exact(tmp_path: Path) -> None:
     assert_nested_equal(weights(run), weights(ref))
     assert_nested_equal(optim_state(run), optim_state(ref))
     ema = "mlp_ema=0.9_cp=last_model.th"
-    assert_nested_equal(load(run / "checkpoints" / ema)["state_dict"], load(ref / "checkpoints" / ema)["state_dict"])
+    assert_nested_equal(load(run / "checkpoints" / ema)["state_dict"],
+                        load(ref / "checkpoints" / ema)["state_dict"])
 
     def strip(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{k: v for k, v in m.items() if not k.startswith(TIMING)} for m in lines]

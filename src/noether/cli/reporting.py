@@ -40,3 +40,13 @@ def run_reporting_errors(handler: Callable[[argparse.Namespace], int], args: arg
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if os.environ.get("NOETHER_TRACEBACK"):
+            raise
+        import traceback
+
+        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        where = f" (raised at {frame.filename}:{frame.lineno})" if frame else ""
+        print(f"error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        print("set NOETHER_TRACEBACK=1 to see the full traceback", file=sys.stderr)
+        return 1

@@ -210,7 +210,7 @@ def build_dataset(
     ``statistics`` (the config's ``dataset_statistics``) is stored on the dataset; ``normalizers`` (the
     config's top-level ``dataset_normalizer``) adds shared normalizers for keys the dataset does not
     configure; ``name`` (the key under ``datasets``) names it in messages; ``normalize=False`` returns raw
-    values (used by the statistics tool). Returns the outermost view (the dataset itself when nothing wraps it).
+    values (used by the statistics tool). Returns the outermost view (the dataset itself if nothing wraps it).
     """
     from noether.core.registry import get_registry
 

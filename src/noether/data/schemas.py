@@ -24,7 +24,7 @@ AnyPipelineStep = Annotated[Schema, OpenUnion("pipeline")]
 class DefaultCollatorConfig(Schema):
     """Stack samples with ``torch.utils.data.default_collate`` (every key, or only ``items``)."""
 
-    kind: Literal["noether.data.DefaultCollator"] = "noether.data.DefaultCollator"
+    kind: NonBlankStr = "noether.data.DefaultCollator"
     #: Keys this collator handles; ``None``: every key no other collator of the pipeline claims.
     items: Annotated[list[NonBlankStr], NonEmpty()] | None = None
 
@@ -33,7 +33,7 @@ class DefaultCollatorConfig(Schema):
 class ConcatCollatorConfig(Schema):
     """Concatenate variable-size point clouds along dim 0 and add a batch index per item."""
 
-    kind: Literal["noether.data.ConcatCollator"] = "noether.data.ConcatCollator"
+    kind: NonBlankStr = "noether.data.ConcatCollator"
     #: Keys of the point clouds (tensors of shape ``(num_points, ...)``) to concatenate.
     items: Annotated[list[NonBlankStr], NonEmpty()]
     #: The batch index of item ``x`` is stored as ``x + batch_index_suffix`` (int64, one entry per point).
@@ -44,7 +44,7 @@ class ConcatCollatorConfig(Schema):
 class PadCollatorConfig(Schema):
     """Pad variable-size point clouds to the largest in the batch and add a mask (``True`` = real point)."""
 
-    kind: Literal["noether.data.PadCollator"] = "noether.data.PadCollator"
+    kind: NonBlankStr = "noether.data.PadCollator"
     #: Keys of the point clouds (tensors of shape ``(num_points, ...)``) to pad.
     items: Annotated[list[NonBlankStr], NonEmpty()]
     #: Value written into padded positions.
@@ -61,7 +61,7 @@ class PointSamplingConfig(Schema):
     are identical for any ``num_workers`` and can be reproduced on resume.
     """
 
-    kind: Literal["noether.data.PointSampling"] = "noether.data.PointSampling"
+    kind: NonBlankStr = "noether.data.PointSampling"
     #: Keys sampled together (e.g. ``surface_position`` and ``surface_pressure``); same length along dim 0.
     items: Annotated[list[NonBlankStr], NonEmpty()]
     #: Points kept per sample.
@@ -76,7 +76,7 @@ class PointSamplingConfig(Schema):
 class RenameKeysConfig(Schema):
     """Rename keys of a sample (or batch): ``{old: new}``."""
 
-    kind: Literal["noether.data.RenameKeys"] = "noether.data.RenameKeys"
+    kind: NonBlankStr = "noether.data.RenameKeys"
     mapping: Annotated[dict[NonBlankStr, NonBlankStr], NonEmpty()]
 
     def _check(self) -> Iterator[tuple[str, str]]:
@@ -90,7 +90,7 @@ class RenameKeysConfig(Schema):
 class DuplicateKeysConfig(Schema):
     """Expose a value under more names: ``{source: [new, ...]}``. The value is shared, not copied."""
 
-    kind: Literal["noether.data.DuplicateKeys"] = "noether.data.DuplicateKeys"
+    kind: NonBlankStr = "noether.data.DuplicateKeys"
     mapping: Annotated[dict[NonBlankStr, list[NonBlankStr] | NonBlankStr], NonEmpty()]
 
 
@@ -98,7 +98,7 @@ class DuplicateKeysConfig(Schema):
 class PipelineConfig(Schema):
     """Samples become a batch in three stages: per-sample processors, collators, batch processors (§8.4)."""
 
-    kind: Literal["noether.data.Pipeline"] = "noether.data.Pipeline"
+    kind: NonBlankStr = "noether.data.Pipeline"
     #: Applied to every sample in order (e.g. ``PointSampling``, ``RenameKeys``).
     sample_processors: list[AnyPipelineStep] = attrs.field(factory=list)
     #: Each handles its ``items``; one without ``items`` takes the remaining keys. Empty: default stacking.

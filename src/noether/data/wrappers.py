@@ -25,6 +25,8 @@ class SampleSource(Protocol):
 
     def __getitem__(self, idx: int) -> dict[str, Any]: ...
 
+    def getter(self, prop: str) -> Callable[[int], Any]: ...
+
 
 def _label(dataset: Any) -> str:
     return str(getattr(dataset, "label", type(dataset).__name__))
@@ -96,7 +98,7 @@ class IndexMapWrapper(DatasetWrapper):
 
     def getter(self, prop: str) -> Callable[[int], Any]:
         """The inner getter of ``prop`` with this wrapper's index map applied."""
-        return _Remapped(self.dataset.getter(prop), self.indices, self.label)  # type: ignore[attr-defined]
+        return _Remapped(self.dataset.getter(prop), self.indices, self.label)
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("getitem_"):

@@ -365,10 +365,49 @@ def _registered_or_importable(family: str, kind: str) -> list[Exception]:
     return [_LocatedError(("kind",), str(registry.unknown_kind(family, kind)))]
 
 
-def _kind_checks() -> dict[type, Callable[[Any], list[Exception]]]:
-    from noether.core.schemas import OptimizerConfig, ParamGroupModifierConfig
+def _configure_plugins(section: Mapping[str, Any]) -> None:
+    """Apply ``plugins.disable/autoload/prefer`` before any kind is resolved."""
+    from noether.core.registry.manager import configure_registry
 
-    return {OptimizerConfig: _optimizer_kind_check, ParamGroupModifierConfig: _modifier_kind_check}
+    def names(key: str) -> list[str]:
+        value = section.get(key) or []
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    autoload = section.get("autoload", True)
+    configure_registry(disable=names("disable"), autoload=autoload is not False, prefer=names("prefer"))
+
+
+def _requires_check(obj: Any) -> list[Exception]:
+    """Every distribution in ``requires`` is installed in a matching version."""
+    import importlib.metadata
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    problems: list[Exception] = []
+    for index, text in enumerate(obj.requires):
+        path = ("requires", index)
+        try:
+            requirement = Requirement(text)
+        except InvalidRequirement as exc:
+            problems.append(_LocatedError(path, f"not a valid requirement: {exc}"))
+            continue
+        try:
+            version = importlib.metadata.version(requirement.name)
+        except importlib.metadata.PackageNotFoundError:
+            problems.append(_LocatedError(path, f"this config requires '{text}', which is not installed: "
+                                                f"pip install '{text}'"))
+            continue
+        if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
+            problems.append(_LocatedError(path, f"this config requires '{text}' but {requirement.name} {version} "
+                                                f"is installed: pip install '{text}'"))
+    return problems
+
+
+def _kind_checks() -> dict[type, Callable[[Any], list[Exception]]]:
+    from noether.core.schemas import OptimizerConfig, ParamGroupModifierConfig, PluginsConfig
+
+    return {OptimizerConfig: _optimizer_kind_check, ParamGroupModifierConfig: _modifier_kind_check,
+            PluginsConfig: _requires_check}
 
 
 _KIND_CHECKS: dict[type, Callable[[Any], list[Exception]]] = _kind_checks()
@@ -390,10 +429,12 @@ def structure(data: Mapping[str, Any] | Any, cls: Any = None) -> Any:
     ``cls`` may be any schema class or union alias (``CallbacksConfig``, ``AnyScheduleConfig``, ...).
     Raises :class:`noether.ConfigError` listing every problem with its path.
     """
-    if cls is None:
-        from noether.core.schemas import ConfigSchema
+    from noether.core.schemas import ConfigSchema
 
+    if cls is None:
         cls = ConfigSchema
+    if cls is ConfigSchema and isinstance(data, Mapping) and isinstance(data.get("plugins"), Mapping):
+        _configure_plugins(data["plugins"])
     try:
         return get_converter().structure(data, cls)
     except ConfigError:

@@ -85,7 +85,14 @@ def _split_env(name: str) -> set[str]:
 class Registry:
     """Maps ``(family, kind)`` to registrations, fed by pluggy plugins."""
 
-    def __init__(self, *, autoload: bool | None = None, builtins: Iterable[str] = BUILTIN_PLUGINS) -> None:
+    def __init__(
+        self,
+        *,
+        autoload: bool | None = None,
+        builtins: Iterable[str] = BUILTIN_PLUGINS,
+        disable: Iterable[str] = (),
+        prefer: Iterable[str] = (),
+    ) -> None:
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(NoetherHookSpec)
         self._entries: dict[tuple[str, str], list[Registration]] = {}
@@ -95,6 +102,8 @@ class Registry:
         self.disabled: list[str] = []
         self._builtins = tuple(builtins)
         self._autoload = autoload
+        self._disable = set(disable) | _split_env(ENV_DISABLE)
+        self._prefer = set(prefer) | _split_env(ENV_PREFER)
         self._loaded = False
         self._lock = threading.Lock()
 
@@ -125,7 +134,7 @@ class Registry:
             self._loaded = True
 
     def _load_entry_points(self) -> None:
-        disabled = _split_env(ENV_DISABLE)
+        disabled = self._disable
         seen: set[str] = set()
         for ep in sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
             dist = ep.dist
@@ -221,7 +230,7 @@ class Registry:
             return None
         if len(regs) == 1:
             return regs[0]
-        preferred = _split_env(ENV_PREFER)
+        preferred = self._prefer
         chosen = [r for r in regs if r.provider.distribution in preferred or r.provider.plugin in preferred]
         if len(chosen) == 1:
             return chosen[0]
@@ -333,6 +342,21 @@ def get_registry() -> Registry:
     global _REGISTRY
     if _REGISTRY is None:
         _REGISTRY = Registry()
+    return _REGISTRY
+
+
+def configure_registry(*, disable: Iterable[str] = (), autoload: bool = True, prefer: Iterable[str] = ()) -> Registry:
+    """Apply a config's ``plugins`` section: a new process-wide registry when the settings differ."""
+    global _REGISTRY
+    current = _REGISTRY
+    wanted = (set(disable) | _split_env(ENV_DISABLE), set(prefer) | _split_env(ENV_PREFER), autoload)
+    if current is not None:
+        have = (current._disable, current._prefer, current._autoload is not False)
+        if have == wanted:
+            return current
+    if not disable and autoload and not prefer and current is not None and current._autoload is None:
+        return current
+    _REGISTRY = Registry(autoload=None if autoload else False, disable=disable, prefer=prefer)
     return _REGISTRY
 
 

@@ -57,6 +57,7 @@ from noether.core.schemas.schedules import (
     StepFixedScheduleConfig,
     StepIntervalScheduleConfig,
 )
+from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.slurm import SlurmConfig
 from noether.core.schemas.trackers import (
     AnyTracker,
@@ -116,6 +117,7 @@ __all__ = [
     "PeriodicDataIteratorCallbackConfig",
     "PolynomialDecreasingScheduleConfig",
     "PolynomialIncreasingScheduleConfig",
+    "PluginsConfig",
     "PositionNormalizerConfig",
     "PreviousRunInitializerConfig",
     "ProgressScheduleConfig",

@@ -12,6 +12,7 @@ from noether.core.schemas._constraints import Between, NonBlankStr
 from noether.core.schemas.dataset import AnyDatasetConfig
 from noether.core.schemas.models import AnyModelConfig
 from noether.core.schemas.normalizers import AnyNormalizer
+from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.slurm import SlurmConfig
 from noether.core.schemas.trackers import AnyTracker
 from noether.core.schemas.trainers import AnyTrainerConfig
@@ -74,6 +75,8 @@ class ConfigSchema(Schema):
     master_port: Annotated[int, Between(1, 65535)] | None = None
     #: SLURM settings used by ``noether submit``.
     slurm: SlurmConfig | None = None
+    #: Plugins this config requires, disables or prefers.
+    plugins: PluginsConfig = attrs.field(factory=PluginsConfig)
 
     def _check(self) -> Iterator[tuple[str, str]]:
         if not self.datasets:

@@ -3,9 +3,10 @@
 The airfoil is the image of a circle under the Joukowski map ``z = zeta + c^2 / zeta`` with ``c = 1/4``;
 the circle has centre ``mu = c (-eps + i beta)`` and passes through ``zeta = c``, which maps to the cusped
 trailing edge. Physical coordinates are ``x + i y = z + 1/2``: the trailing edge is at ``(1, 0)`` and the
-reference chord is ``4c = 1``. The free stream has speed 1 at angle of attack ``alpha``; the Kutta condition (no velocity
-singularity at the trailing edge) fixes the circulation ``Gamma = 4 pi R sin(alpha - arg(c - mu))``, positive
-clockwise, so the lift coefficient is ``C_l = 2 Gamma`` (Kutta-Joukowski with ``rho = U = chord = 1``).
+reference chord is ``4c = 1``. The free stream has speed 1 at angle of attack ``alpha``; the Kutta
+condition (no velocity singularity at the trailing edge) fixes the circulation
+``Gamma = 4 pi R sin(alpha - arg(c - mu))``, positive clockwise, so the lift coefficient is ``C_l = 2 Gamma``
+(Kutta-Joukowski with ``rho = U = chord = 1``).
 
 Every function broadcasts over numpy arrays, so whole splits are computed at once.
 """

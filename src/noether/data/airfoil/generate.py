@@ -113,7 +113,7 @@ def generate_chunk(
 
 
 def sample_parameters(split: str, size: int) -> Airfoils:
-    """The airfoils of a split: uniform parameters from the split's fixed seed (row ``i`` ignores the size)."""
+    """A split's airfoils: uniform parameters from the split's seed (row ``i`` never depends on size)."""
     rng = np.random.default_rng([SPLIT_SEEDS[split], 0])
     lows = np.array([r[0] for r in PARAMETER_RANGES])
     highs = np.array([r[1] for r in PARAMETER_RANGES])

@@ -22,6 +22,7 @@ class FourierFeatures(nn.Module):
 
     def __init__(self, in_dim: int, num_features: int, scale: float) -> None:
         super().__init__()
+        self.frequencies: torch.Tensor
         self.register_buffer("frequencies", torch.randn(in_dim, num_features) * scale)
         self.out_dim = in_dim + 2 * num_features
 
@@ -49,7 +50,8 @@ class _AirfoilModel(Model):
         # Every point set gets the same input width; sets without some feature see zeros there.
         self.feature_keys = sorted({k for features in self.point_features for k in features})
         self.feature_dims = {k: f[k] for f in self.point_features for k in f}
-        self.input_dim = self.encode_position.out_dim + sum(self.feature_dims.values()) + self.conditioning_dim
+        extra = sum(self.feature_dims.values()) + self.conditioning_dim
+        self.input_dim = self.encode_position.out_dim + extra
 
     def _input(self, inputs: dict[str, torch.Tensor], key: str) -> torch.Tensor:
         if key not in inputs:

@@ -1,0 +1,1 @@
+"""A template Noether plugin (see register.py for how it plugs in)."""
