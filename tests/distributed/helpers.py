@@ -22,7 +22,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 @attrs.frozen(kw_only=True)
 class SendSignalConfig(CallBackBaseConfig):
-    """Send ``signal_name`` after update ``at_update`` from process ``rank`` to itself or to its parent."""
+    """Send ``signal_name`` after update ``at_update`` from process ``rank``.
+
+    ``target``: ``self``, ``parent``, or ``slurm-batch`` (the batch script of this SLURM job, through
+    ``scancel --batch``: what ``sbatch --signal=B:USR1@<grace>`` does before the time limit).
+    """
 
     name: str = "tests.distributed.helpers.SendSignal"  # type: ignore[assignment]
     at_update: int | None = None
@@ -40,6 +44,11 @@ class SendSignal(PeriodicCallback):
         """Signal once, at ``at_update`` on ``rank``."""
         c = self.config
         if c.at_update is None or counter.update != c.at_update or self.trainer.context.rank != c.rank:
+            return
+        if c.target == "slurm-batch":
+            job = os.environ["SLURM_JOB_ID"]
+            subprocess.run(["scancel", "--batch", f"--signal={c.signal_name.removeprefix('SIG')}", job],
+                           check=True, timeout=30)
             return
         os.kill(os.getpid() if c.target == "self" else os.getppid(), getattr(signal, c.signal_name))
 

@@ -29,8 +29,8 @@ TIMING = "train_time/"
 def _with_odd_eval_set(data: dict[str, Any]) -> dict[str, Any]:
     """Add a 30-sample dataset (15 + 15 samples on two ranks, 7 batches of 4 + 2 in one process)."""
     data["datasets"]["odd"] = {"kind": "tests.engine.toy.ToyDataset", "size": 30, "seed": 2}
-    data["trainer"]["callbacks"].append({"name": "tests.distributed.helpers.RecordSamples",
-                                         "dataset_key": "odd", "every_n_epochs": 1, "batch_size": 4, "id": "odd"})
+    data["trainer"]["callbacks"].append({"name": "tests.distributed.helpers.RecordSamples", "id": "odd",
+                                         "dataset_key": "odd", "every_n_epochs": 1, "batch_size": 4})
     return data
 
 

@@ -18,10 +18,15 @@ from noether.core.schemas import SlurmConfig
 from tests.distributed.helpers import config
 from tests.slurm.conftest import FakeCluster, write_tool
 
-EXAMPLE_1 = {"job_name": "x", "nodes": 2, "ntasks_per_node": 4, "gpus_per_node": "a100:4", "time": "1:00:00",
-             "kill_on_invalid_dep": True, "nice": 0, "env_path": "a"}
-EXAMPLE_2 = {"partition": "gpu", "mem": "64GB", "cpus_per_task": 8, "output": "/x/%j.out", "array": "0-3",
-             "chdir": "/w"}
+# The two SlurmConfig examples of the behaviour reference (section 1.9).
+EXAMPLE_1: dict[str, Any] = {
+    "job_name": "x", "nodes": 2, "ntasks_per_node": 4, "gpus_per_node": "a100:4", "time": "1:00:00",
+    "kill_on_invalid_dep": True, "nice": 0, "env_path": "a",
+}
+EXAMPLE_2: dict[str, Any] = {
+    "partition": "gpu", "mem": "64GB", "cpus_per_task": 8, "output": "/x/%j.out", "array": "0-3",
+    "chdir": "/w",
+}
 
 
 def write(path: Path, data: dict[str, Any]) -> Path:

@@ -15,9 +15,9 @@ from tests.trackers.helpers import metrics_lines
 
 pytest.importorskip("tensorboard")
 
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from noether.core.trackers.tensorboard import TensorboardTracker  # noqa: E402
+from noether.core.trackers.tensorboard import TensorboardTracker
 
 
 def _load(log_dir: Path) -> EventAccumulator:
@@ -41,8 +41,9 @@ def test_scalars_use_the_update_as_step(tmp_path: Path, caplog: pytest.LogCaptur
     tracker = TensorboardTracker(config, run_dir=tmp_path, run_name="toy", run_id="2026-01-01_abcde", hp=hp)
     with caplog.at_level(logging.WARNING, logger="noether"):
         for update in (4, 8, 16):
-            tracker.log({"epoch": update // 4, "update": update, "sample": 8 * update, "loss/train": 1.0 / update,
-                         "flag": True, "note": f"at {update}", "odd": [1, 2]}, step=update)
+            tracker.log({"epoch": update // 4, "update": update, "sample": 8 * update,
+                         "loss/train": 1.0 / update, "flag": True, "note": f"at {update}", "odd": [1, 2]},
+                        step=update)
     tracker.set_summary({"loss/train/min": 1 / 16, "best": "E4"})
     tracker.close()
     tracker.close()
@@ -62,7 +63,8 @@ def test_scalars_use_the_update_as_step(tmp_path: Path, caplog: pytest.LogCaptur
     assert sum("'odd'" in r.getMessage() for r in caplog.records) == 1
 
 
-def test_missing_tensorboard_names_the_pip_install_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_tensorboard_names_the_pip_install_line(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "torch.utils.tensorboard", None)
     with pytest.raises(ImportError, match=r"pip install tensorboard"):
         TensorboardTracker(TensorboardTrackerSchema(), run_dir=tmp_path, run_name="r", run_id="r", hp={})
@@ -74,7 +76,9 @@ def test_training_run_writes_event_files_matching_metrics_jsonl(tmp_path: Path) 
     from tests.engine.helpers import build, toy_config
 
     data = toy_config(tmp_path, max_epochs=2)
-    data["trainer"]["callbacks"] = [{"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1}]
+    data["trainer"]["callbacks"] = [
+        {"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1},
+    ]
     config = build(data, tracker={"kind": "noether.core.trackers.TensorboardTracker", "flush_secs": 1})
     result = noether.run(config)
 

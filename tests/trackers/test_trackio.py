@@ -1,4 +1,4 @@
-"""The Trackio tracker: a run's metrics land in Trackio's local store; a missing package gives the install line."""
+"""The Trackio tracker: metrics land in Trackio's local store; a missing package gives the install line."""
 
 from __future__ import annotations
 
@@ -41,14 +41,15 @@ def test_run_name_carries_the_id_and_stage() -> None:
 @pytest.mark.slow
 def test_run_logs_metrics_config_and_summary_locally(tmp_path: Path, cli_env: dict[str, str]) -> None:
     pytest.importorskip("trackio")
-    from tests.engine.helpers import toy_config
-
     from noether.core.config.dump import dump_yaml
+    from tests.engine.helpers import toy_config
 
     data = toy_config(tmp_path / "out", max_epochs=2)
     data["name"] = "toy"
     data["tracker"] = {"kind": "noether.core.trackers.TrackioTracker", "project": "noether-tests"}
-    data["trainer"]["callbacks"] = [{"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1}]
+    data["trainer"]["callbacks"] = [
+        {"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1},
+    ]
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(dump_yaml(data), encoding="utf-8")
     env = {**cli_env, "TRACKIO_DIR": str(tmp_path / "trackio")}

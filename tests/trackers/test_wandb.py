@@ -1,4 +1,4 @@
-"""The W&B tracker: offline runs leave readable files with the logged scalars, disabled mode, missing package."""
+"""The W&B tracker: offline runs leave readable files with the scalars; disabled mode; missing package."""
 
 from __future__ import annotations
 
@@ -40,8 +40,8 @@ def test_offline_tracker_writes_scalars_config_and_summary(tmp_path: Path, wandb
     config = WandBTrackerSchema(project="noether-tests", mode="offline")
     tracker = WandBTracker(config, run_dir=tmp_path, run_name="toy", run_id="2026-01-01_abcde", hp=HP)
     for update in (5, 10, 20):
-        tracker.log({"epoch": update // 10, "update": update, "sample": update * 4, "loss/train": 1.0 / update,
-                     "note": "text"}, step=update)
+        tracker.log({"epoch": update // 10, "update": update, "sample": update * 4,
+                     "loss/train": 1.0 / update, "note": "text"}, step=update)
     tracker.set_summary({"loss/train/min": 0.05, "loss/train/last": 0.05})
     tracker.close()
     tracker.close()  # a second close is harmless
@@ -98,14 +98,15 @@ def test_offline_run_from_the_cli_without_network(tmp_path: Path, wandb_home: Pa
                                                   cli_env: dict[str, str]) -> None:
     """``noether run`` with an offline W&B tracker, in a network namespace with no network where possible."""
     pytest.importorskip("wandb")
-    from tests.engine.helpers import toy_config
-
     from noether.core.config.dump import dump_yaml
+    from tests.engine.helpers import toy_config
 
     data = toy_config(tmp_path / "out", max_epochs=2)
     data["tracker"] = {"kind": "noether.core.trackers.WandBTracker", "project": "noether-tests",
                        "mode": "offline"}
-    data["trainer"]["callbacks"] = [{"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1}]
+    data["trainer"]["callbacks"] = [
+        {"name": "OfflineLossCallback", "dataset_key": "val", "every_n_epochs": 1},
+    ]
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(dump_yaml(data), encoding="utf-8")
     env = {**cli_env, **{k: v for k, v in os.environ.items() if k.startswith("WANDB_")}}

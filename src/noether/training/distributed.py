@@ -10,6 +10,7 @@ reaches deterministically (after each update, at checkpoint writes, in evaluatio
 
 from __future__ import annotations
 
+import inspect
 import logging
 import os
 import socket
@@ -132,10 +133,11 @@ def is_distributed() -> bool:
 def wrap_ddp(model: torch.nn.Module, config: Any, device: torch.device) -> torch.nn.Module:
     """Wrap in DistributedDataParallel with the trainer's ``find_unused_params`` / ``static_graph``.
 
-    * ``broadcast_buffers=False``: with the default, every forward (evaluation included) starts with a
-      collective, and evaluation runs a different number of batches per rank (unpadded shards), which would
-      deadlock. Buffers stay per-rank; on CUDA BatchNorm becomes SyncBatchNorm, so running statistics are
-      computed over the global batch and agree across ranks anyway.
+    * no buffer sync in forward (``forward_sync_buffers=False``, formerly ``broadcast_buffers=False``): with
+      the default, every forward (evaluation included) starts with a collective, and evaluation runs a
+      different number of batches per rank (unpadded shards), which would deadlock. Buffers are synced once
+      when wrapping; on CUDA BatchNorm becomes SyncBatchNorm, so running statistics are computed over the
+      global batch and agree across ranks anyway.
     * A model with nothing to train is not wrapped (DDP refuses it); its weights are broadcast from rank 0 so
       that every rank evaluates the same model.
     """
@@ -148,8 +150,12 @@ def wrap_ddp(model: torch.nn.Module, config: Any, device: torch.device) -> torch
         # Replaces BatchNorm children in place, reusing their Parameter objects (optimizers stay valid).
         model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device.index] if device.type == "cuda" and device.index is not None else None
+    # Newer torch renames the flag (and still syncs buffers once at construction, which is what we want).
+    params = inspect.signature(DistributedDataParallel).parameters
+    sync_flag = "forward_sync_buffers" if "forward_sync_buffers" in params else "broadcast_buffers"
+    no_forward_sync: dict[str, Any] = {sync_flag: False}
     return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=config.find_unused_params,
-                                   static_graph=config.static_graph, broadcast_buffers=False)
+                                   static_graph=config.static_graph, **no_forward_sync)
 
 
 def unwrap(model: torch.nn.Module) -> torch.nn.Module:

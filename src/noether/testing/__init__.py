@@ -1,6 +1,7 @@
-"""``noether.testing``: a pytest plugin for plugin authors (loaded automatically once Noether is installed).
+"""``noether.testing``: helpers for plugin authors, and a pytest plugin (``noether.testing.pytest_plugin``,
+loaded automatically by pytest once Noether is installed).
 
-Fixtures:
+Fixtures (pytest plugin):
 
 * ``noether_register`` - ``noether_register(family, kind, config=..., component=...)`` registers a component
   for one test and removes it afterwards.
@@ -18,11 +19,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
-import pytest
 
 
 @attrs.frozen
@@ -47,32 +47,6 @@ def run_cli(*args: str, env: Mapping[str, str] | None = None, cwd: str | None = 
     out = subprocess.run([sys.executable, "-m", "noether", *args], capture_output=True, text=True, env=merged,
                          cwd=cwd, timeout=timeout)
     return CliResult(tuple(args), out.returncode, out.stdout, out.stderr)
-
-
-@pytest.fixture
-def run_noether() -> Callable[..., CliResult]:
-    """Run the Noether CLI in a subprocess: ``run_noether("run", "cfg.yaml")``."""
-    return run_cli
-
-
-@pytest.fixture
-def noether_register() -> Iterator[Callable[..., Any]]:
-    """Register components in the process-wide registry for one test only."""
-    from noether.core.registry import Provider, Registration, get_registry
-
-    registry = get_registry()
-    added: list[Registration] = []
-
-    def register(family: str, kind: str, *, config: type | str, component: type | str | None = None,
-                 aliases: tuple[str, ...] = ()) -> Registration:
-        reg = Registration(family, kind, config, component, Provider("test", "test", "0"), aliases)
-        registry.add(reg)
-        added.append(reg)
-        return reg
-
-    yield register
-    for reg in reversed(added):
-        registry.remove(reg)
 
 
 def check_kind(family: str, kind: str, example: Mapping[str, Any], *, build: bool = False,

@@ -1,0 +1,19 @@
+"""Data tests run torch single-threaded: tiny tensors gain nothing from threads, and on a busy machine
+OpenMP's spinning threads make small operations many times slower."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import torch
+
+
+@pytest.fixture(autouse=True)
+def _single_thread() -> Iterator[None]:
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)

@@ -1,0 +1,144 @@
+"""Statistics: Welford against NumPy, the document format, and the ``noether stats`` command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from ruamel.yaml import YAML
+
+import noether
+from noether.cli.main import main
+from noether.core.schemas import AnyNormalizer
+from noether.data.dataset import build_dataset
+from noether.data.folder import save_sample, write_splits
+from noether.data.stats import RunningMoments, as_observations, compute_statistics, statistics_document
+from tests.data.toys import PLAIN, ArraysConfig
+
+
+@pytest.mark.parametrize("shape, features", [((), 1), ((7,), 1), ((7, 3), 3), ((4, 3, 5), 3)])
+def test_feature_dimension_is_dim_one(shape: tuple[int, ...], features: int) -> None:
+    obs = as_observations(torch.zeros(shape))
+    assert obs.shape[1] == features
+    assert obs.dtype == np.float64
+
+
+def test_running_moments_match_numpy_over_many_pushes() -> None:
+    rng = np.random.default_rng(1)
+    chunks = [rng.normal(loc=1e4, scale=3.0, size=(n, 4)).astype(np.float32) for n in (1, 17, 300, 2, 50)]
+    moments = RunningMoments()
+    for chunk in chunks:
+        moments.push_tensor(torch.from_numpy(chunk))
+    data = np.concatenate(chunks).astype(np.float64)
+    assert moments.count == len(data)
+    np.testing.assert_allclose(moments.mean, data.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(moments.std, data.std(0, ddof=1), rtol=1e-9)
+    np.testing.assert_array_equal(moments.min, data.min(0))
+    np.testing.assert_array_equal(moments.max, data.max(0))
+
+
+def test_running_moments_of_3d_tensors_and_log_scale() -> None:
+    rng = np.random.default_rng(2)
+    samples = [rng.normal(size=(3, 2, 5)) * 100 for _ in range(4)]
+    moments = RunningMoments(log_scale=True)
+    for s in samples:
+        moments.push_tensor(torch.from_numpy(s))
+    flat = np.concatenate([np.moveaxis(s, 1, -1).reshape(-1, 2) for s in samples])
+    logged = np.sign(flat) * np.log1p(np.abs(flat))
+    np.testing.assert_allclose(moments.mean, logged.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(moments.var, logged.var(0, ddof=1), rtol=1e-10)
+
+
+def test_feature_count_mismatch_is_an_error() -> None:
+    moments = RunningMoments()
+    moments.push_tensor(torch.zeros(3, 2))
+    with pytest.raises(ValueError, match="expected 2 features"):
+        moments.push_tensor(torch.zeros(3, 4))
+
+
+def test_dataset_statistics_match_numpy_on_the_same_arrays() -> None:
+    ds = build_dataset(ArraysConfig(kind=PLAIN, size=6, points=4, excluded_properties={"broken"}))
+    result = compute_statistics(ds, progress=False)
+    values = ds.values.numpy().astype(np.float64).reshape(-1, 1)
+    stats = result.properties["points"]
+    assert result.num_samples == 6 and stats.count == 24
+    np.testing.assert_allclose(stats.mean, values.mean(0))
+    np.testing.assert_allclose(stats.std, values.std(0, ddof=1))
+    assert stats.min == (0.0,) and stats.max == (23.0,)
+    assert "index" not in result.properties
+
+
+def test_failing_samples_raise_unless_skipped() -> None:
+    ds = build_dataset(ArraysConfig(kind=PLAIN, size=5, broken_index=2))
+    with pytest.raises(Exception, match="sample 2"):
+        compute_statistics(ds, progress=False)
+    result = compute_statistics(ds, progress=False, skip_errors=True)
+    assert result.num_samples == 4
+    assert [index for index, _ in result.errors] == [2]
+
+
+def test_document_uses_lists_and_structures_into_config_fields() -> None:
+    ds = build_dataset(ArraysConfig(kind=PLAIN, size=3, points=2))
+    doc = statistics_document(compute_statistics(ds, progress=False))
+    stats = doc["dataset_statistics"]
+    assert set(stats) == {f"{p}_{s}" for p in ("broken", "points") for s in ("mean", "std", "min", "max", "count")}
+    assert all(isinstance(v, list) for v in stats.values())
+    assert stats["points_count"] == [6]
+    normalizers = noether.structure(doc["dataset_normalizer"], dict[str, list[AnyNormalizer]])
+    assert normalizers["broken"][0].std == [1.0]  # a constant feature gets std 1, not an invalid 0
+    assert normalizers["points"][0].mean == pytest.approx(stats["points_mean"])
+    config = noether.structure(stats, dict[str, list[float]])
+    assert config["points_max"] == [5.0]
+
+
+def _config(tmp_path: Path, arrays: list[np.ndarray]) -> Path:
+    data = tmp_path / "data"
+    for i, array in enumerate(arrays):
+        save_sample(data / f"s{i}", pressure=array, position=np.zeros((len(array), 2)))
+    write_splits(data, train=[f"s{i}" for i in range(len(arrays))])
+    config = tmp_path / "cfg.yaml"
+    config.write_text(f"""
+output_path: {tmp_path / "out"}
+datasets:
+  train: {{kind: noether.data.FolderDataset, root: {data}, split: train}}
+model: {{kind: noether.core.models.MLP, name: mlp, input_dim: 2, output_dim: 1}}
+trainer: {{kind: SupervisedTrainer, max_epochs: 1, effective_batch_size: 2, forward_properties: [position],
+          target_properties: [pressure]}}
+""")
+    return config
+
+
+def test_stats_command_writes_yaml_matching_numpy(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(loc=2.0, size=(n, 2)).astype(np.float32) for n in (5, 9, 1)]
+    config = _config(tmp_path, arrays)
+    out = tmp_path / "stats.yaml"
+    assert main(["stats", str(config), "--dataset", "train", "--out", str(out), "--no-progress"]) == 0
+    doc: Any = YAML(typ="safe").load(out.read_text())
+    values = np.concatenate(arrays).astype(np.float64)
+    stats = doc["dataset_statistics"]
+    np.testing.assert_allclose(stats["pressure_mean"], values.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(stats["pressure_std"], values.std(0, ddof=1), rtol=1e-12)
+    np.testing.assert_allclose(stats["pressure_min"], values.min(0))
+    np.testing.assert_allclose(stats["pressure_max"], values.max(0))
+    assert stats["pressure_count"] == [15]
+    normalizer = doc["dataset_normalizer"]["pressure"][0]
+    assert normalizer["kind"] == "noether.data.preprocessors.normalizers.MeanStdNormalization"
+    np.testing.assert_allclose(normalizer["std"], values.std(0, ddof=1), rtol=1e-12)
+    assert "pressure" in capsys.readouterr().err  # the summary table
+
+    assert main(["stats", str(config), "--properties", "pressure", "--log-scale", "pressure", "--no-progress"]) == 0
+    printed: Any = YAML(typ="safe").load(capsys.readouterr().out)
+    logged = np.sign(values) * np.log1p(np.abs(values))
+    np.testing.assert_allclose(printed["dataset_statistics"]["pressure_logscale_mean"], logged.mean(0), rtol=1e-12)
+    assert printed["dataset_normalizer"]["pressure"][0]["logscale"] is True
+    assert "position_mean" not in printed["dataset_statistics"]
+
+
+def test_stats_command_reports_unknown_dataset(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = _config(tmp_path, [np.zeros((2, 2), dtype=np.float32)])
+    assert main(["stats", str(config), "--dataset", "val", "--no-progress"]) == 2
+    assert "no dataset 'val'" in capsys.readouterr().err
