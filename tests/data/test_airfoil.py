@@ -244,7 +244,8 @@ def test_models_predict_every_output_and_train(config_class: type) -> None:
 
 def test_transformer_respects_the_padding_mask() -> None:
     torch.manual_seed(0)
-    config = AirfoilTransformerConfig(name="t", hidden_dim=16, num_heads=2)
+    config = noether.structure({"name": "t", "hidden_dim": 16, "num_heads": 2, "point_sets": [
+        {"position": "surface_position", "outputs": {"surface_pressure": 1}}]}, AirfoilTransformerConfig)
     model = get_registry().build("model", config).eval()
     batch = _batch(1)
     short = {"surface_position": batch["surface_position"][:, :10], "conditioning": batch["conditioning"]}

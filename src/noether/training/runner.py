@@ -72,7 +72,10 @@ def choose_device(accelerator: str | None, local_rank: int = 0) -> Any:
 
 def _setup_logging(run_dir: Path | None, debug: bool, is_rank0: bool) -> logging.Handler | None:
     log = logging.getLogger("noether")
-    log.setLevel(logging.DEBUG if debug else logging.INFO)
+    if debug:
+        log.setLevel(logging.DEBUG)
+    elif log.level == logging.NOTSET:  # an embedding application may have chosen a level already
+        log.setLevel(logging.INFO)
     if not is_rank0:  # other ranks print warnings and errors only: metrics and progress appear once
         log.setLevel(logging.WARNING)
     if not any(getattr(h, "_noether_console", False) for h in log.handlers):

@@ -31,6 +31,7 @@ class SupervisedTrainer(BaseTrainer):
             raise ValueError("SupervisedTrainer needs 'target_properties' (the batch keys to predict)")
         self.loss_fn = _LOSSES[config.loss]
         self.weights = dict(config.loss_weights or {})
+        self._tracks_outputs: bool | None = None
 
     def loss_compute(self, forward_output: Any, targets: dict[str, torch.Tensor]) -> Any:
         """One loss per target; the model returns a tensor (single target) or a dict keyed by target."""
@@ -48,6 +49,18 @@ class SupervisedTrainer(BaseTrainer):
                 raise KeyError(f"the model output has no '{key}' (it has {sorted(forward_output)})")
             prediction = forward_output[key]
             losses[f"loss_{key}"] = self.weights.get(key, 1.0) * self.loss_fn(prediction.float(), target.float())
-            with torch.no_grad():
-                outputs[f"rel_l2/{key}"] = relative_l2(prediction.detach(), target)
+            if self._report_outputs():
+                with torch.no_grad():
+                    outputs[f"rel_l2/{key}"] = relative_l2(prediction.detach(), target)
         return losses, outputs
+
+    def _report_outputs(self) -> bool:
+        # Error metrics cost a few kernels per step: compute them in evaluation (no grad) always, in training
+        # only when a callback tracks additional outputs.
+        if not torch.is_grad_enabled():
+            return True
+        if self._tracks_outputs is None:
+            from noether.core.callbacks.metrics import TrackAdditionalOutputsCallback
+
+            self._tracks_outputs = any(isinstance(cb, TrackAdditionalOutputsCallback) for cb in self.callbacks)
+        return self._tracks_outputs

@@ -29,7 +29,7 @@ from noether.training.batching import BatchPlan, plan_batches
 from noether.training.context import RunContext
 from noether.training.counters import UpdateCounter
 from noether.training.result import TrainerResult
-from noether.training.rng import capture_rng_state, restore_rng_state
+from noether.training.rng import RngSnapshot, restore_rng_state
 from noether.training.sampler import ResumableBatchSampler
 
 logger = logging.getLogger("noether")
@@ -306,7 +306,7 @@ class BaseTrainer:
             "effective_batch_size": self.config.effective_batch_size,
             "callback_state_dicts": callback_states,
             "grad_scaler": self.grad_scaler.state_dict(),
-            "rng": rng_state if rng_state is not None else capture_rng_state(),
+            "rng": rng_state if rng_state is not None else RngSnapshot.take().to_checkpoint(),
             "nan_count": self.nan_count,
             "log_writer": self.log_writer.state_dict(),
             "plugins": dict(self.context.plugin_versions),
@@ -353,7 +353,8 @@ class BaseTrainer:
             for name, wrapper in self.optimizers.items():
                 files[file_name(name, tag, "optim")] = wrapper.state_dict()
         if trainer_state:
-            files[file_name(self.model.name, tag, "trainer")] = self.state_dict(self._rng_snapshot)
+            snapshot = self._rng_snapshot.to_checkpoint() if self._rng_snapshot is not None else None
+            files[file_name(self.model.name, tag, "trainer")] = self.state_dict(snapshot)
             if per_rank is not None:
                 files[file_name(self.model.name, tag, "trainer")]["per_rank"] = per_rank
         self.checkpoints.save(tag, files, iteration=iteration, update_latest=update_latest, ephemeral=ephemeral,
@@ -411,7 +412,7 @@ class BaseTrainer:
         self._build_optimizers(model)
         self._build_callbacks(model)
         self._resume_rng: dict[str, Any] | None = None
-        self._rng_snapshot: dict[str, Any] | None = None
+        self._rng_snapshot: RngSnapshot | None = None
         self._load_resume_state(model)
         self.train_model = self._wrap_model(model)
         previous_handlers = self._install_signal_handlers()
@@ -536,7 +537,8 @@ class BaseTrainer:
             due += [(cb, "epoch") for cb in self._epoch_firing if cb.due_after_epoch(counter)]
         self._stop_requested = False
         if due or interrupt:
-            snapshot = capture_rng_state()
+            # Callbacks must not move the training RNG streams; fork them only when a due callback may draw.
+            snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
             self._rng_snapshot = snapshot
             self.train_model.eval()
             try:
@@ -544,7 +546,8 @@ class BaseTrainer:
                     stop = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
             finally:
                 self.train_model.train()
-                restore_rng_state(snapshot)
+                if snapshot is not None:
+                    snapshot.restore()
             if stop:
                 self.save_resumable(f"{counter.current.tag}.early_exit")
                 self._stop_requested = True

@@ -61,6 +61,10 @@ class PeriodicCallback(CallbackBase):
     so unused ones cost nothing in the loop).
     """
 
+    #: Whether :meth:`periodic_callback` may draw random numbers; the trainer then shields the training RNG
+    #: streams from it (resume stays exact). Callbacks that never draw set this to ``False`` to skip that cost.
+    may_use_rng: bool = True
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.every_n_epochs: int | None = getattr(config, "every_n_epochs", None)

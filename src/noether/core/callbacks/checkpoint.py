@@ -18,6 +18,8 @@ class CheckpointCallback(PeriodicCallback):
     ``latest`` always holds weights, optimizer and trainer state, so a run can resume exactly from it.
     """
 
+    may_use_rng = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         c = config
@@ -58,6 +60,8 @@ class BestCheckpointCallback(PeriodicCallback):
     patience t would have kept: it follows every new best until the metric has failed to improve more than t
     times in a row, then it is frozen.
     """
+
+    may_use_rng = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

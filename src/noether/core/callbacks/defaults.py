@@ -63,6 +63,8 @@ class ParamCountCallback(CallbackBase):
 class ProgressCallback(PeriodicCallback):
     """A live progress bar on a terminal (tqdm); otherwise one concise line per log interval."""
 
+    may_use_rng = False
+
     def before_training(self, counter: Any) -> None:
         """Open the bar."""
         self.start_time = time.perf_counter()
@@ -115,6 +117,8 @@ def _fmt(seconds: float) -> str:
 class TrainTimeCallback(PeriodicCallback):
     """Logs ``train_time/<timer>/mean/<I>`` and ``.../max/<I>`` for data_wait, forward, backward, update."""
 
+    may_use_rng = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.sums: dict[str, float] = {}
@@ -144,6 +148,8 @@ class TrainTimeCallback(PeriodicCallback):
 class PeakMemoryCallback(PeriodicCallback):
     """Logs the peak accelerator memory since the last firing (CUDA devices only)."""
 
+    may_use_rng = False
+
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         """Log and reset the CUDA peak."""
         if self.trainer.device.type != "cuda" or interval_type == "eval":
@@ -155,6 +161,8 @@ class PeakMemoryCallback(PeriodicCallback):
 
 class LrCallback(PeriodicCallback):
     """Logs ``optim/lr/<model>/<group>`` (and ``optim/wd/...``) of scheduled optimizers."""
+
+    may_use_rng = False
 
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         """Log the current values."""

@@ -12,6 +12,8 @@ from noether.core.writers.metric_direction import metric_direction
 class MetricEarlyStopper(PeriodicCallback):
     """Stops when ``metric_key`` has not strictly improved ``tolerance`` times in a row."""
 
+    may_use_rng = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.metric_key: str = config.metric_key
@@ -50,6 +52,8 @@ class MetricEarlyStopper(PeriodicCallback):
 class FixedEarlyStopper(PeriodicCallback):
     """Stops at a fixed update or sample (checked after every update) or epoch (checked at epoch end, so
     that epoch's end-of-epoch callbacks still run)."""
+
+    may_use_rng = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

@@ -17,6 +17,8 @@ class EmaCallback(PeriodicCallback):
     ``<model>[.<path>]_ema=<f>_cp=<tag>_model.th``; the shadows are part of the callback state (exact resume).
     """
 
+    may_use_rng = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.factors: list[float] = list(config.target_factors)

@@ -18,6 +18,8 @@ logger = logging.getLogger("noether")
 class OnlineLossCallback(PeriodicCallback):
     """Logs the mean of every training loss since its last firing as ``loss/online/<name>/<interval>``."""
 
+    may_use_rng = False
+
     #: The running sums are rank-local: checkpoints keep every rank's (see ``noether.training.distributed``).
     per_rank_state = True
 

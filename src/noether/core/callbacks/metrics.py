@@ -15,6 +15,8 @@ from noether.core.writers.metric_direction import metric_direction
 class BestMetricCallback(PeriodicCallback):
     """Logs ``<target>/at_best/<source>``: each target metric at the step where the source was best."""
 
+    may_use_rng = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.source: str = config.source_metric_key
@@ -51,6 +53,8 @@ class BestMetricCallback(PeriodicCallback):
 
 class TrackAdditionalOutputsCallback(PeriodicCallback):
     """Logs (``<key>/<interval>``) and optionally saves entries of ``TrainerResult.additional_outputs``."""
+
+    may_use_rng = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

@@ -55,24 +55,25 @@ class PointSetConfig(Schema):
 
 
 def _surface() -> list[PointSetConfig]:
-    return [PointSetConfig(position="surface_position", outputs={"surface_pressure": 1})]
+    return [PointSetConfig(position="surface_position", features={"surface_normal": 2},
+                           outputs={"surface_pressure": 1})]
 
 
 @attrs.frozen(kw_only=True)
 class _AirfoilModelConfig(ModelBaseConfig):
     """Fields shared by the airfoil models."""
 
-    #: Point sets to predict at (default: surface pressure at the surface points).
+    #: Point sets to predict at (default: surface pressure from surface positions and normals).
     point_sets: Annotated[list[PointSetConfig], NonEmpty()] = attrs.field(factory=_surface)
     #: Batch key of the per-sample conditioning, shape ``(batch, 1, conditioning_dim)``; ``None``: none.
     conditioning: NonBlankStr | None = "conditioning"
     position_dim: PositiveInt = 2
     conditioning_dim: PositiveInt = 3
-    #: Random Fourier features of the positions (0: raw positions only).
-    fourier_features: NonNegativeInt = 32
+    #: Random Fourier features of the positions (0: raw positions only, enough for surface pressure).
+    fourier_features: NonNegativeInt = 0
     #: Standard deviation of the Fourier frequencies (in units of the positions as the model sees them).
     fourier_scale: PositiveFloat = 2.0
-    hidden_dim: PositiveInt = 128
+    hidden_dim: PositiveInt = 64
 
     def _check(self) -> Iterator[tuple[str, str]]:
         keys = [k for ps in self.point_sets for k in ps.outputs]
@@ -86,8 +87,7 @@ class AirfoilTransformerConfig(_AirfoilModelConfig):
     """A Transformer over point tokens (position features + conditioning) with one conditioning token."""
 
     kind: NonBlankStr = _P + "AirfoilTransformer"
-    hidden_dim: PositiveInt = 64
-    depth: PositiveInt = 3
+    depth: PositiveInt = 2
     num_heads: PositiveInt = 4
     #: Width of the feed-forward block relative to ``hidden_dim``.
     mlp_ratio: PositiveInt = 2
@@ -104,4 +104,4 @@ class AirfoilMLPConfig(_AirfoilModelConfig):
     """The baseline: an MLP applied to each point independently (position features + conditioning)."""
 
     kind: NonBlankStr = _P + "AirfoilMLP"
-    depth: PositiveInt = 4
+    depth: PositiveInt = 3
