@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import sys
 from collections.abc import Iterator
@@ -44,13 +45,27 @@ class FakeCluster:
         path = self.log / tool
         return path.read_text().splitlines() if path.exists() else []
 
-    def env(self, *, with_scontrol: bool = True, extra_path: str | None = None) -> dict[str, str]:
-        """An environment whose PATH starts with the fake tools (and the venv, for the real noether)."""
+    def env(self, *, with_scontrol: bool = True) -> dict[str, str]:
+        """An environment whose PATH starts with the fake tools (and the venv, for the real noether).
+
+        Without scontrol, PATH holds only the fake tools and the few programs the scripts need, so that a
+        real SLURM installed on this machine cannot stand in.
+        """
         env = {k: v for k, v in os.environ.items() if not k.startswith("SLURM_")}
-        if not with_scontrol:
+        if with_scontrol:
+            parts = [str(self.bin), str(Path(sys.executable).parent), env.get("PATH", "")]
+        else:
             (self.bin / "scontrol").unlink(missing_ok=True)
-        parts = [str(self.bin), *([extra_path] if extra_path else []), str(Path(sys.executable).parent)]
-        env["PATH"] = os.pathsep.join([*parts, env.get("PATH", "")])
+            tools = self.bin.parent / "tools"
+            tools.mkdir(exist_ok=True)
+            for name in ("python3", "sleep", "touch"):
+                found = shutil.which(name)
+                assert found is not None, name
+                link = tools / name
+                if not link.exists():
+                    link.symlink_to(found)
+            parts = [str(self.bin), str(tools)]
+        env["PATH"] = os.pathsep.join(parts)
         return env
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -198,7 +199,8 @@ def start(cluster: FakeCluster, script: Path, tmp_path: Path, mode: str, *,
     env = cluster.env(with_scontrol=with_scontrol)
     env.update(ARGV_LOG=str(tmp_path / "argv"), FAKE_MODE=mode, STARTED=str(tmp_path / "started"),
                SLURM_JOB_ID="77")
-    return subprocess.Popen(["bash", str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    bash = shutil.which("bash") or "/bin/bash"
+    return subprocess.Popen([bash, str(script)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
 
 

@@ -10,7 +10,7 @@ Both are used by the MkDocs hook (``docs/hooks.py``) during ``mkdocs build`` and
 
 from __future__ import annotations
 
-from noether.docs.generate import write_generated_pages
-from noether.docs.snippets import Snippet, SnippetError, check_markdown, extract_snippets
+# placeholder
+
 
 __all__ = ["Snippet", "SnippetError", "check_markdown", "extract_snippets", "write_generated_pages"]

@@ -242,14 +242,21 @@ def gather_objects(obj: Any) -> list[Any]:
 # processes continues every rank exactly.
 
 
-def gather_rank_states(trainer: Any, rng_state: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-    """Every rank's RNG state and per-rank callback states (``None`` in a single process)."""
+def gather_rank_states(trainer: Any, rng_state: Any) -> list[dict[str, Any]] | None:
+    """Every rank's RNG state and per-rank callback states (``None`` in a single process).
+
+    ``rng_state``: the trainer's snapshot (an ``RngSnapshot``, or already in checkpoint form), ``None`` for now.
+    """
     if not is_distributed():
         return None
     from noether.training.rng import capture_rng_state
 
+    if rng_state is None:
+        rng_state = capture_rng_state()
+    elif hasattr(rng_state, "to_checkpoint"):  # checkpoint form only: files are loaded with weights_only
+        rng_state = rng_state.to_checkpoint()
     local = {
-        "rng": rng_state if rng_state is not None else capture_rng_state(),
+        "rng": rng_state,
         "callbacks": {cb.checkpoint_key: cb.state_dict() for cb in trainer.callbacks
                       if getattr(cb, "per_rank_state", False)},
     }

@@ -242,16 +242,20 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
 
         interrupted = False
         try:
-            trainer.train(model)
-        except TrainingInterrupted as exc:
-            logger.warning("%s; resume with resume_run_id=%s", exc, run_id)
-            interrupted = True
-        summary = {**trainer.log_writer.summary_flat(), **trainer.summary}
-        if layout.rank == 0:
-            (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True), encoding="utf-8")
-        if tracker is not None:
-            tracker.set_summary(summary)
-            tracker.close()
+            try:
+                trainer.train(model)
+            except TrainingInterrupted as exc:
+                logger.warning("%s; resume with resume_run_id=%s", exc, run_id)
+                interrupted = True
+            summary = {**trainer.log_writer.summary_flat(), **trainer.summary}
+            if layout.rank == 0:
+                (run_dir / "summary.json").write_text(json.dumps(summary, indent=1, sort_keys=True),
+                                                      encoding="utf-8")
+            if tracker is not None:
+                tracker.set_summary(summary)
+        finally:
+            if tracker is not None:  # also after a failure: the tracker's run must not stay "running"
+                tracker.close()
         counter = trainer.counter
         return RunResult(run_dir, run_id, counter.epoch, counter.update, counter.sample,
                          dict(trainer.log_writer.last_values), summary, interrupted)
