@@ -16,8 +16,12 @@ LOG_DIR=/var/log/slurm
 RUN_DIR=/run/slurm
 
 if [ "${1:-}" = "--stop" ]; then
-    for daemon in slurmd slurmctld munged; do
-        if pid=$(pgrep -x "$daemon"); then kill $pid && echo "stopped $daemon ($pid)"; fi
+    # By the pid files the daemons write, so that nothing else with the same name is touched.
+    for pidfile in "$RUN_DIR/slurmd.pid" "$RUN_DIR/slurmctld.pid" /run/munge/munged.pid; do
+        pid=$(cat "$pidfile" 2>/dev/null || true)
+        if [ -n "$pid" ] && kill "$pid" 2>/dev/null; then
+            echo "stopped $(basename "$pidfile" .pid) ($pid)"
+        fi
     done
     exit 0
 fi

@@ -168,7 +168,8 @@ def test_schedule_rules(data: dict[str, Any], path: str, fragment: str) -> None:
 def test_every_seed_schedule_kind_structures() -> None:
     from noether.core.registry import get_registry
 
-    kinds = get_registry().kinds("schedule")
+    kinds = [r.kind for r in get_registry().registrations()
+             if r.family == "schedule" and r.provider.distribution == "noether"]
     assert len(kinds) == 17
     assert SCHED + "LinearWarmupCosineDecaySchedule" in kinds and SCHED + "scheduler.SchedulerConfig" in kinds
 

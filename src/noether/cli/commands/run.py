@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 
 
@@ -30,5 +31,6 @@ def run(args: argparse.Namespace) -> int:
     result = run_training(config)
     if result.interrupted:
         return EXIT_INTERRUPTED
-    print(f"run directory: {result.run_dir}")
+    if os.environ.get("RANK", "0") == "0":  # one line per job, not per process
+        print(f"run directory: {result.run_dir}")
     return 0
