@@ -162,8 +162,7 @@ def test_statistics_are_stored_on_the_dataset() -> None:
     assert ds.statistics == {"x_mean": [1.0, 1.0]}
 
 
-def test_pipeline_problems_are_located_under_the_dataset_key() -> None:
-    config = arrays(normalizers=X_NORM, pipeline={"kind": "noether.data.PointSampling", "items": ["x"]})
+def test_pipeline_problems_are_found_when_the_config_is_validated() -> None:
     with pytest.raises(ConfigError) as info:
-        build_dataset(config, name="train")
-    assert [i.dotted_path for i in info.value.issues] == ["datasets.train.pipeline.num_points"]
+        arrays(normalizers=X_NORM, pipeline={"kind": "noether.data.PointSampling", "items": ["x"]})
+    assert [i.dotted_path for i in info.value.issues] == ["pipeline.num_points"]

@@ -85,7 +85,7 @@ def test_missing_split_and_files_are_reported(folder: tuple[Path, list[dict[str,
     with pytest.raises(FileNotFoundError, match="is not a directory"):
         FolderDataset(FolderDatasetConfig(root=str(root / "sub"), split="test"))
     (root / "empty").mkdir()
-    with pytest.raises(FileNotFoundError, match="splits.yaml, test.txt or a folder test/"):
+    with pytest.raises(FileNotFoundError, match=r"splits\.yaml, test\.txt or a folder test/"):
         FolderDataset(FolderDatasetConfig(root=str(root / "empty"), split="test"))
 
 

@@ -51,13 +51,13 @@ def test_position_maps_box_to_zero_scale_and_rejects_outside() -> None:
     corners = torch.tensor([[-1.0, 0.0], [1.0, 4.0], [0.0, 2.0]])
     torch.testing.assert_close(n.normalize(corners), torch.tensor([[0.0, 0.0], [10.0, 10.0], [5.0, 5.0]]))
     torch.testing.assert_close(n.denormalize(n.normalize(corners)), corners)
-    with pytest.raises(ValueError, match="pos.*outside"):
+    with pytest.raises(ValueError, match=r"pos.*outside"):
         n.normalize(torch.tensor([[1.5, 1.0]]))
 
 
 def test_normalizer_inputs_must_be_tensors() -> None:
     n = MeanStdNormalizer(MeanStdNormalizerConfig(mean=0.0, std=1.0), normalization_key="p")
-    with pytest.raises(TypeError, match="torch.Tensor"):
+    with pytest.raises(TypeError, match=r"torch\.Tensor"):
         n.normalize([1.0, 2.0])  # type: ignore[arg-type]
 
 

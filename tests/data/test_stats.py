@@ -71,6 +71,13 @@ def test_dataset_statistics_match_numpy_on_the_same_arrays() -> None:
     assert "index" not in result.properties
 
 
+def test_workers_give_the_same_statistics() -> None:
+    ds = build_dataset(ArraysConfig(kind=PLAIN, size=9, points=3, excluded_properties={"broken"}))
+    serial = compute_statistics(ds, progress=False)
+    parallel = compute_statistics(ds, progress=False, num_workers=2)
+    assert serial.properties == parallel.properties
+
+
 def test_failing_samples_raise_unless_skipped() -> None:
     ds = build_dataset(ArraysConfig(kind=PLAIN, size=5, broken_index=2))
     with pytest.raises(Exception, match="sample 2"):

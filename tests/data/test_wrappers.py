@@ -87,6 +87,19 @@ def test_shuffle_without_seed_follows_the_torch_seed() -> None:
     assert first == again != other
 
 
+def test_build_with_a_seed_ignores_and_keeps_the_global_rng() -> None:
+    config = ArraysConfig(kind=PLAIN, size=30, dataset_wrappers=[ShuffleWrapperConfig()])
+    torch.manual_seed(1)
+    expected_next = torch.rand(1)
+    torch.manual_seed(1)
+    first = build_dataset(config, seed=7).indices.tolist()
+    assert torch.initial_seed() == 1
+    assert torch.equal(torch.rand(1), expected_next)  # the global stream is untouched
+    torch.manual_seed(2)  # e.g. another rank (seed + rank)
+    assert build_dataset(config, seed=7).indices.tolist() == first
+    assert build_dataset(config, seed=8).indices.tolist() != first
+
+
 def test_wrappers_apply_in_list_order_from_yaml() -> None:
     config = noether.structure(
         {"kind": PLAIN, "size": 10, "wrappers": [

@@ -60,10 +60,16 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
 
     # -- properties ------------------------------------------------------------------------------------------
     @property
-    def label(self) -> str:
-        """How messages name this dataset: ``'train' (AirfoilDataset)``."""
+    def name(self) -> str:
+        """Name used in messages (the dataset's key in the config once built)."""
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = value
         cls = type(self).__name__
-        return f"'{self.name}'" if self.name == cls else f"'{self.name}' ({cls})"
+        # Computed once here, not per sample: messages need it, the data path must not pay for it.
+        self.label = f"'{value}'" if value == cls else f"'{value}' ({cls})"
 
     @property
     def properties(self) -> tuple[str, ...]:
@@ -204,6 +210,7 @@ def build_dataset(
     normalizers: Mapping[str, Any] | None = None,
     name: str | None = None,
     normalize: bool = True,
+    seed: int | None = None,
 ) -> Any:
     """Build a dataset from its config: registry, normalizers, property selection, then wrappers in order.
 
@@ -211,7 +218,25 @@ def build_dataset(
     config's top-level ``dataset_normalizer``) adds shared normalizers for keys the dataset does not
     configure; ``name`` (the key under ``datasets``) names it in messages; ``normalize=False`` returns raw
     values (used by the statistics tool). Returns the outermost view (the dataset itself if nothing wraps it).
+
+    Wrappers and pipeline steps without their own seed draw it from ``torch.initial_seed()``. Pass the run's
+    base ``seed`` to build under exactly that seed (the same on every rank, so that e.g. a shuffled order agrees
+    between distributed processes); the global RNG state is left as it was.
     """
+    if seed is None:
+        return _build(config, statistics, normalizers, name, normalize)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return _build(config, statistics, normalizers, name, normalize)
+
+
+def _build(
+    config: DatasetBaseConfig,
+    statistics: Mapping[str, list[float]] | None,
+    normalizers: Mapping[str, Any] | None,
+    name: str | None,
+    normalize: bool,
+) -> Any:
     from noether.core.registry import get_registry
 
     registry = get_registry()

@@ -19,8 +19,8 @@ import attrs
 
 from noether.core.errors import ConfigError
 from noether.core.registry import Registration
-from noether.docs.introspect import Family, hints_of, is_schema_class, open_union
 from noether.core.schemas._constraints import Constraint
+from noether.docs.introspect import Family, hints_of, is_schema_class, open_union
 
 #: Readable values for fields of these names (used when the value fits the field's type).
 HINTS: dict[str, Any] = {
@@ -87,9 +87,9 @@ def fits(value: Any, tp: Any) -> bool:
         args = [a for a in typing.get_args(tp) if a is not Ellipsis]
         return isinstance(value, list) and all(fits(v, args[0]) for v in value) if args else isinstance(value, list)
     if origin is dict:
-        args = typing.get_args(tp)
-        return isinstance(value, dict) and (not args or all(fits(k, args[0]) and fits(v, args[1])
-                                                            for k, v in value.items()))
+        key_value = typing.get_args(tp)
+        return isinstance(value, dict) and (not key_value or all(fits(k, key_value[0]) and fits(v, key_value[1])
+                                                                 for k, v in value.items()))
     if tp is Any:
         return True
     if tp is type(None):
@@ -156,8 +156,8 @@ class ExampleMaker:
             args = [a for a in typing.get_args(tp) if a is not Ellipsis]
             return [self.generated(args[0])] if args else []
         if origin is dict:
-            args = typing.get_args(tp)
-            return {"train": self.generated(args[1])} if args else {}
+            key_value = typing.get_args(tp)
+            return {"train": self.generated(key_value[1])} if key_value else {}
         if tp is bool:
             return False
         if tp is int:

@@ -223,9 +223,9 @@ def usage_paths(root: type, fams: list[Family]) -> tuple[dict[str, list[str]], d
             if args:
                 walk_type(args[0], f"{path}[]", stack)
         elif origin is dict:
-            args = typing.get_args(tp)
-            if args:
-                walk_type(args[1], f"{path}.<key>", stack)
+            key_value = typing.get_args(tp)
+            if key_value:
+                walk_type(key_value[1], f"{path}.<key>", stack)
         elif is_schema_class(tp):
             add(by_class, tp, path)
             walk_class(tp, path, stack)
@@ -259,14 +259,14 @@ class FieldInfo:
 
 def own_field_names(cls: type) -> list[str]:
     """Fields that ``cls`` declares or redeclares itself (not only inherits)."""
-    own = cls.__dict__.get("__annotations__", {})
+    own = inspect.get_annotations(cls)
     return [f.name for f in attrs.fields(cls) if f.name in own]
 
 
 def field_owner(cls: type, name: str) -> type:
     """The nearest class in the MRO that declares field ``name``."""
     for klass in cls.__mro__:
-        if name in klass.__dict__.get("__annotations__", {}):
+        if name in inspect.get_annotations(klass):
             return klass
     return cls
 
@@ -285,7 +285,7 @@ def fields_of(cls: type, link: Linker, family_link: FamilyLinker) -> list[FieldI
     return out
 
 
-def default_text(field: attrs.Attribute) -> str | None:  # type: ignore[type-arg]
+def default_text(field: attrs.Attribute) -> str | None:
     """The default as YAML text (``None`` for a required field)."""
     default = field.default
     if default is attrs.NOTHING:
@@ -334,9 +334,9 @@ def type_text(tp: Any, link: Linker, family_link: FamilyLinker) -> str:
     if origin is Annotated:
         return type_text(typing.get_args(tp)[0], link, family_link)
     if origin in (Union, types.UnionType):
-        args = typing.get_args(tp)
-        parts = [type_text(a, link, family_link) for a in args if a is not type(None)]
-        if type(None) in args:
+        members = typing.get_args(tp)
+        parts = [type_text(a, link, family_link) for a in members if a is not type(None)]
+        if type(None) in members:
             parts.append("`null`")
         return " or ".join(dict.fromkeys(parts))
     if origin is Literal:
@@ -351,10 +351,11 @@ def type_text(tp: Any, link: Linker, family_link: FamilyLinker) -> str:
         inner = type_text(args[0], link, family_link)
         return f"{word} {inner[2:]} configs" if inner.startswith("a [") else f"{word} {_plural(inner)}"
     if origin is dict:
-        args = typing.get_args(tp)
-        if not args:
+        key_value = typing.get_args(tp)
+        if not key_value:
             return "mapping"
-        return f"mapping of {type_text(args[0], link, family_link)} to {type_text(args[1], link, family_link)}"
+        key, value = (type_text(t, link, family_link) for t in key_value)
+        return f"mapping of {key} to {value}"
     if tp in _SIMPLE:
         return _SIMPLE[tp]
     if tp is Any:
@@ -399,10 +400,10 @@ def rules_of(tp: Any) -> list[str]:
         args = [a for a in typing.get_args(tp) if a is not Ellipsis]
         return [f"each item {r}" for r in rules_of(args[0])] if args else []
     if origin is dict:
-        args = typing.get_args(tp)
-        if not args:
+        key_value = typing.get_args(tp)
+        if not key_value:
             return []
-        return [f"each key {r}" for r in rules_of(args[0])] + [f"each value {r}" for r in rules_of(args[1])]
+        return [f"each key {r}" for r in rules_of(key_value[0])] + [f"each value {r}" for r in rules_of(key_value[1])]
     return []
 
 

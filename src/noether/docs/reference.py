@@ -6,6 +6,8 @@ page is written, so a page that would show an invalid example is never produced.
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from noether.core.config.dump import dump_yaml
@@ -98,7 +100,7 @@ class Reference:
             placement.setdefault(cls, "config.md")
         return placement
 
-    def link_from(self, page: str) -> "_Links":
+    def link_from(self, page: str) -> _Links:
         """Link makers for markdown written on ``page``."""
         return _Links(self, page)
 
@@ -169,7 +171,7 @@ class Reference:
                     config = links.cls(reg.config_class())
                 except Exception as exc:  # a broken plugin's kind is listed with its error
                     config = f"cannot be imported: {_cell(str(exc))}"
-                impl = f"`{reg.component_path}`" if reg.component is not None else "none (a config only)"
+                impl = _implementation(reg)
                 lines.append(f"| {kind} | {config} | {impl} | {reg.provider.distribution} "
                              f"{reg.provider.version} |")
         else:
@@ -187,6 +189,10 @@ class Reference:
         fam = next(f for f in self.families if family_page(f.name) == page)
         order = [*([fam.base] if fam.base else []), *fam.config_classes()]
         return sorted(classes, key=lambda c: (order.index(c) if c in order else len(order), c.__name__))
+
+    def _is_base(self, cls: type) -> bool:
+        """Whether ``cls`` is only documented as the base of other classes (it gets no example of its own)."""
+        return any(other is not cls and issubclass(other, cls) for other in self.placement)
 
     # -- one class ----------------------------------------------------------------------------------------
     def class_section(self, cls: type, page: str, regs: list[Registration], fam: Family | None = None) -> list[str]:
@@ -222,13 +228,12 @@ class Reference:
         return lines
 
     def _examples(self, cls: type, regs: list[Registration], fam: Family | None) -> list[str]:
-        examples: list[tuple[str, dict]] = []  # type: ignore[type-arg]
+        examples: list[tuple[str, dict[str, Any]]] = []
         try:
             if fam is not None and regs:
                 examples = [(r.kind, self.examples.kind_example(r, fam)) for r in regs]
-            elif fam is None or (fam.base is not cls):
-                if not _abstract_for_docs(cls):
-                    examples = [("", self.examples.class_example(cls))]
+            elif not self._is_base(cls) and (fam is None or fam.base is not cls):
+                examples = [("", self.examples.class_example(cls))]
         except ExampleError as exc:
             self.problems.append(f"{cls.__name__}: {exc}")
             return []
@@ -240,9 +245,15 @@ class Reference:
         return out
 
 
-def _abstract_for_docs(cls: type) -> bool:
-    """Classes that are only bases (no kind of their own and not used as a field type)."""
-    return cls.__name__.endswith("BaseConfig")
+def _implementation(reg: Registration) -> str:
+    """The implementation's path, and whether it can be imported (a kind whose class is missing says so)."""
+    if reg.component is None:
+        return "none (a config only)"
+    try:
+        reg.component_class()
+    except Exception as exc:
+        return f"`{reg.component_path}` (**cannot be imported**: {_cell(f'{type(exc).__name__}: {exc}')})"
+    return f"`{reg.component_path}`"
 
 
 def _config_class(reg: Registration) -> type | None:

@@ -12,7 +12,7 @@ def run_length(config: ConfigSchema) -> tuple[int, int]:
 
     key = config.train_dataset_key
     dataset = build_dataset(config.datasets[key], statistics=config.dataset_statistics,
-                            normalizers=config.dataset_normalizer, name=key)
+                            normalizers=config.dataset_normalizer, name=key, seed=config.seed)
     trainer = config.trainer
     upe = max(1, len(dataset) // trainer.effective_batch_size)
     counter = UpdateCounter.from_limits(

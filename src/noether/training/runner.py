@@ -219,7 +219,7 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
         seed_everything(config.seed + layout.rank)
         datasets = {
             key: build_dataset(ds, statistics=config.dataset_statistics, normalizers=config.dataset_normalizer,
-                               name=key)
+                               name=key, seed=config.seed)
             for key, ds in config.datasets.items()
         }
         num_workers = config.num_workers

@@ -14,7 +14,7 @@ import torch
 
 
 class ResumableBatchSampler:
-    """Yields micro-batches of indices forever, starting at any ``(update, micro_step)``."""
+    """Yields micro-batches of indices from any update on: forever, or to the end of that epoch."""
 
     def __init__(
         self,
@@ -27,6 +27,7 @@ class ResumableBatchSampler:
         rank: int = 0,
         world_size: int = 1,
         start_update: int = 0,
+        single_epoch: bool = False,
     ) -> None:
         if effective_batch_size % (world_size * accumulation_steps) != 0:
             raise ValueError("effective_batch_size must be divisible by world_size * accumulation_steps")
@@ -45,6 +46,7 @@ class ResumableBatchSampler:
         self.world_size = world_size
         self.micro_batch_size = effective_batch_size // (world_size * accumulation_steps)
         self.start_update = start_update
+        self.single_epoch = single_epoch
 
     def epoch_order(self, epoch: int) -> torch.Tensor:
         """The permutation of epoch ``epoch`` (identical on every rank)."""
@@ -67,5 +69,7 @@ class ResumableBatchSampler:
                 for micro in range(self.accumulation_steps):
                     lo = start + micro * self.micro_batch_size
                     yield order[lo : lo + self.micro_batch_size].tolist()
+            if self.single_epoch:
+                return
             epoch += 1
             update = epoch * self.updates_per_epoch

@@ -236,7 +236,7 @@ class BaseTrainer:
         self._epoch_firing = [cb for cb in firing if cb.every_n_epochs is not None]
 
     def make_loader(self, start_update: int) -> torch.utils.data.DataLoader[Any]:
-        """The training loader: resumable order, micro-batches, the dataset's own collator."""
+        """The training loader for the rest of the epoch that contains ``start_update``."""
         sampler = ResumableBatchSampler(
             len(self.train_dataset),
             effective_batch_size=self.config.effective_batch_size,
@@ -245,15 +245,32 @@ class BaseTrainer:
             rank=self.context.rank,
             world_size=self.context.world_size,
             start_update=start_update,
+            single_epoch=True,
         )
         return self.context_loader(self.train_dataset, batch_sampler=sampler)
 
-    def context_loader(self, dataset: Any, **kwargs: Any) -> torch.utils.data.DataLoader[Any]:
+    def training_batches(self, start_update: int) -> Iterator[Any]:
+        """Micro-batches from ``start_update`` on, epoch after epoch.
+
+        Each epoch gets a fresh loader after ``collate_fn.set_epoch(epoch)``, so random per-sample processing
+        depends only on (seed, epoch, sample) - also inside worker processes, and also after a resume.
+        """
+        upe = self.counter.updates_per_epoch
+        update = start_update
+        set_epoch = getattr(getattr(self.train_dataset, "collate_fn", None), "set_epoch", None)
+        while True:
+            epoch = update // upe
+            if set_epoch is not None:
+                set_epoch(epoch)
+            yield from self.make_loader(update)
+            update = (epoch + 1) * upe
+
+    def context_loader(self, dataset: Any, collate_fn: Any = None, **kwargs: Any) -> torch.utils.data.DataLoader[Any]:
         """A DataLoader over ``dataset`` with the run's workers and the dataset's collator.
 
         An explicit generator keeps the loader from consuming the global RNG, which resume restores exactly.
         """
-        collate = getattr(dataset, "collate_fn", None)
+        collate = collate_fn or getattr(dataset, "collate_fn", None)
         workers = self.context.num_workers
         return torch.utils.data.DataLoader(
             dataset,
@@ -276,8 +293,11 @@ class BaseTrainer:
                 raise ValueError(f"dataset '{dataset_key}' has {len(dataset)} samples, fewer than the "
                                  f"{self.context.world_size} processes that evaluate it")
             indices = shard_indices(len(dataset), self.context.rank, self.context.world_size)
+            collate = getattr(dataset, "collate_fn", None)  # a Subset would hide the dataset's collator
             dataset = torch.utils.data.Subset(dataset, indices)
-        loader = self.context_loader(dataset, batch_size=size, shuffle=False, drop_last=False)
+        else:
+            collate = getattr(dataset, "collate_fn", None)
+        loader = self.context_loader(dataset, collate_fn=collate, batch_size=size, shuffle=False, drop_last=False)
         for batch in loader:
             yield self.to_device(batch)
 
@@ -463,7 +483,7 @@ class BaseTrainer:
         upe = counter.updates_per_epoch
         perf = time.perf_counter
 
-        loader_iter = iter(self.make_loader(counter.update))
+        loader_iter = self.training_batches(counter.update)
         if self._resume_rng is not None:
             restore_rng_state(self._resume_rng)
         model.train()

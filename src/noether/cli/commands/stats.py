@@ -46,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     from noether.core.config.dump import dump_yaml
     from noether.core.config.loader import load_config
+    from noether.core.errors import ConfigError
 
     config = load_config(args.config, args.overrides)
     if args.dataset not in config.datasets:
@@ -79,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             skip_errors=args.skip_errors,
         )
+    except ConfigError:
+        raise  # reported with paths and locations by the CLI
     except (SampleError, KeyError, ValueError, AttributeError, FileNotFoundError) as exc:
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"error: {message}", file=sys.stderr)

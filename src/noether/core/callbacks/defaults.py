@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -18,10 +17,6 @@ if TYPE_CHECKING:
     from noether.training.trainer import BaseTrainer
 
 logger = logging.getLogger("noether")
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
 def _interval(trainer: BaseTrainer, prefix: str, default_updates: int) -> dict[str, int]:
@@ -50,7 +45,7 @@ class ParamCountCallback(CallbackBase):
         model = self.trainer.model
         assert model is not None
         leaves = list(model.leaf_models())
-        entries = leaves if len(leaves) > 1 else [(_snake(type(model).__name__), model)]
+        entries = leaves if len(leaves) > 1 else [(model.name, model)]
         for name, module in [*entries, *([("total", model)] if len(leaves) > 1 else [])]:
             trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
             frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)

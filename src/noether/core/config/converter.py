@@ -115,8 +115,9 @@ class NoetherConverter(cattrs.Converter):
             lambda t: isinstance(t, type) and issubclass(t, Schema), self._schema_structure_factory
         )
         self.register_unstructure_hook(Path, str)
-        self.register_unstructure_hook(frozenset, lambda v: sorted(v))
-        self.register_unstructure_hook(set, lambda v: sorted(v))
+        self.register_unstructure_hook_func(
+            lambda t: (typing.get_origin(t) or t) in (set, frozenset), lambda v: sorted(v)
+        )
         self.register_unstructure_hook_func(
             lambda t: _annotation(t, OpenUnion) is not None or (isinstance(t, type) and issubclass(t, Schema))
             and t is Schema,

@@ -2,7 +2,7 @@
 
 
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 import attrs
 
@@ -23,8 +23,8 @@ class DatasetBaseConfig(Schema):
 
     #: Registered kind or class path of the dataset.
     kind: NonBlankStr
-    #: How samples become batches (a mapping with ``kind``); ``None``: the default collator.
-    pipeline: Any | None = None
+    #: How samples become batches (a pipeline kind, e.g. ``noether.data.Pipeline``); ``None``: default stacking.
+    pipeline: Annotated[Schema, OpenUnion("pipeline")] | None = None
     #: Normalizers per data source (key), one config or a list applied in order. Alias: ``normalizers``.
     dataset_normalizers: dict[str, list[AnyNormalizer] | AnyNormalizer] | None = None
     #: Wrappers applied in list order after property selection. Alias: ``wrappers``.

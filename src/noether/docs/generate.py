@@ -1,0 +1,30 @@
+"""All generated pages at once: the configuration reference and the Python API page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from noether.docs.api import api_page
+from noether.docs.reference import REFERENCE_DIR, reference_pages
+
+
+def generated_pages() -> dict[str, str]:
+    """``{path relative to the docs directory: markdown}`` of every generated page."""
+    pages = {f"{REFERENCE_DIR}/{name}": text for name, text in reference_pages().items()}
+    pages["api.md"] = api_page()
+    return pages
+
+
+def write_generated_pages(out_dir: str | Path) -> list[Path]:
+    """Write every generated page under ``out_dir``; returns the files written.
+
+    Raises :class:`noether.docs.examples.ExampleError` when an example of the reference does not validate.
+    """
+    out = Path(out_dir)
+    written = []
+    for name, text in generated_pages().items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+        written.append(target)
+    return written
