@@ -191,8 +191,8 @@ def entry_lines(entry: Entry) -> list[str]:
         sig = (signature_text(obj) or "").removesuffix(" -> None")
         lines += ["```python", f"{kind} {obj.__name__}{sig}", "```", ""]
     elif inspect.isroutine(obj):
-        sig = signature_text(obj, drop_first=entry.path.endswith(("__call__", "noether_register_components")))
-        lines += ["```python", f"{obj.__name__}{sig or '()'}", "```", ""]
+        routine_sig = signature_text(obj, drop_first=entry.path.endswith(("__call__", "noether_register_components")))
+        lines += ["```python", f"{obj.__name__}{routine_sig or '()'}", "```", ""]
     doc = _object_doc(obj, entry)
     if doc:
         lines += [doc, ""]

@@ -163,16 +163,14 @@ class Reference:
                          "attribute).")
         lines += ["", "## Kinds", ""]
         if fam.registrations:
-            lines += ["| kind | config class | implementation | provided by |", "|---|---|---|---|"]
+            lines += ["| kind | also accepted as | config class | provided by |", "|---|---|---|---|"]
             for reg in fam.registrations:
-                kind = f"`{reg.kind}`" + (" (also " + ", ".join(f"`{a}`" for a in reg.aliases) + ")"
-                                          if reg.aliases else "")
+                aliases = "<br>".join(f"`{a}`" for a in reg.aliases)
                 try:
                     config = links.cls(reg.config_class())
                 except Exception as exc:  # a broken plugin's kind is listed with its error
                     config = f"cannot be imported: {_cell(str(exc))}"
-                impl = _implementation(reg)
-                lines.append(f"| {kind} | {config} | {impl} | {reg.provider.distribution} "
+                lines.append(f"| `{reg.kind}` | {aliases} | {config} | {reg.provider.distribution} "
                              f"{reg.provider.version} |")
         else:
             lines.append("No kinds are registered.")
@@ -202,8 +200,10 @@ class Reference:
         if doc:
             lines += [doc, ""]
         facts = [f"Class `{cls.__module__}.{cls.__qualname__}`."]
-        if regs:
-            facts.append("Kind" + ("s " if len(regs) > 1 else " ") + ", ".join(f"`{r.kind}`" for r in regs) + ".")
+        if len(regs) == 1:
+            facts.append(f"Kind `{regs[0].kind}`, implemented by {_implementation(regs[0])}.")
+        elif regs:
+            facts.append("Kinds: " + "; ".join(f"`{r.kind}` ({_implementation(r)})" for r in regs) + ".")
         paths = self.class_paths.get(cls, [])
         if paths and fam is None:
             facts.append("Used at " + ", ".join(f"`{p}`" for p in paths[:4]) + ".")
@@ -248,7 +248,7 @@ class Reference:
 def _implementation(reg: Registration) -> str:
     """The implementation's path, and whether it can be imported (a kind whose class is missing says so)."""
     if reg.component is None:
-        return "none (a config only)"
+        return "nothing (a config only)"
     try:
         reg.component_class()
     except Exception as exc:

@@ -31,6 +31,10 @@ def run(args: argparse.Namespace) -> int:
     result = run_training(config)
     if result.interrupted:
         return EXIT_INTERRUPTED
-    if os.environ.get("RANK", "0") == "0":  # one line per job, not per process
+    if os.environ.get("RANK", "0") == "0":  # one report per job, not per process
+        final = {k: v for k, v in result.last_metrics.items()
+                 if isinstance(v, float) and not k.startswith(("loss/online/", "train_time/", "optim/"))}
+        for key, value in sorted(final.items()):
+            print(f"{key}: {value:.6g}")
         print(f"run directory: {result.run_dir}")
     return 0
