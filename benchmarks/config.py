@@ -14,8 +14,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import noether  # noqa: E402
-from noether.core.config.dump import dump_yaml  # noqa: E402
+import noether
+from noether.core.config.dump import dump_yaml
 
 S = "noether.core.schedules."
 

@@ -19,7 +19,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.bench_data import make_tensors  # noqa: E402
+from benchmarks.bench_data import make_tensors
 
 BATCH = 64
 SIZE = 6400

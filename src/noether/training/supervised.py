@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -10,7 +11,9 @@ import torch.nn.functional as F
 from noether.core.schemas.trainers import SupervisedTrainerConfig
 from noether.training.trainer import BaseTrainer
 
-_LOSSES = {"mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss}
+_LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mse": F.mse_loss, "l1": F.l1_loss, "huber": F.huber_loss,
+}
 
 
 def relative_l2(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:

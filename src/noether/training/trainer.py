@@ -37,7 +37,7 @@ logger = logging.getLogger("noether")
 _DTYPES = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
 
 
-class TrainingInterrupted(Exception):  # noqa: N818 (a stop request, not a failure)
+class TrainingInterrupted(Exception):
     """Training stopped on a signal after writing a checkpoint; the run can be resumed."""
 
     def __init__(self, tag: str) -> None:
@@ -95,6 +95,8 @@ class BaseTrainer:
         self.grad_scaler = self._make_grad_scaler()
         self._autocast = self._make_autocast()
         self.nan_count = 0
+        self._resume_rng: dict[str, Any] | None = None
+        self._rng_snapshot: RngSnapshot | None = None
         #: Values for the run summary that are not metrics (dataset sizes, parameter counts).
         self.summary: dict[str, Any] = {}
         self._stop_signal: int | None = None
@@ -157,7 +159,8 @@ class BaseTrainer:
             raise TypeError(f"loss_compute returned {type(losses).__name__}; expected a tensor, list or dict")
         if not named:
             raise ValueError("No losses computed: loss_compute returned an empty collection")
-        total = named["total"] if "total" in named else sum(named.values())
+        total: torch.Tensor = named["total"] if "total" in named else torch.stack(
+            [v.reshape(()) for v in named.values()]).sum()
         return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)
 
     def _check_batch_keys(self, batch: dict[str, Any], props: list[str]) -> None:
@@ -206,7 +209,7 @@ class BaseTrainer:
 
         registry = get_registry()
         for cfg in self.config.callbacks or []:
-            kind = cfg.kind or cfg.name
+            kind = getattr(cfg, "kind", None) or getattr(cfg, "name")  # noqa: B009 (every callback config has a name)
             self.callbacks.append(registry.build("callback", cfg, kind=kind, trainer=self, model=model))
         if self.config.add_trainer_callbacks:
             self.callbacks.extend(self.get_trainer_callbacks())
@@ -431,8 +434,8 @@ class BaseTrainer:
         model.to(self.device)
         self._build_optimizers(model)
         self._build_callbacks(model)
-        self._resume_rng: dict[str, Any] | None = None
-        self._rng_snapshot: RngSnapshot | None = None
+        self._resume_rng = None
+        self._rng_snapshot = None
         self._load_resume_state(model)
         self.train_model = self._wrap_model(model)
         previous_handlers = self._install_signal_handlers()
@@ -622,10 +625,8 @@ class BaseTrainer:
         if hasattr(signal, "SIGUSR1"):  # SLURM's preemption warning (sbatch --signal=USR1@<seconds>)
             wanted.append(signal.SIGUSR1)
         for sig in wanted:
-            try:
+            with contextlib.suppress(ValueError):  # not the main thread: signals cannot be handled here
                 previous[sig] = signal.signal(sig, self._on_signal)
-            except ValueError:  # not the main thread: signals cannot be handled here
-                pass
         return previous
 
     @staticmethod

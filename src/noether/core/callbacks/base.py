@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from noether.training.trainer import BaseTrainer
 
 
-class EarlyStopIteration(Exception):  # noqa: N818 (the name says what it is: a request, not a failure)
+class EarlyStopIteration(Exception):
     """Raised by a callback to stop training after the current step (an ``early_exit`` checkpoint is saved)."""
 
 

@@ -7,11 +7,12 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import torch
 
 from noether.core.callbacks.base import CallbackBase, PeriodicCallback
 from noether.core.callbacks.losses import OnlineLossCallback
-from noether.core.schemas.callbacks import CallBackBaseConfig, OnlineLossCallbackConfig
+from noether.core.schemas.callbacks import CallBackBaseConfig
 
 if TYPE_CHECKING:
     from noether.training.trainer import BaseTrainer
@@ -174,10 +175,9 @@ class LrCallback(PeriodicCallback):
 
 def default_callbacks(trainer: BaseTrainer, model: torch.nn.Module) -> list[CallbackBase]:
     """The default callbacks in their fixed order (§2.9)."""
-    base = {"trainer": trainer, "model": model}
     callbacks: list[CallbackBase] = [
-        DatasetStatsCallback(None, **base),
-        ParamCountCallback(None, **base),
+        DatasetStatsCallback(None, trainer=trainer, model=model),
+        ParamCountCallback(None, trainer=trainer, model=model),
     ]
     counter = trainer.counter
     if trainer.eval_only or counter.is_finished:
@@ -185,17 +185,17 @@ def default_callbacks(trainer: BaseTrainer, model: torch.nn.Module) -> list[Call
     total = counter.end_update
     log = _interval(trainer, "log", max(total // 100, 1))
     track = _interval(trainer, "track", max(total // 500, 1))
-    log_cfg = CallBackBaseConfig(**log)
-    track_cfg = CallBackBaseConfig(**track)
+    log_cfg = CallBackBaseConfig(**log)  # type: ignore[arg-type]
+    track_cfg = CallBackBaseConfig(**track)  # type: ignore[arg-type]
     callbacks += [
-        ProgressCallback(log_cfg, **base),
-        TrainTimeCallback(log_cfg, **base),
-        PeakMemoryCallback(log_cfg, **base),
-        OnlineLossCallback(OnlineLossCallbackConfig(verbose=False, id="default/online_loss/log", **log), **base),
-        LrCallback(track_cfg, **base),
+        ProgressCallback(log_cfg, trainer=trainer, model=model),
+        TrainTimeCallback(log_cfg, trainer=trainer, model=model),
+        PeakMemoryCallback(log_cfg, trainer=trainer, model=model),
+        OnlineLossCallback(attrs.evolve(log_cfg, id="default/online_loss/log"), verbose=False, trainer=trainer,
+                           model=model),
+        LrCallback(track_cfg, trainer=trainer, model=model),
     ]
     if track != log:
-        callbacks.append(OnlineLossCallback(
-            OnlineLossCallbackConfig(verbose=False, id="default/online_loss/track", **track), **base
-        ))
+        callbacks.append(OnlineLossCallback(attrs.evolve(track_cfg, id="default/online_loss/track"), verbose=False,
+                                            trainer=trainer, model=model))
     return callbacks

@@ -23,9 +23,9 @@ class OnlineLossCallback(PeriodicCallback):
     #: The running sums are rank-local: checkpoints keep every rank's (see ``noether.training.distributed``).
     per_rank_state = True
 
-    def __init__(self, config: Any, **kwargs: Any) -> None:
+    def __init__(self, config: Any, *, verbose: bool | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.verbose: bool = getattr(config, "verbose", True)
+        self.verbose: bool = getattr(config, "verbose", True) if verbose is None else verbose
         self._sums: dict[str, torch.Tensor] = {}
         self._count = 0
 

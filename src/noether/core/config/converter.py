@@ -84,6 +84,11 @@ def _structure_literal(value: Any, tp: Any) -> Any:
     return value
 
 
+def _is_set_type(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin is set or origin is frozenset
+
+
 def _is_union(tp: Any) -> bool:
     return typing.get_origin(tp) in (Union, types.UnionType)
 
@@ -115,12 +120,10 @@ class NoetherConverter(cattrs.Converter):
             lambda t: isinstance(t, type) and issubclass(t, Schema), self._schema_structure_factory
         )
         self.register_unstructure_hook(Path, str)
+        self.register_unstructure_hook_func(_is_set_type, sorted)
         self.register_unstructure_hook_func(
-            lambda t: (typing.get_origin(t) or t) in (set, frozenset), lambda v: sorted(v)
-        )
-        self.register_unstructure_hook_func(
-            lambda t: _annotation(t, OpenUnion) is not None or (isinstance(t, type) and issubclass(t, Schema))
-            and t is Schema,
+            lambda t: _annotation(t, OpenUnion) is not None or ((isinstance(t, type) and issubclass(t, Schema))
+            and t is Schema),
             self._unstructure_runtime,
         )
         self.register_unstructure_hook_factory(
@@ -193,7 +196,7 @@ class NoetherConverter(cattrs.Converter):
 
     # -- schema classes ------------------------------------------------------------------------------------
     def _schema_structure_factory(self, cls: type) -> Callable[[Any, Any], Any]:
-        generated = make_dict_structure_fn(cls, self)
+        generated: Callable[..., Any] = make_dict_structure_fn(cls, self)
         names = {f.name for f in attrs.fields(cls) if f.init}
         aliases: dict[str, str] = getattr(cls, "__aliases__", {})
         ignored: frozenset[str] = getattr(cls, "__ignored_keys__", frozenset())
@@ -235,7 +238,7 @@ class NoetherConverter(cattrs.Converter):
         return structure_schema
 
     def _schema_unstructure_factory(self, cls: type) -> Callable[[Any], Any]:
-        generated = make_dict_unstructure_fn(cls, self)
+        generated: Callable[..., Any] = make_dict_unstructure_fn(cls, self)
         extra_field: str | None = getattr(cls, "__extra_field__", None)
         if extra_field is None:
             return generated
@@ -304,15 +307,15 @@ def _walk(exc: BaseException, path: tuple[PathPart, ...]) -> Iterator[Issue]:
     elif isinstance(exc, ClassValidationError | IterableValidationError):
         with_notes, without = exc.group_exceptions()
         for sub, note in with_notes:
-            key = note.name if hasattr(note, "name") else note.index  # type: ignore[union-attr]
+            key: PathPart = note.name if hasattr(note, "name") else note.index
             yield from _walk(sub, (*path, key))
-        for sub in without:
-            yield from _walk(sub, path)
+        for plain in without:
+            yield from _walk(plain, path)
     elif isinstance(exc, _LocatedError):
         yield Issue((*path, *exc.path), exc.message)
     elif isinstance(exc, BaseExceptionGroup):
-        for sub in exc.exceptions:
-            yield from _walk(sub, path)
+        for member in exc.exceptions:
+            yield from _walk(member, path)
     elif isinstance(exc, KeyError) and path:
         yield Issue(path, "required field is missing")
     else:

@@ -93,7 +93,7 @@ class SchemaBuilder:
                 classes.append(cls)
         if union.base is not None and union.base not in classes:
             classes.append(union.base)
-        options = [{"$ref": f"#/$defs/{self.class_schema(c)}"} for c in classes]
+        options: list[dict[str, Any]] = [{"$ref": f"#/$defs/{self.class_schema(c)}"} for c in classes]
         if union.none_strings:
             options.append({"enum": list(union.none_strings)})
         return {"anyOf": options} if options else {"type": "object"}

@@ -107,7 +107,9 @@ def read_yaml(path: Path) -> Document:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError([Issue((), f"cannot read config file: {exc.strerror}", str(path))], "unreadable config")
+        raise ConfigError(
+            [Issue((), f"cannot read config file: {exc.strerror}", str(path))], "unreadable config"
+        ) from None
     return parse_yaml(text, _display(path))
 
 

@@ -10,8 +10,8 @@ import torch
 
 from noether.core.initializers.paths import checkpoint_directory, normalize_tag
 from noether.core.schemas.initializers import CheckpointInitializerConfig, PreviousRunInitializerConfig
-from noether.core.writers.checkpoints import CheckpointStore, file_name
 from noether.core.writers.atomic import verified_torch_load
+from noether.core.writers.checkpoints import CheckpointStore, file_name
 
 logger = logging.getLogger("noether")
 

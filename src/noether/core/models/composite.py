@@ -35,8 +35,10 @@ class CompositeModel(Model):
         for index, model in enumerate(self.submodels.values()):
             if index == 0:
                 out = model(*args, **inputs)
+            elif isinstance(out, dict):
+                out = model(**out)
             else:
-                out = model(**out) if isinstance(out, dict) else model(out)
+                out = model(out)
         return out
 
     def apply_freeze(self) -> None:

@@ -326,7 +326,7 @@ def _base_configs() -> dict[str, type]:
 
 
 class _LazyBaseConfigs(dict[str, type]):
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         if not self:
             self.update(_base_configs())
         return super().get(key, default)

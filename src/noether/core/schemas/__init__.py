@@ -36,6 +36,7 @@ from noether.core.schemas.normalizers import (
     ShiftAndScaleNormalizerConfig,
 )
 from noether.core.schemas.optimizers import OptimizerConfig, ParamGroupModifierConfig
+from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.schedules import (
     AnyScheduleConfig,
     ConstantScheduleConfig,
@@ -57,7 +58,6 @@ from noether.core.schemas.schedules import (
     StepFixedScheduleConfig,
     StepIntervalScheduleConfig,
 )
-from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.slurm import SlurmConfig
 from noether.core.schemas.trackers import (
     AnyTracker,
@@ -115,9 +115,9 @@ __all__ = [
     "ParamGroupModifierConfig",
     "PeriodicBoolScheduleConfig",
     "PeriodicDataIteratorCallbackConfig",
+    "PluginsConfig",
     "PolynomialDecreasingScheduleConfig",
     "PolynomialIncreasingScheduleConfig",
-    "PluginsConfig",
     "PositionNormalizerConfig",
     "PreviousRunInitializerConfig",
     "ProgressScheduleConfig",

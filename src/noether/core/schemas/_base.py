@@ -10,7 +10,6 @@ Validation happens in two places that share one rule set:
 
 from __future__ import annotations
 
-
 import types
 import typing
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import attrs
 
 from noether.core.errors import ConfigError, Issue
 from noether.core.schemas._constraints import Constraint
+
 
 @attrs.frozen
 class OpenUnion:

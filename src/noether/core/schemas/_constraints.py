@@ -6,7 +6,6 @@ own path, together with every other problem, instead of at the class path as att
 
 from __future__ import annotations
 
-
 import re
 from typing import Annotated, Any
 

@@ -40,7 +40,7 @@ class CallBackBaseConfig(Schema):
 class PeriodicDataIteratorCallbackConfig(CallBackBaseConfig):
     """A callback that iterates over a whole dataset each time it fires."""
 
-    name: Literal["PeriodicDataIteratorCallback"] = "PeriodicDataIteratorCallback"  # type: ignore[assignment]
+    name: Literal["PeriodicDataIteratorCallback"] = "PeriodicDataIteratorCallback"
     #: Key of the dataset (in ``datasets``) to iterate over.
     dataset_key: NonBlankStr
 
@@ -49,7 +49,7 @@ class PeriodicDataIteratorCallbackConfig(CallBackBaseConfig):
 class CheckpointCallbackConfig(CallBackBaseConfig):
     """Periodic checkpoints (tag ``E<e>_U<u>_S<s>``) and a ``latest`` pointer."""
 
-    name: Literal["CheckpointCallback"] = "CheckpointCallback"  # type: ignore[assignment]
+    name: Literal["CheckpointCallback"] = "CheckpointCallback"
     #: Save the weights under the periodic tag.
     save_weights: bool = True
     #: Save the optimizer state under the periodic tag.
@@ -72,7 +72,7 @@ class CheckpointCallbackConfig(CallBackBaseConfig):
 class BestCheckpointCallbackConfig(CallBackBaseConfig):
     """Keeps the weights with the best value of ``metric_key`` (and per-tolerance variants)."""
 
-    name: Literal["BestCheckpointCallback"] = "BestCheckpointCallback"  # type: ignore[assignment]
+    name: Literal["BestCheckpointCallback"] = "BestCheckpointCallback"
     #: The metric that decides which model is best (e.g. ``loss/val/total``).
     metric_key: NonBlankStr
     #: Also save the weights of frozen (sub)models.
@@ -87,7 +87,7 @@ class BestCheckpointCallbackConfig(CallBackBaseConfig):
 class EmaCallbackConfig(CallBackBaseConfig):
     """Exponential moving averages of the weights, one per factor and model path."""
 
-    name: Literal["EmaCallback"] = "EmaCallback"  # type: ignore[assignment]
+    name: Literal["EmaCallback"] = "EmaCallback"
     #: EMA factors f in ``shadow = f * shadow + (1 - f) * param``.
     target_factors: Annotated[list[Annotated[float, Between(0.0, 1.0)]], NonEmpty()]
     #: Dotted submodule paths to average (``None`` item = the whole model).
@@ -104,7 +104,7 @@ class EmaCallbackConfig(CallBackBaseConfig):
 class OnlineLossCallbackConfig(CallBackBaseConfig):
     """Logs the mean training loss since the last invocation."""
 
-    name: Literal["OnlineLossCallback"] = "OnlineLossCallback"  # type: ignore[assignment]
+    name: Literal["OnlineLossCallback"] = "OnlineLossCallback"
     #: Also print the loss to the console log.
     verbose: bool = True
 
@@ -113,7 +113,7 @@ class OnlineLossCallbackConfig(CallBackBaseConfig):
 class BestMetricCallbackConfig(CallBackBaseConfig):
     """Logs target metrics at the point where the source metric was best."""
 
-    name: Literal["BestMetricCallback"] = "BestMetricCallback"  # type: ignore[assignment]
+    name: Literal["BestMetricCallback"] = "BestMetricCallback"
     #: The metric deciding what "best" is (e.g. ``loss/val/total``).
     source_metric_key: NonBlankStr
     #: Metrics to report at the best source value; they must be logged.
@@ -133,7 +133,7 @@ class BestMetricCallbackConfig(CallBackBaseConfig):
 class TrackAdditionalOutputsCallbackConfig(CallBackBaseConfig):
     """Logs (and optionally saves) entries of ``TrainerResult.additional_outputs``."""
 
-    name: Literal["TrackAdditionalOutputsCallback"] = "TrackAdditionalOutputsCallback"  # type: ignore[assignment]
+    name: Literal["TrackAdditionalOutputsCallback"] = "TrackAdditionalOutputsCallback"
     #: Exact keys of additional outputs to track.
     keys: list[str] | None = None
     #: Substrings; every additional output whose key contains one is tracked.
@@ -157,7 +157,7 @@ class TrackAdditionalOutputsCallbackConfig(CallBackBaseConfig):
 class OfflineLossCallbackConfig(PeriodicDataIteratorCallbackConfig):
     """Evaluates the loss on a named dataset each time it fires."""
 
-    name: Literal["OfflineLossCallback"] = "OfflineLossCallback"  # type: ignore[assignment]
+    name: Literal["OfflineLossCallback"] = "OfflineLossCallback"
     #: Also log additional outputs whose key contains one of these substrings.
     output_patterns_to_log: list[str] | None = None
 
@@ -166,7 +166,7 @@ class OfflineLossCallbackConfig(PeriodicDataIteratorCallbackConfig):
 class MetricEarlyStopperConfig(CallBackBaseConfig):
     """Stops training when a metric has not improved ``tolerance`` times in a row."""
 
-    name: Literal["MetricEarlyStopper"] = "MetricEarlyStopper"  # type: ignore[assignment]
+    name: Literal["MetricEarlyStopper"] = "MetricEarlyStopper"
     #: The metric to watch.
     metric_key: NonBlankStr
     #: How many invocations without improvement are tolerated (>= 1).

@@ -47,7 +47,7 @@ class InitializerConfig(Schema):
 class CheckpointInitializerConfig(InitializerConfig):
     """Loads a checkpoint of another run."""
 
-    kind: Literal["noether.core.initializers.CheckpointInitializer"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.initializers.CheckpointInitializer"] = (
         _P + "CheckpointInitializer"
     )
     #: Also load the optimizer state.
@@ -60,20 +60,20 @@ class CheckpointInitializerConfig(InitializerConfig):
 class ResumeInitializerConfig(CheckpointInitializerConfig):
     """Continues a run exactly: weights, optimizer, counters, callbacks, RNG and data position."""
 
-    kind: Literal["noether.core.initializers.ResumeInitializer"] = _P + "ResumeInitializer"  # type: ignore[assignment]
+    kind: Literal["noether.core.initializers.ResumeInitializer"] = _P + "ResumeInitializer"
     load_optim: bool = True
-    model_name: NonBlankStr  # type: ignore[assignment]
+    model_name: NonBlankStr
 
 
 @attrs.frozen(kw_only=True)
 class PreviousRunInitializerConfig(CheckpointInitializerConfig):
     """Loads weights only, optionally renaming, dropping or re-initialising entries."""
 
-    kind: Literal["noether.core.initializers.PreviousRunInitializer"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.initializers.PreviousRunInitializer"] = (
         _P + "PreviousRunInitializer"
     )
     #: Weights only: the optimizer of another run never matches a changed model.
-    load_optim: Literal[False] = False  # type: ignore[assignment]
+    load_optim: Literal[False] = False
     #: Exact keys removed from the loaded state dict.
     keys_to_remove: list[str] | None = None
     #: Keys containing any of these substrings are removed.

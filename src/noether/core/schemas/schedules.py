@@ -54,11 +54,9 @@ class ScheduleBaseConfig(Schema):
         yield from both_or_neither(self, "start_step", "end_step")
         if self.start_percent is not None and self.start_step is not None:
             yield "start_step", "a window is given either in steps or in percents, not both"
-        if self.start_percent is not None and self.end_percent is not None:
-            if self.start_percent >= self.end_percent:
-                yield "end_percent", (
-                    f"must be greater than start_percent={self.start_percent}, got {self.end_percent}"
-                )
+        if (self.start_percent is not None and self.end_percent is not None
+                and self.start_percent >= self.end_percent):
+            yield "end_percent", f"must be greater than start_percent={self.start_percent}, got {self.end_percent}"
         if self.start_step is not None and self.end_step is not None and self.start_step >= self.end_step:
             yield "end_step", f"must be greater than start_step={self.start_step}, got {self.end_step}"
 
@@ -67,7 +65,7 @@ class ScheduleBaseConfig(Schema):
 class ConstantScheduleConfig(ScheduleBaseConfig):
     """The same value at every step."""
 
-    kind: Literal["noether.core.schedules.ConstantSchedule"] = _P + "ConstantSchedule"  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.ConstantSchedule"] = _P + "ConstantSchedule"
     #: The value returned for every step.
     value: float
 
@@ -76,7 +74,7 @@ class ConstantScheduleConfig(ScheduleBaseConfig):
 class CustomScheduleConfig(ScheduleBaseConfig):
     """An explicit value per step."""
 
-    kind: Literal["noether.core.schedules.CustomSchedule"] = _P + "CustomSchedule"  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.CustomSchedule"] = _P + "CustomSchedule"
     #: ``values[step]`` is returned at ``step``; needs at least as many values as steps.
     values: Annotated[list[float], NonEmpty()]
 
@@ -85,7 +83,7 @@ class CustomScheduleConfig(ScheduleBaseConfig):
 class ProgressScheduleConfig(ScheduleBaseConfig):
     """A schedule that moves with the run's progress (linear unless a subclass says otherwise)."""
 
-    kind: Literal["noether.core.schedules.ProgressSchedule"] = _P + "ProgressSchedule"  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.ProgressSchedule"] = _P + "ProgressSchedule"
     #: Skip the first value of the curve (the first step already moved).
     exclude_first: bool = False
     #: Skip the last value of the curve (the end value is never reached).
@@ -96,7 +94,7 @@ class ProgressScheduleConfig(ScheduleBaseConfig):
 class DecreasingProgressScheduleConfig(ProgressScheduleConfig):
     """Moves from ``max_value`` down to ``end_value``."""
 
-    kind: Literal["noether.core.schedules.DecreasingProgressSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.DecreasingProgressSchedule"] = (
         _P + "DecreasingProgressSchedule"
     )
     #: Starting (maximum) value.
@@ -114,7 +112,7 @@ class DecreasingProgressScheduleConfig(ProgressScheduleConfig):
 class IncreasingProgressScheduleConfig(ProgressScheduleConfig):
     """Moves from ``start_value`` up to ``max_value``."""
 
-    kind: Literal["noether.core.schedules.IncreasingProgressSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.IncreasingProgressSchedule"] = (
         _P + "IncreasingProgressSchedule"
     )
     start_value: NonNegativeFloat = 0.0
@@ -131,7 +129,7 @@ class IncreasingProgressScheduleConfig(ProgressScheduleConfig):
 class LinearIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
     """Linear increase from ``start_value`` to ``max_value``."""
 
-    kind: Literal["noether.core.schedules.LinearIncreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.LinearIncreasingSchedule"] = (
         _P + "LinearIncreasingSchedule"
     )
 
@@ -140,7 +138,7 @@ class LinearIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
 class CosineIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
     """Half-cosine increase from ``start_value`` to ``max_value``."""
 
-    kind: Literal["noether.core.schedules.CosineIncreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.CosineIncreasingSchedule"] = (
         _P + "CosineIncreasingSchedule"
     )
 
@@ -149,7 +147,7 @@ class CosineIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
 class PolynomialIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
     """Polynomial increase ``1 - (1 - p) ** power``."""
 
-    kind: Literal["noether.core.schedules.PolynomialIncreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.PolynomialIncreasingSchedule"] = (
         _P + "PolynomialIncreasingSchedule"
     )
     #: Power of the polynomial.
@@ -160,7 +158,7 @@ class PolynomialIncreasingScheduleConfig(IncreasingProgressScheduleConfig):
 class LinearDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
     """Linear decrease from ``max_value`` to ``end_value``."""
 
-    kind: Literal["noether.core.schedules.LinearDecreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.LinearDecreasingSchedule"] = (
         _P + "LinearDecreasingSchedule"
     )
 
@@ -169,7 +167,7 @@ class LinearDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
 class CosineDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
     """Half-cosine decrease from ``max_value`` to ``end_value``."""
 
-    kind: Literal["noether.core.schedules.CosineDecreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.CosineDecreasingSchedule"] = (
         _P + "CosineDecreasingSchedule"
     )
 
@@ -178,7 +176,7 @@ class CosineDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
 class PolynomialDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
     """Polynomial decrease ``(1 - p) ** power`` from ``max_value`` to ``end_value``."""
 
-    kind: Literal["noether.core.schedules.PolynomialDecreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.PolynomialDecreasingSchedule"] = (
         _P + "PolynomialDecreasingSchedule"
     )
     #: Power of the polynomial.
@@ -189,7 +187,7 @@ class PolynomialDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
 class StepDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
     """Multiplies by ``factor`` every ``decreases_interval`` of the run, towards ``end_value``."""
 
-    kind: Literal["noether.core.schedules.StepDecreasingSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.StepDecreasingSchedule"] = (
         _P + "StepDecreasingSchedule"
     )
     #: Factor applied at each decrease.
@@ -202,7 +200,7 @@ class StepDecreasingScheduleConfig(DecreasingProgressScheduleConfig):
 class StepFixedScheduleConfig(ScheduleBaseConfig):
     """Multiplies ``start_value`` by ``factor`` at each listed fraction of the run."""
 
-    kind: Literal["noether.core.schedules.StepFixedSchedule"] = _P + "StepFixedSchedule"  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.StepFixedSchedule"] = _P + "StepFixedSchedule"
     #: The value at step 0.
     start_value: NonNegativeFloat = 1.0
     #: Factor applied at each step boundary.
@@ -215,7 +213,7 @@ class StepFixedScheduleConfig(ScheduleBaseConfig):
 class StepIntervalScheduleConfig(ScheduleBaseConfig):
     """Multiplies ``start_value`` by ``factor`` every ``update_interval`` of the run."""
 
-    kind: Literal["noether.core.schedules.StepIntervalSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.StepIntervalSchedule"] = (
         _P + "StepIntervalSchedule"
     )
     #: The value at step 0.
@@ -233,7 +231,7 @@ class LinearWarmupCosineDecayScheduleConfig(ScheduleBaseConfig):
     ``max_value`` defaults to the optimizer's ``lr`` (upstream defaults it to 1.0, a silent trap).
     """
 
-    kind: Literal["noether.core.schedules.LinearWarmupCosineDecaySchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.LinearWarmupCosineDecaySchedule"] = (
         _P + "LinearWarmupCosineDecaySchedule"
     )
     #: Length of the warm-up in steps.
@@ -252,7 +250,7 @@ class LinearWarmupCosineDecayScheduleConfig(ScheduleBaseConfig):
 class PeriodicBoolScheduleConfig(ScheduleBaseConfig):
     """Alternates between an "on" and an "off" value with fixed durations."""
 
-    kind: Literal["noether.core.schedules.PeriodicBoolSchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.PeriodicBoolSchedule"] = (
         _P + "PeriodicBoolSchedule"
     )
     #: Whether the first period starts in the on state.
@@ -273,7 +271,7 @@ class PeriodicBoolScheduleConfig(ScheduleBaseConfig):
 class SchedulerConfig(ScheduleBaseConfig):
     """Linear warm-up over ``warmup_percent`` of the run to the optimizer's ``lr``, then cosine decay."""
 
-    kind: Literal["noether.core.schedules.scheduler.SchedulerConfig"] = (  # type: ignore[assignment]
+    kind: Literal["noether.core.schedules.scheduler.SchedulerConfig"] = (
         _P + "scheduler.SchedulerConfig"
     )
     #: Fraction of the run spent warming up, in [0, 1].

@@ -60,12 +60,12 @@ def noether_register_components(register: RegisterFunction) -> None:
     ):
         register("tracker", attrs.fields(cls).kind.default, config=cls, component=component)
 
-    for cls, component in (
+    for init_cls, component in (
         (ini.CheckpointInitializerConfig, "noether.core.initializers.checkpoint:CheckpointInitializer"),
         (ini.ResumeInitializerConfig, "noether.core.initializers.resume:ResumeInitializer"),
         (ini.PreviousRunInitializerConfig, "noether.core.initializers.previous_run:PreviousRunInitializer"),
     ):
-        register("initializer", attrs.fields(cls).kind.default, config=cls, component=component)
+        register("initializer", attrs.fields(init_cls).kind.default, config=init_cls, component=component)
 
     for name in TORCH_OPTIMIZERS:
         register("optimizer", f"torch.optim.{name}", config=optimizers.OptimizerConfig, component=f"torch.optim:{name}")
