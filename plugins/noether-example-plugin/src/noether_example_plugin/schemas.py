@@ -8,11 +8,12 @@ from noether.core.schemas import (
     BaseTrainerConfig,
     CallBackBaseConfig,
     DatasetBaseConfig,
+    Gt,
     ModelBaseConfig,
+    PositiveInt,
     ScheduleBaseConfig,
     Schema,
 )
-from noether.core.schemas._constraints import Gt, PositiveInt
 
 
 @attrs.frozen(kw_only=True)

@@ -43,7 +43,8 @@ class ConfigSchema(Schema):
     resume_run_id: str | None = None
     #: Stage of the run to resume.
     resume_stage_name: str | None = None
-    #: ``latest``, ``last``, ``E3``, ``U120``, ``S4000``, ``E3_U120_S4000`` or a best-model tag.
+    #: ``latest`` (default), ``last``, ``E3``, ``U120``, ``S4000``, ``E3_U120_S4000`` or any other tag whose
+    #: checkpoint holds trainer state (best-model checkpoints hold weights only: load them with an initializer).
     resume_checkpoint: str | None = None
     #: Base seed; each process uses ``seed + rank``.
     seed: int = 0

@@ -61,7 +61,7 @@ def noether_register_components(register: RegisterFunction) -> None:
         register("tracker", attrs.fields(cls).kind.default, config=cls, component=component)
 
     for init_cls, component in (
-        (ini.CheckpointInitializerConfig, "noether.core.initializers.checkpoint:CheckpointInitializer"),
+        (ini.CheckpointInitializerConfig, "noether.core.initializers.previous_run:CheckpointInitializer"),
         (ini.ResumeInitializerConfig, "noether.core.initializers.resume:ResumeInitializer"),
         (ini.PreviousRunInitializerConfig, "noether.core.initializers.previous_run:PreviousRunInitializer"),
     ):
