@@ -305,3 +305,10 @@ def test_direct_construction_validates() -> None:
     with pytest.raises(noether.ConfigError) as info:
         CheckpointCallbackConfig(every_n_epochs=0, batch_size=-1)
     assert {i.dotted_path for i in info.value.issues} == {"every_n_epochs", "batch_size"}
+
+
+def test_cross_field_rules_are_reported_with_nested_errors() -> None:
+    data = {**TRAINER, "max_updates": 3, "callbacks": [{"name": "CheckpointCallback", "every_n_epochs": 0}]}
+    found = issues(data, BaseTrainerConfig)
+    assert "callbacks[0].every_n_epochs" in found
+    assert "only one of" in found["max_updates"]

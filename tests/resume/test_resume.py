@@ -220,3 +220,28 @@ def test_resume_tags(tmp_path: Path) -> None:
     again = run(build(toy_config(tmp_path, max_updates=8), run_id="t2", resume_run_id="t",
                       resume_checkpoint="U4"))
     assert again.update == 8 and (again.run_dir / "ancestor").is_symlink()
+
+
+def test_resuming_with_other_plugin_versions_warns(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    result = run(build(toy_config(tmp_path, max_updates=6), run_id="p"), interrupt_at_update=3)
+    ckpt = result.run_dir / "checkpoints"
+    tag = CheckpointStore(ckpt).latest_tag()
+    trainer_file = ckpt / f"mlp_cp={tag}_trainer.th"
+    state = torch.load(trainer_file, weights_only=True)
+    assert state["plugins"]["noether"]
+    state["plugins"] = {**state["plugins"], "noether": "0.0.1", "acme-gone": "1.0"}
+    size, crc = atomic_torch_save(state, trainer_file)
+    manifest_path = ckpt / f"{tag}.manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"][trainer_file.name] = {"size": size, "crc32": crc}
+    manifest_path.write_text(json.dumps(manifest))
+    import logging
+
+    noether_logger = logging.getLogger("noether")  # it does not propagate to the root logger
+    noether_logger.addHandler(caplog.handler)
+    try:
+        run(build(toy_config(tmp_path, max_updates=6), run_id="p", resume_run_id="p"))
+    finally:
+        noether_logger.removeHandler(caplog.handler)
+    text = caplog.text
+    assert "plugin noether was 0.0.1" in text and "plugin acme-gone was 1.0" in text and "not installed" in text

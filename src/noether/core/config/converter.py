@@ -226,6 +226,7 @@ class NoetherConverter(cattrs.Converter):
                 obj = generated(data, cls)
             except ClassValidationError as exc:
                 problems.extend(exc.exceptions)
+                problems.extend(_cross_field_problems(cls, data, exc))
             except ConfigError as exc:
                 problems.extend(_LocatedError(i.path, i.message) for i in exc.issues)
             else:
@@ -252,6 +253,35 @@ class NoetherConverter(cattrs.Converter):
 
     def _unstructure_runtime(self, obj: Any) -> Any:
         return None if obj is None else self.unstructure(obj, unstructure_as=type(obj))
+
+
+def _cross_field_problems(cls: type, data: Mapping[str, Any], exc: ClassValidationError) -> list[Exception]:
+    """Cross-field rules of ``cls`` on the raw values, when some fields failed to structure.
+
+    So that "exactly one of max_epochs/max_updates" is reported together with a bad callback further down,
+    not only after the callback is fixed. Fields that failed are left out of the result; rules that cannot be
+    evaluated on raw values are skipped.
+    """
+    failed = {note.name for _, note in exc.group_exceptions()[0] if hasattr(note, "name")}
+    check = getattr(cls, "_check", None)
+    if check is None:
+        return []
+    shell: Any = object.__new__(cls)
+    for f in attrs.fields(cls):
+        if f.name in data:
+            value = data[f.name]
+        elif isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
+            value = f.default.factory()
+        elif f.default is not attrs.NOTHING:
+            value = f.default
+        else:
+            value = None
+        object.__setattr__(shell, f.name, value)
+    try:
+        found = list(check(shell))
+    except Exception:  # a rule that needs structured values: it runs once the fields are valid
+        return []
+    return [_LocatedError((name,) if name else (), message) for name, message in found if name not in failed]
 
 
 def _plausible(value: Any, tp: Any) -> bool:
