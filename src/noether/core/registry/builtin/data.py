@@ -7,8 +7,6 @@ import attrs
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
 from noether.core.schemas import normalizers as n
 from noether.core.schemas import wrappers as w
-from noether.data import schemas as d
-from noether.data.airfoil import schemas as a
 
 _NORMALIZERS = {
     n.MeanStdNormalizerConfig: "noether.data.normalizers:MeanStdNormalizer",
@@ -20,24 +18,31 @@ _WRAPPERS = {
     w.ShuffleWrapperConfig: "noether.data.wrappers:ShuffleWrapper",
     w.SubsetWrapperConfig: "noether.data.wrappers:SubsetWrapper",
 }
-#: Pipeline steps: a whole pipeline, collators, processors (kind ``noether.data.<Name>``, alias ``<Name>``).
-_PIPELINES = {
-    d.PipelineConfig: "noether.data.pipeline:Pipeline",
-    d.DefaultCollatorConfig: "noether.data.collators:DefaultCollator",
-    d.ConcatCollatorConfig: "noether.data.collators:ConcatCollator",
-    d.PadCollatorConfig: "noether.data.collators:PadCollator",
-    d.PointSamplingConfig: "noether.data.processors:PointSampling",
-    d.RenameKeysConfig: "noether.data.processors:RenameKeys",
-    d.DuplicateKeysConfig: "noether.data.processors:DuplicateKeys",
-}
-_DATASETS = {
-    d.FolderDatasetConfig: "noether.data.folder:FolderDataset",
-    a.AirfoilDatasetConfig: "noether.data.airfoil.dataset:AirfoilDataset",
-}
-_MODELS = {
-    a.AirfoilTransformerConfig: "noether.data.airfoil.models:AirfoilTransformer",
-    a.AirfoilMLPConfig: "noether.data.airfoil.models:AirfoilMLP",
-}
+#: ``(family, kind, config, component)`` of pipeline steps, datasets and the example's models. Configs are named
+#: by ``"module:Class"`` so that validating a config that uses none of them does not import their modules.
+_LAZY = (
+    ("pipeline", "noether.data.Pipeline", "noether.data.schemas:PipelineConfig", "noether.data.pipeline:Pipeline"),
+    ("pipeline", "noether.data.DefaultCollator", "noether.data.schemas:DefaultCollatorConfig",
+     "noether.data.collators:DefaultCollator"),
+    ("pipeline", "noether.data.ConcatCollator", "noether.data.schemas:ConcatCollatorConfig",
+     "noether.data.collators:ConcatCollator"),
+    ("pipeline", "noether.data.PadCollator", "noether.data.schemas:PadCollatorConfig",
+     "noether.data.collators:PadCollator"),
+    ("pipeline", "noether.data.PointSampling", "noether.data.schemas:PointSamplingConfig",
+     "noether.data.processors:PointSampling"),
+    ("pipeline", "noether.data.RenameKeys", "noether.data.schemas:RenameKeysConfig",
+     "noether.data.processors:RenameKeys"),
+    ("pipeline", "noether.data.DuplicateKeys", "noether.data.schemas:DuplicateKeysConfig",
+     "noether.data.processors:DuplicateKeys"),
+    ("dataset", "noether.data.FolderDataset", "noether.data.schemas:FolderDatasetConfig",
+     "noether.data.folder:FolderDataset"),
+    ("dataset", "noether.data.airfoil.AirfoilDataset", "noether.data.airfoil.schemas:AirfoilDatasetConfig",
+     "noether.data.airfoil.dataset:AirfoilDataset"),
+    ("model", "noether.data.airfoil.AirfoilTransformer", "noether.data.airfoil.schemas:AirfoilTransformerConfig",
+     "noether.data.airfoil.models:AirfoilTransformer"),
+    ("model", "noether.data.airfoil.AirfoilMLP", "noether.data.airfoil.schemas:AirfoilMLPConfig",
+     "noether.data.airfoil.models:AirfoilMLP"),
+)
 
 
 def _short(kind: str) -> tuple[str, ...]:
@@ -51,7 +56,5 @@ def noether_register_components(register: RegisterFunction) -> None:
         register("normalizer", attrs.fields(config).kind.default, config=config, component=component)
     for config, component in _WRAPPERS.items():
         register("wrapper", attrs.fields(config).kind.default, config=config, component=component)
-    for family, table in (("pipeline", _PIPELINES), ("dataset", _DATASETS), ("model", _MODELS)):
-        for config, component in table.items():
-            kind = attrs.fields(config).kind.default
-            register(family, kind, config=config, component=component, aliases=_short(kind))
+    for family, kind, config_ref, component_ref in _LAZY:
+        register(family, kind, config=config_ref, component=component_ref, aliases=_short(kind))
