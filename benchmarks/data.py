@@ -14,9 +14,9 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import noether  # noqa: E402
-from noether.core.schemas import AnyDatasetConfig  # noqa: E402
-from noether.data.dataset import build_dataset  # noqa: E402
+import noether
+from noether.core.schemas import AnyDatasetConfig
+from noether.data.dataset import build_dataset
 
 BATCH = 32
 

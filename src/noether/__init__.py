@@ -5,7 +5,9 @@ The public API is imported lazily so that ``import noether`` (and the CLI) stay 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from noether._lazy import lazy_getattr
 
 __version__ = "0.1.0"
 
@@ -40,10 +42,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noether' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr("noether", _LAZY)

@@ -6,8 +6,9 @@ importable without torch (``noether check`` validates dataset configs without it
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from noether._lazy import lazy_getattr
 
 _LAZY = {
     "Dataset": "noether.data.dataset",
@@ -70,8 +71,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noether.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr("noether.data", _LAZY)

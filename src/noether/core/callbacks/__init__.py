@@ -5,7 +5,7 @@ Names resolve lazily so that importing this package does not import torch.
 
 from __future__ import annotations
 
-from typing import Any
+from noether._lazy import lazy_getattr
 
 _LAZY = {
     "CallbackBase": "noether.core.callbacks.base",
@@ -24,10 +24,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(name)
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr("noether.core.callbacks", _LAZY)

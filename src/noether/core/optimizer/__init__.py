@@ -6,8 +6,9 @@ Names are imported lazily so that ``import noether.core.optimizer`` (and ``noeth
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from noether._lazy import lazy_getattr
 
 _LAZY = {
     "Lion": "noether.core.optimizer.lion",
@@ -48,11 +49,7 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noether.core.optimizer' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr("noether.core.optimizer", _LAZY)
 
 
 def __dir__() -> list[str]:

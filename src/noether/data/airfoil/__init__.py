@@ -5,8 +5,9 @@ Names are imported lazily: :mod:`noether.data.airfoil.schemas` must stay importa
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from noether._lazy import lazy_getattr
 
 _LAZY = {
     "AirfoilDataset": "noether.data.airfoil.dataset",
@@ -32,8 +33,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'noether.data.airfoil' has no attribute {name!r}")
-    return getattr(importlib.import_module(module), name)
+__getattr__ = lazy_getattr("noether.data.airfoil", _LAZY)
