@@ -67,9 +67,23 @@ class DefaultCollator(Collator):
     def collate(self, samples: Sequence[Sample], keys: Sequence[str]) -> dict[str, Any]:
         """Stack each key."""
         batch: dict[str, Any] = {}
+        in_main_process = torch.utils.data.get_worker_info() is None
         for key in keys:
+            column = _column(samples, key)
+            first = column[0]
+            # Fast paths for the common cases; default_collate also handles the rest and, inside workers,
+            # builds the batch in shared memory.
+            if in_main_process and isinstance(first, torch.Tensor):
+                try:
+                    batch[key] = torch.stack(column)
+                    continue
+                except (RuntimeError, TypeError):
+                    pass
+            elif type(first) is int and all(type(v) is int for v in column):
+                batch[key] = torch.tensor(column)
+                continue
             try:
-                batch[key] = default_collate(_column(samples, key))
+                batch[key] = default_collate(column)
             except RuntimeError as exc:
                 shapes = sorted({tuple(getattr(v, "shape", ())) for v in _column(samples, key)})
                 raise RuntimeError(

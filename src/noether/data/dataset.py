@@ -93,6 +93,23 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
             getters = self._getters = tuple((prop, self.getter(prop)) for prop in self.properties)
         return load_sample(self.label, getters, index, {"index": index})
 
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]]:
+        """A whole batch of samples (the DataLoader calls this instead of one ``__getitem__`` per sample).
+
+        Indices are checked once for the batch and the per-sample work is a plain loop; when anything fails,
+        the batch is loaded again sample by sample so that the error names the sample and property.
+        """
+        getters = self._getters
+        if getters is None:
+            getters = self._getters = tuple((prop, self.getter(prop)) for prop in self.properties)
+        length = len(self)
+        try:
+            if not all(type(i) is int and 0 <= i < length for i in indices):
+                raise IndexError
+            return [{"index": i, **{prop: get(i) for prop, get in getters}} for i in indices]
+        except Exception:
+            return [self[i] for i in indices]
+
     # -- normalization ---------------------------------------------------------------------------------------
     def normalizer_keys(self) -> dict[str, bool]:
         """Keys of the normalized properties, each with whether a normalizer is required for it."""

@@ -10,6 +10,22 @@ from noether.core.callbacks.base import PeriodicCallback
 from noether.core.writers.checkpoints import file_name
 
 
+def resolve_submodule(model: torch.nn.Module, path: str | None) -> torch.nn.Module:
+    """The module at dotted ``path`` (``None``: the model); a composite's submodels are found by their key."""
+    module: Any = model
+    for part in (path or "").split("."):
+        if not part:
+            continue
+        submodels = getattr(module, "submodels", None)
+        if submodels is not None and part in submodels:
+            module = submodels[part]
+        elif hasattr(module, part):
+            module = getattr(module, part)
+        else:
+            raise AttributeError(f"EmaCallback: model_paths entry '{path}' has no part '{part}'")
+    return module
+
+
 class EmaCallback(PeriodicCallback):
     """After every update, ``shadow = f * shadow + (1 - f) * param`` for each factor f and model path.
 
@@ -26,12 +42,7 @@ class EmaCallback(PeriodicCallback):
         self.shadows: dict[str, dict[str, torch.Tensor]] = {}
         self.modules: dict[str | None, torch.nn.Module] = {}
         for path in self.paths:
-            module: Any = self.model
-            for part in (path or "").split("."):
-                if part:
-                    module = getattr(module, "submodels", {}).get(part) if hasattr(module, "submodels") and \
-                        part in module.submodels else getattr(module, part)
-            self.modules[path] = module
+            self.modules[path] = resolve_submodule(self.model, path)
         self._params: dict[str | None, list[torch.Tensor]] = {}
 
     @staticmethod
