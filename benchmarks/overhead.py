@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="fewer updates and repeats")
     parser.add_argument("--threads", type=int, nargs="*", default=[1, 2])
     parser.add_argument("--widths", type=int, nargs="*", default=[64, 512])
+    parser.add_argument("--no-lightning", action="store_true", help="leave PyTorch Lightning out")
     args = parser.parse_args()
     long, short, repeats = (600, 100, 2) if args.quick else (2000, 200, 3)
     contenders: dict[str, Callable[[int, int], float]] = {
@@ -134,12 +135,14 @@ def main() -> None:
         "noether (no default callbacks)": lambda w, n: noether_run(w, n, False),
     }
     try:
+        if args.no_lightning:
+            raise ImportError
         import lightning.pytorch  # noqa: F401
 
         contenders["lightning (defaults)"] = lambda w, n: lightning_run(w, n, True)
         contenders["lightning (logger/ckpt/bar off)"] = lambda w, n: lightning_run(w, n, False)
     except ImportError:
-        print("(PyTorch Lightning not installed: pip install -e '.[bench]' to include it)")
+        print("(PyTorch Lightning left out; pip install -e '.[bench]' to include it)")
     import logging
 
     logging.getLogger("noether").setLevel(logging.WARNING)

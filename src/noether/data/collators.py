@@ -79,9 +79,12 @@ class DefaultCollator(Collator):
                     continue
                 except (RuntimeError, TypeError):
                     pass
-            elif type(first) is int and all(type(v) is int for v in column):
-                batch[key] = torch.tensor(column)
-                continue
+            elif type(first) is int:
+                try:
+                    batch[key] = torch.tensor(column)
+                    continue
+                except (TypeError, ValueError, RuntimeError):
+                    pass
             try:
                 batch[key] = default_collate(column)
             except RuntimeError as exc:

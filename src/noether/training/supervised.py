@@ -51,7 +51,9 @@ class SupervisedTrainer(BaseTrainer):
             if key not in forward_output:
                 raise KeyError(f"the model output has no '{key}' (it has {sorted(forward_output)})")
             prediction = forward_output[key]
-            losses[f"loss_{key}"] = self.weights.get(key, 1.0) * self.loss_fn(prediction.float(), target.float())
+            loss = self.loss_fn(prediction.float(), target.float())
+            weight = self.weights.get(key)
+            losses[f"loss_{key}"] = loss if weight is None else weight * loss
             if self._report_outputs():
                 with torch.no_grad():
                     outputs[f"rel_l2/{key}"] = relative_l2(prediction.detach(), target)

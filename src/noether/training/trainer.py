@@ -95,6 +95,7 @@ class BaseTrainer:
         self.grad_scaler = self._make_grad_scaler()
         self._autocast = self._make_autocast()
         self.nan_count = 0
+        self._forward_props: dict[int, list[str]] = {}
         self._resume_rng: dict[str, Any] | None = None
         self._rng_snapshot: RngSnapshot | None = None
         #: Values for the run summary that are not metrics (dataset sizes, parameter counts).
@@ -134,12 +135,17 @@ class BaseTrainer:
     # Helpers for subclasses
     # ------------------------------------------------------------------------------------------------------
     def forward_properties_for(self, model: torch.nn.Module) -> list[str]:
-        """The model's own ``forward_properties`` when set, else the trainer's."""
+        """The model's own ``forward_properties`` when set, else the trainer's (looked up once per model)."""
+        cached = self._forward_props.get(id(model))
+        if cached is not None:
+            return cached
         from noether.training.distributed import unwrap
 
         config = getattr(unwrap(model), "config", None)  # DDP does not forward attribute access
         own = getattr(config, "forward_properties", None)
-        return list(own) if own else self.forward_properties
+        props = list(own) if own else self.forward_properties
+        self._forward_props[id(model)] = props
+        return props
 
     @staticmethod
     def to_result(losses: Any) -> TrainerResult:
@@ -159,8 +165,12 @@ class BaseTrainer:
             raise TypeError(f"loss_compute returned {type(losses).__name__}; expected a tensor, list or dict")
         if not named:
             raise ValueError("No losses computed: loss_compute returned an empty collection")
-        total: torch.Tensor = named["total"] if "total" in named else torch.stack(
-            [v.reshape(()) for v in named.values()]).sum()
+        if "total" in named:
+            total: torch.Tensor = named["total"]
+        elif len(named) == 1:
+            total = next(iter(named.values()))
+        else:
+            total = torch.stack([v.reshape(()) for v in named.values()]).sum()
         return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)
 
     def _check_batch_keys(self, batch: dict[str, Any], props: list[str]) -> None:

@@ -23,12 +23,23 @@ _RULES: list[tuple[str, Direction]] = [
 def register_metric_direction(pattern: str, direction: Direction) -> None:
     """Add a rule (checked before the built-in ones) for metric names matching ``pattern``."""
     _RULES.insert(0, (pattern.lower(), direction))
+    _CACHE.clear()
+
+
+#: Directions already looked up: every logged step asks again for the same few keys.
+_CACHE: dict[str, Direction] = {}
 
 
 def metric_direction(key: str) -> Direction:
     """The direction of ``key``: first matching rule; unknown names count as higher-is-better."""
+    found = _CACHE.get(key)
+    if found is not None:
+        return found
     lowered = key.lower()
+    result: Direction = "higher"
     for pattern, direction in _RULES:
         if fnmatch.fnmatchcase(lowered, pattern):
-            return direction
-    return "higher"
+            result = direction
+            break
+    _CACHE[key] = result
+    return result
