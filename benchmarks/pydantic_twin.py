@@ -17,6 +17,7 @@ from noether.core.registry import get_registry
 from noether.core.schemas import ConfigSchema, OpenUnion, Schema
 
 _CACHE: dict[type, type[pydantic.BaseModel]] = {}
+_BUILDING: set[type] = set()
 
 
 def _twin_type(tp: Any) -> Any:
@@ -30,7 +31,7 @@ def _twin_type(tp: Any) -> Any:
         members = []
         for kind in registry.kinds(union.family):
             reg = registry.find(union.family, kind)
-            if reg is not None:
+            if reg is not None and reg.config_class() not in _BUILDING:  # recursive (composite): left out
                 members.append(twin(reg.config_class()))
         return Union[tuple(dict.fromkeys(members))] if members else dict  # noqa: UP007
     if origin in (Union, typing.get_origin(int | None)):
@@ -54,6 +55,7 @@ def twin(cls: type) -> type[pydantic.BaseModel]:
     """The pydantic twin of one attrs schema class."""
     if cls in _CACHE:
         return _CACHE[cls]
+    _BUILDING.add(cls)
     hints = typing.get_type_hints(cls, include_extras=True)
     fields: dict[str, Any] = {}
     for f in attrs.fields(cls):
@@ -63,6 +65,7 @@ def twin(cls: type) -> type[pydantic.BaseModel]:
         fields[f.name] = (_twin_type(hints[f.name]), default)
     model = pydantic.create_model(f"{cls.__name__}Twin", __config__=pydantic.ConfigDict(extra="allow"), **fields)
     _CACHE[cls] = model
+    _BUILDING.discard(cls)
     return model
 
 

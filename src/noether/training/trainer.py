@@ -86,7 +86,8 @@ class BaseTrainer:
         self.log_writer = LogWriter(
             context.run_dir / "metrics.jsonl" if context.is_rank0 else None, context.tracker, self.counter
         )
-        self.checkpoints = CheckpointStore(context.checkpoint_dir)
+        # Files are written and fsynced by a writer thread; the loop only pays for serializing them.
+        self.checkpoints = CheckpointStore(context.checkpoint_dir, background=True)
         self.forward_properties = list(config.forward_properties or [])
         self.target_properties = list(config.target_properties or [])
         self.optimizers: dict[str, Any] = {}
@@ -366,6 +367,7 @@ class BaseTrainer:
             per_rank = gather_rank_states(self, self._rng_snapshot)
         if not self.context.is_rank0 or self.model is None:
             return
+        self.log_writer.sync()
         from noether.core.config.converter import unstructure
 
         iteration = self.counter.current.as_dict()
@@ -460,6 +462,7 @@ class BaseTrainer:
         finally:
             self._restore_signal_handlers(previous_handlers)
             self.log_writer.close()
+            self.checkpoints.close()
         if self._stop_signal is not None:
             raise TrainingInterrupted(self._interrupt_tag)
 

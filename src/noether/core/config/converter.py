@@ -262,7 +262,12 @@ def _cross_field_problems(cls: type, data: Mapping[str, Any], exc: ClassValidati
     not only after the callback is fixed. Fields that failed are left out of the result; rules that cannot be
     evaluated on raw values are skipped.
     """
-    failed = {note.name for _, note in exc.group_exceptions()[0] if hasattr(note, "name")}
+    with_notes = exc.group_exceptions()[0]
+    if any(isinstance(error, ConfigError) for error in exc.exceptions):
+        return []  # the fields were valid and the class ran its own rules already
+    if any(isinstance(error, KeyError) for error, _ in with_notes):
+        return []  # a required field is missing: the rules would only repeat that
+    failed = {note.name for _, note in with_notes if hasattr(note, "name")}
     check = getattr(cls, "_check", None)
     if check is None:
         return []

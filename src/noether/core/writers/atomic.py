@@ -41,6 +41,14 @@ def atomic_write_json(path: Path, data: Any) -> None:
     atomic_write_bytes(path, json.dumps(data, indent=1, sort_keys=True).encode())
 
 
+def serialize(obj: Any) -> tuple[memoryview, int]:
+    """``torch.save`` into memory: the bytes and their crc32 (a snapshot: later changes to ``obj`` don't leak in)."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    view = buffer.getbuffer()
+    return view, zlib.crc32(view)
+
+
 def atomic_torch_save(obj: Any, path: Path) -> tuple[int, int]:
     """``torch.save`` made crash-safe; returns ``(size, crc32)`` of the written bytes."""
     buffer = io.BytesIO()

@@ -20,13 +20,15 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from noether.core.writers.atomic import (
     CorruptCheckpointError,
-    atomic_torch_save,
+    atomic_write_bytes,
     atomic_write_json,
+    serialize,
     verified_torch_load,
 )
 
@@ -46,8 +48,27 @@ def file_name(model_name: str, tag: str, what: str, model_info: str | None = Non
 class CheckpointStore:
     """Writes and reads checkpoint sets in one directory."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, *, background: bool = False) -> None:
         self.directory = directory
+        #: Write to disk in a background thread: the caller only pays for serializing into memory.
+        self.background = background
+        self._executor: ThreadPoolExecutor | None = None
+        self._pending: Future[Path] | None = None
+
+    def wait(self) -> None:
+        """Block until the last background write is on disk (re-raises its error)."""
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        """Finish pending writes and stop the writer thread."""
+        try:
+            self.wait()
+        finally:
+            if self._executor is not None:
+                self._executor.shutdown(wait=True)
+                self._executor = None
 
     # -- writing -------------------------------------------------------------------------------------------
     def save(
@@ -62,13 +83,27 @@ class CheckpointStore:
     ) -> Path:
         """Write every file of ``tag``, then its manifest, then (optionally) move ``latest`` to it.
 
-        ``ephemeral`` sets exist only to back ``latest``; they are deleted when ``latest`` moves on.
+        ``ephemeral`` sets exist only to back ``latest``; they are deleted when ``latest`` moves on. With
+        ``background`` the objects are serialized now and written (fsync, rename, manifest, ``latest``) by a
+        writer thread; sets are always completed in the order they were saved.
         """
+        self.wait()  # the previous set is complete before this one starts
+        blobs = [(name, *serialize(obj)) for name, obj in files.items()]
+        args = (tag, blobs, dict(iteration), update_latest, dict(extra or {}), ephemeral)
+        if not self.background:
+            return self._write(*args)
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="noether-checkpoint")
+        self._pending = self._executor.submit(self._write, *args)
+        return self.directory / f"{tag}{_MANIFEST}"
+
+    def _write(self, tag: str, blobs: list[tuple[str, memoryview, int]], iteration: dict[str, int | None],
+               update_latest: bool, extra: dict[str, Any], ephemeral: bool) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
         entries: dict[str, dict[str, int]] = {}
-        for name, obj in files.items():
-            size, crc = atomic_torch_save(obj, self.directory / name)
-            entries[name] = {"size": size, "crc32": crc}
+        for name, data, crc in blobs:
+            atomic_write_bytes(self.directory / name, data)
+            entries[name] = {"size": len(data), "crc32": crc}
         manifest = {
             "tag": tag,
             "files": entries,
@@ -110,6 +145,7 @@ class CheckpointStore:
 
     def prune(self, keep_last: int, prefix_filter: str = "E") -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
+        self.wait()
         periodic = [m for m in self.manifests() if re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
         latest = self.latest_tag()
         for manifest in periodic[: max(0, len(periodic) - keep_last)]:
@@ -146,6 +182,7 @@ class CheckpointStore:
 
     def resolve(self, tag: str) -> str:
         """Turn ``latest``, ``last``, ``E3``, ``U120``, ``S4000`` or a full tag into an existing set's tag."""
+        self.wait()
         if tag == LATEST:
             latest = self.latest_tag()
             if latest is None:
@@ -178,6 +215,7 @@ class CheckpointStore:
 
     def load_resumable(self, tag: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Load a set; when ``latest`` is damaged, fall back to the newest complete set with a warning."""
+        self.wait()
         resolved = self.resolve(tag)
         try:
             return self.load_set(resolved)
