@@ -1,24 +1,5 @@
-"""Optimizer tests run against a registry holding only the core and schedule registrations.
+"""Optimizer tests run against a registry of the core and schedule registrations only."""
 
-That keeps them independent of unrelated plugins (data, third-party) that may fail to import.
-"""
+from tests.support.registry import _core_registry
 
-from __future__ import annotations
-
-from collections.abc import Iterator
-
-import pytest
-
-from noether.core.registry import Registry, set_registry
-
-BUILTINS = ("noether.core.registry.builtin.core", "noether.core.registry.builtin.schedules")
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _core_registry() -> Iterator[Registry]:
-    registry = Registry(autoload=False, builtins=BUILTINS)
-    previous = set_registry(registry)
-    try:
-        yield registry
-    finally:
-        set_registry(previous)
+__all__ = ["_core_registry"]
