@@ -26,3 +26,10 @@ class StatelessCounter(PeriodicCallback):
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         self.count += 1
         self.log_writer.add_scalar("count/fired", self.count)
+
+
+class FailingCallback(PeriodicCallback):
+    """Raises at its first firing (to test that the other callbacks still run)."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        raise RuntimeError("boom from a callback")

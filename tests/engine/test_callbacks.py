@@ -125,3 +125,14 @@ def test_verify_resume_finds_a_stateless_callback(tmp_path: Path) -> None:
     assert "count/fired" in report.differences[0]
     good = toy_config(tmp_path / "good", max_updates=10)
     assert verify_resume(build(good), updates=10, interrupt_at=4).identical
+
+
+def test_a_failing_callback_does_not_hide_the_others(tmp_path: Path) -> None:
+    counting.FIRED.clear()
+    data = toy_config(tmp_path, max_epochs=3, callbacks=[
+        {"kind": "tests.engine.counting.FailingCallback", "every_n_epochs": 1},
+        {"kind": "tests.engine.counting.CountingCallback", "id": "after", "every_n_epochs": 1}])
+    with pytest.raises(RuntimeError, match="boom from a callback"):
+        run(build(data, run_id="fail"))
+    assert [f[:3] for f in counting.FIRED] == [("after", "epoch", 1)]  # ran although the first one failed
+    assert (tmp_path / "fail" / "checkpoints" / "E1_U4_S64.error.manifest.json").exists()
