@@ -245,3 +245,12 @@ def test_resuming_with_other_plugin_versions_warns(tmp_path: Path, caplog: pytes
         noether_logger.removeHandler(caplog.handler)
     text = caplog.text
     assert "plugin noether was 0.0.1" in text and "plugin acme-gone was 1.0" in text and "not installed" in text
+
+
+def test_keep_last_prunes_old_periodic_checkpoints(tmp_path: Path) -> None:
+    data = toy_config(tmp_path, max_updates=8, callbacks=[
+        {"name": "CheckpointCallback", "every_n_updates": 2, "save_optim": True, "keep_last": 2}])
+    result = run(build(data, run_id="k"))
+    tags = [m["tag"] for m in CheckpointStore(result.run_dir / "checkpoints").manifests()
+            if m["tag"].startswith("E")]
+    assert tags == ["E1_U6_S96", "E2_U8_S128"]

@@ -25,7 +25,7 @@ class CheckpointCallback(PeriodicCallback):
         c = config
         if not (c.save_weights or c.save_optim or c.save_latest_weights or c.save_latest_optim):
             raise ValueError("CheckpointCallback: every save_* flag is false, nothing would be saved")
-        self.keep_last: int | None = getattr(config, "keep_last", None)
+        self.keep_last: int | None = config.keep_last
 
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         """Write the periodic set and move ``latest``."""

@@ -60,6 +60,8 @@ class CheckpointCallbackConfig(CallBackBaseConfig):
     save_latest_optim: bool = False
     #: Names of the (sub)models to save; ``None`` saves all.
     model_names: list[str] | None = None
+    #: Keep only the newest k periodic checkpoints (older ones are deleted once a newer one is complete).
+    keep_last: PositiveInt | None = None
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from super()._check()

@@ -143,7 +143,7 @@ class CheckpointStore:
         for name in (manifest or {}).get("files", {}):
             (self.directory / name).unlink(missing_ok=True)
 
-    def prune(self, keep_last: int, prefix_filter: str = "E") -> None:
+    def prune(self, keep_last: int) -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
         self.wait()
         periodic = [m for m in self.manifests() if re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
