@@ -1,0 +1,19 @@
+"""The module the ``noether.plugins`` entry point names: registers every CFD kind, importing no torch.
+
+Each sub-package lists its own kinds in a torch-free ``kinds`` module; this hook only forwards to them.
+"""
+
+from typing import Any
+
+from noether import hookimpl
+from noether_cfd.data import kinds as data_kinds
+from noether_cfd.metrics import kinds as metric_kinds
+from noether_cfd.models import kinds as model_kinds
+
+
+@hookimpl
+def noether_register_components(register: Any) -> None:
+    """Register the CFD plugin's models, datasets, pipeline parts and metric callbacks."""
+    model_kinds.register(register)
+    data_kinds.register(register)
+    metric_kinds.register(register)
