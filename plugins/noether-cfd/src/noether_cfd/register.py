@@ -9,6 +9,7 @@ from noether import hookimpl
 from noether_cfd.data import kinds as data_kinds
 from noether_cfd.metrics import kinds as metric_kinds
 from noether_cfd.models import kinds as model_kinds
+from noether_cfd.pipeline import kinds as pipeline_kinds
 
 
 @hookimpl
@@ -17,3 +18,4 @@ def noether_register_components(register: Any) -> None:
     model_kinds.register(register)
     data_kinds.register(register)
     metric_kinds.register(register)
+    pipeline_kinds.register(register)
