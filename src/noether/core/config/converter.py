@@ -6,11 +6,10 @@ Public functions: :func:`structure` and :func:`unstructure`.
 from __future__ import annotations
 
 import difflib
-import types
 import typing
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 import attrs
 import cattrs
@@ -18,9 +17,28 @@ from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 from noether.core.errors import ConfigError, Issue, PathPart, describe_value
-from noether.core.schemas._base import OpenUnion, Schema, check_value
-from noether.core.schemas._base import _analyze as analyze_type
+from noether.core.schemas._base import Schema, trusted_construction
 from noether.core.schemas._constraints import Constraint
+from noether.core.schemas._types import (
+    AllowNonFinite,
+    NumberArray,
+    OpenUnion,
+    PlainData,
+    TypeHint,
+    annotation,
+    bool_problem,
+    canonical_float,
+    describe_shape,
+    float_problem,
+    int_problem,
+    is_union,
+    literal_problem,
+    number_array_issues,
+    plain_data_issues,
+    plausible,
+    str_problem,
+    type_name,
+)
 
 
 class _LocatedError(ValueError):
@@ -32,33 +50,65 @@ class _LocatedError(ValueError):
         self.message = message
 
 
+class _Nested(ValueError):
+    """The errors of one item of a container, under the item's key or index."""
+
+    def __init__(self, key: PathPart, error: BaseException) -> None:
+        super().__init__(str(error))
+        self.key = key
+        self.error = error
+
+
+class _Problems(ValueError):
+    """Several errors of one value, each already carrying its path."""
+
+    def __init__(self, errors: list[BaseException]) -> None:
+        super().__init__("; ".join(str(e) for e in errors))
+        self.errors = errors
+
+
 def _fail(message: str) -> typing.NoReturn:
     raise TypeError(message)
 
 
+def _raise_all(errors: list[BaseException]) -> typing.NoReturn:
+    raise errors[0] if len(errors) == 1 else _Problems(errors)
+
+
 # -- strict scalars ---------------------------------------------------------------------------------------------
 def _structure_int(value: Any, _: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        _fail(f"expected an integer, got {describe_value(value)}")
-    return value
+    message = int_problem(value)
+    if message:
+        _fail(message)
+    return typing.cast(int, value)
 
 
 def _structure_float(value: Any, _: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        _fail(f"expected a number, got {describe_value(value)}")
-    return float(value)
+    message = float_problem(value)
+    if message:
+        _fail(message)
+    return canonical_float(value)
+
+
+def _structure_any_float(value: Any) -> float:
+    message = float_problem(value, finite=False)
+    if message:
+        _fail(message)
+    return canonical_float(value)
 
 
 def _structure_bool(value: Any, _: Any) -> bool:
-    if not isinstance(value, bool):
-        _fail(f"expected true or false, got {describe_value(value)}")
-    return value
+    message = bool_problem(value)
+    if message:
+        _fail(message)
+    return typing.cast(bool, value)
 
 
 def _structure_str(value: Any, _: Any) -> str:
-    if not isinstance(value, str):
-        _fail(f"expected a string, got {describe_value(value)}")
-    return value
+    message = str_problem(value)
+    if message:
+        _fail(message)
+    return typing.cast(str, value)
 
 
 def _structure_any(value: Any, _: Any) -> Any:
@@ -73,14 +123,39 @@ def _structure_path(value: Any, _: Any) -> Path:
     return Path(value).expanduser()
 
 
+def _plain(value: Any) -> Any:
+    """Free-form data checked to be plain YAML data; NaN made canonical so configs compare equal."""
+    issues = list(plain_data_issues(value))
+    if issues:
+        _raise_all([_LocatedError(i.path, i.message) for i in issues])
+    return _canonical_nan(value)
+
+
+def _canonical_nan(value: Any) -> Any:
+    if isinstance(value, float):
+        return canonical_float(value)
+    if isinstance(value, list):
+        return [_canonical_nan(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _canonical_nan(v) for k, v in value.items()}
+    return value
+
+
+def _number_array(value: Any) -> Any:
+    issues = list(number_array_issues(value))
+    if issues:
+        _raise_all([_LocatedError(i.path, i.message) for i in issues])
+    return _canonical_nan(list(value) if isinstance(value, tuple) else value)
+
+
 def _is_literal(tp: Any) -> bool:
     return typing.get_origin(tp) is Literal
 
 
 def _structure_literal(value: Any, tp: Any) -> Any:
-    allowed = typing.get_args(tp)
-    if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
-        _fail(f"must be one of {', '.join(repr(a) for a in allowed)}, got {describe_value(value)}")
+    message = literal_problem(value, tp)
+    if message:
+        _fail(message)
     return value
 
 
@@ -89,14 +164,18 @@ def _is_set_type(tp: Any) -> bool:
     return origin is set or origin is frozenset
 
 
-def _is_union(tp: Any) -> bool:
-    return typing.get_origin(tp) in (Union, types.UnionType)
+def _is_sequence_type(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin in (list, tuple, set, frozenset, Sequence, MutableSequence)
 
 
-def _annotation(tp: Any, marker: type) -> Any:
-    if typing.get_origin(tp) is not Annotated:
-        return None
-    return next((m for m in typing.get_args(tp)[1:] if isinstance(m, marker)), None)
+def _is_mapping_type(tp: Any) -> bool:
+    origin = typing.get_origin(tp) or tp
+    return origin in (dict, Mapping, MutableMapping)
+
+
+def _is_plain_annotated(tp: Any) -> bool:
+    return typing.get_origin(tp) is Annotated and annotation(tp, OpenUnion) is None
 
 
 class NoetherConverter(cattrs.Converter):
@@ -111,18 +190,18 @@ class NoetherConverter(cattrs.Converter):
         self.register_structure_hook(Path, _structure_path)
         self.register_structure_hook_func(lambda t: t is Any, _structure_any)
         self.register_structure_hook_func(_is_literal, _structure_literal)
-        self.register_structure_hook_func(_is_union, self._structure_union)
-        self.register_structure_hook_func(
-            lambda t: _annotation(t, Constraint) is not None, self._structure_constrained
-        )
-        self.register_structure_hook_func(lambda t: _annotation(t, OpenUnion) is not None, self._structure_open)
+        self.register_structure_hook_func(_is_sequence_type, self._structure_sequence)
+        self.register_structure_hook_func(_is_mapping_type, self._structure_mapping)
+        self.register_structure_hook_func(is_union, self._structure_union)
+        self.register_structure_hook_func(_is_plain_annotated, self._structure_annotated)
+        self.register_structure_hook_func(lambda t: annotation(t, OpenUnion) is not None, self._structure_open)
         self.register_structure_hook_factory(
             lambda t: isinstance(t, type) and issubclass(t, Schema), self._schema_structure_factory
         )
         self.register_unstructure_hook(Path, str)
         self.register_unstructure_hook_func(_is_set_type, sorted)
         self.register_unstructure_hook_func(
-            lambda t: _annotation(t, OpenUnion) is not None or ((isinstance(t, type) and issubclass(t, Schema))
+            lambda t: annotation(t, OpenUnion) is not None or ((isinstance(t, type) and issubclass(t, Schema))
             and t is Schema),
             self._unstructure_runtime,
         )
@@ -130,6 +209,56 @@ class NoetherConverter(cattrs.Converter):
             lambda t: isinstance(t, type) and issubclass(t, Schema) and t is not Schema,
             self._schema_unstructure_factory,
         )
+
+    # -- containers: a list field takes a list, a mapping field a mapping; nothing is iterated into shape --------
+    def _structure_sequence(self, value: Any, tp: Any) -> Any:
+        origin = typing.get_origin(tp) or tp
+        is_set = origin in (set, frozenset)
+        if not isinstance(value, list | tuple) and not (is_set and isinstance(value, set | frozenset)):
+            _fail(f"expected a list, got {describe_shape(value)}")
+        args = typing.get_args(tp)
+        items = list(value)
+        if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+            if len(items) != len(args):
+                _fail(f"expected a list of {len(args)} items, got {len(items)}")
+            item_types = list(args)
+        else:
+            item_types = [args[0] if args else Any] * len(items)
+        result: list[Any] = []
+        errors: list[BaseException] = []
+        for index, (item_tp, item) in enumerate(zip(item_types, items, strict=True)):
+            try:
+                result.append(self.structure(item, item_tp))
+            except Exception as exc:
+                errors.append(_Nested(index, exc))
+        if errors:
+            _raise_all(errors)
+        if origin is frozenset:
+            return frozenset(result)
+        if origin is set:
+            return set(result)
+        return tuple(result) if origin is tuple else result
+
+    def _structure_mapping(self, value: Any, tp: Any) -> dict[Any, Any]:
+        if not isinstance(value, Mapping):
+            _fail(f"expected a mapping (key: value), got {describe_shape(value)}")
+        args = typing.get_args(tp)
+        key_tp, item_tp = args if len(args) == 2 else (Any, Any)
+        result: dict[Any, Any] = {}
+        errors: list[BaseException] = []
+        for key, item in value.items():
+            try:
+                new_key = self.structure(key, key_tp)
+            except Exception as exc:
+                errors.append(_LocatedError((), f"key {describe_value(key)}: {_first_message(exc)}"))
+                continue
+            try:
+                result[new_key] = self.structure(item, item_tp)
+            except Exception as exc:
+                errors.append(_Nested(new_key, exc))
+        if errors:
+            _raise_all(errors)
+        return result
 
     # -- unions and annotations ----------------------------------------------------------------------------
     def _structure_union(self, value: Any, tp: Any) -> Any:
@@ -140,34 +269,80 @@ class NoetherConverter(cattrs.Converter):
             _fail("a value is required here, got null")
         if len(members) == 1:
             return self.structure(value, members[0])
-        errors: list[str] = []
-        for member in sorted(members, key=lambda m: not _plausible(value, m)):
+        candidates = [m for m in members if plausible(value, m)]
+        if not candidates:
+            _fail(f"expected {' or '.join(type_name(m) for m in members)}, got {describe_shape(value)}")
+        if len(candidates) == 1:  # only the alternative that applies is reported
+            return self.structure(value, candidates[0])
+        first: Exception | None = None
+        for member in candidates:
             try:
                 return self.structure(value, member)
             except Exception as exc:
-                errors.append(f"{_type_name(member)}: {_first_message(exc)}")
-        if all(not _plausible(value, m) for m in members):
-            _fail(f"expected {' or '.join(_type_name(m) for m in members)}, got {describe_value(value)}")
-        raise _LocatedError((), "; ".join(errors))
+                first = first or exc
+        assert first is not None
+        raise first
 
-    def _structure_constrained(self, value: Any, tp: Any) -> Any:
-        base = typing.get_args(tp)[0]
-        result = self.structure(value, base)
-        message = check_value(analyze_type(tp), result)
-        if message:
-            raise ValueError(message)
+    def _structure_annotated(self, value: Any, tp: Any) -> Any:
+        base, *meta = typing.get_args(tp)
+        if any(isinstance(m, PlainData) for m in meta):
+            return _plain(value)
+        if any(isinstance(m, NumberArray) for m in meta):
+            return _number_array(value)
+        try:
+            if base is float and any(isinstance(m, AllowNonFinite) for m in meta):
+                result = _structure_any_float(value)
+            else:
+                result = self.structure(value, base)
+        except TypeError as exc:
+            hint = next((m for m in meta if isinstance(m, TypeHint)), None)
+            if hint is None:
+                raise
+            _fail(f"{exc}; {hint.text}")
+        for constraint in (m for m in meta if isinstance(m, Constraint)):
+            message = constraint.check(result)
+            if message:
+                raise ValueError(message)
         return result
 
     def _structure_open(self, value: Any, tp: Any) -> Any:
-        union: OpenUnion = _annotation(tp, OpenUnion)
+        union: OpenUnion = annotation(tp, OpenUnion)
         if union.none_strings and (
             (isinstance(value, str) and value.lower() in union.none_strings) or value == {}
         ):
             return None
         if not isinstance(value, Mapping):
-            _fail(f"expected a mapping with '{union.discriminator}', got {describe_value(value)}")
-        cls = self.resolve_config_class(union, value)
-        return self.structure(value, cls)
+            _fail(f"expected a mapping with '{union.discriminator}', got {describe_shape(value)}")
+        try:
+            cls = self.resolve_config_class(union, value)
+        except _LocatedError as kind_error:
+            if union.base is None:
+                raise
+            beside = self._problems_beside_unknown_kind(value, union.base, {union.discriminator, "kind"})
+            _raise_all([kind_error, *beside])
+        obj = self.structure(value, cls)
+        if union.family == "callback" and union.discriminator in value:
+            kind = getattr(obj, "kind", None)
+            if isinstance(kind, str):
+                problem = _kind_problem("callback", kind)
+                if problem is not None:
+                    raise problem
+        return obj
+
+    def _problems_beside_unknown_kind(self, value: Mapping[str, Any], base: type,
+                                      tags: set[str]) -> list[BaseException]:
+        """What else is wrong in ``value`` when its kind is unknown, judged by the family's base class.
+
+        So a typo in a nested schedule is reported together with a misspelled model kind. Unknown keys are
+        left out: the intended class probably has them.
+        """
+        try:
+            self.structure(value, base)
+        except Exception as exc:
+            return [_LocatedError(i.path, i.message) for i in errors_to_issues(exc)
+                    if not (len(i.path) == 1 and i.message.startswith("unknown key"))
+                    and not (i.path and i.path[0] in tags)]
+        return []
 
     def resolve_config_class(self, union: OpenUnion, value: Mapping[str, Any]) -> type:
         """The config class selected by the discriminator of ``value`` (registry lookup)."""
@@ -176,12 +351,8 @@ class NoetherConverter(cattrs.Converter):
         registry = get_registry()
         tag = value.get(union.discriminator)
         key = union.discriminator
-        if tag is None and union.discriminator != "kind" and isinstance(value.get("kind"), str):
-            tag, key = value["kind"], "kind"
-            found = registry.find(union.family, tag)
-            if found is None:
-                return union.base or _fail("missing discriminator")
-            return found.config_class()
+        if tag is None and union.discriminator != "kind" and value.get("kind") is not None:
+            tag, key = value["kind"], "kind"  # a callback by its implementation's kind (or class path)
         if tag is None:
             if union.base is not None:
                 return union.base
@@ -205,14 +376,16 @@ class NoetherConverter(cattrs.Converter):
 
         def structure_schema(value: Any, _: Any) -> Any:
             if not isinstance(value, Mapping):
-                _fail(f"expected a mapping (key: value), got {describe_value(value)}")
+                _fail(f"expected a mapping (key: value), got {describe_shape(value)}")
             data = dict(value)
             problems: list[Exception] = []
+            written_as: dict[str, str] = {}
             for alias, target in aliases.items():
                 if alias in data:
                     if target in data:
                         problems.append(_LocatedError((alias,), f"'{alias}' is an alias of '{target}'; give one"))
                     data[target] = data.pop(alias)
+                    written_as[target] = alias
             unknown = [k for k in data if k not in names and k not in ignored]
             if extra_field and unknown:
                 data[extra_field] = {k: data.pop(k) for k in unknown}
@@ -222,19 +395,27 @@ class NoetherConverter(cattrs.Converter):
                     problems.append(_LocatedError((key,), _unknown_key_message(key, names | set(aliases))))
             for key in ignored:
                 data.pop(key, None)
+            found: list[Exception] = []
             try:
-                obj = generated(data, cls)
+                with trusted_construction():  # every field is checked here; the object need not check again
+                    obj = generated(data, cls)
             except ClassValidationError as exc:
-                problems.extend(exc.exceptions)
-                problems.extend(_cross_field_problems(cls, data, exc))
+                found.extend(exc.exceptions)
+                found.extend(_cross_field_problems(cls, data, exc))
             except ConfigError as exc:
-                problems.extend(_LocatedError(i.path, i.message) for i in exc.issues)
+                found.extend(_LocatedError(i.path, i.message) for i in exc.issues)
             else:
                 if kind_check is not None:
-                    problems.extend(kind_check(obj))
-                if not problems:
+                    found.extend(kind_check(obj))
+                if not problems and not found:
                     return obj
-            raise ClassValidationError(f"While structuring {cls.__name__}", problems, cls)
+            if written_as and found:  # report under the key the user wrote, so the location is found
+                found = [_LocatedError(_as_written(i.path, written_as, extra_field), i.message)
+                         for i in errors_to_issues(ClassValidationError("", found, cls))]
+            elif extra_field and found:
+                found = [_LocatedError(_as_written(i.path, {}, extra_field), i.message)
+                         for i in errors_to_issues(ClassValidationError("", found, cls))]
+            raise ClassValidationError(f"While structuring {cls.__name__}", [*problems, *found], cls)
 
         return structure_schema
 
@@ -253,6 +434,19 @@ class NoetherConverter(cattrs.Converter):
 
     def _unstructure_runtime(self, obj: Any) -> Any:
         return None if obj is None else self.unstructure(obj, unstructure_as=type(obj))
+
+
+def _as_written(path: tuple[PathPart, ...], written_as: Mapping[str, str],
+                extra_field: str | None) -> tuple[PathPart, ...]:
+    """A path with its first key as it appears in the input (alias, or flat extra key)."""
+    if not path:
+        return path
+    head = path[0]
+    if isinstance(head, str) and head in written_as:
+        return (written_as[head], *path[1:])
+    if extra_field is not None and head == extra_field and len(path) > 1:
+        return path[1:]
+    return path
 
 
 def _cross_field_problems(cls: type, data: Mapping[str, Any], exc: ClassValidationError) -> list[Exception]:
@@ -289,54 +483,21 @@ def _cross_field_problems(cls: type, data: Mapping[str, Any], exc: ClassValidati
     return [_LocatedError((name,) if name else (), message) for name, message in found if name not in failed]
 
 
-def _plausible(value: Any, tp: Any) -> bool:
-    """A cheap test of whether ``value`` could be a ``tp``, to try likely union members first."""
-    origin = typing.get_origin(tp) or tp
-    if origin is Annotated:
-        return _plausible(value, typing.get_args(tp)[0])
-    if origin in (list, tuple, set, frozenset):
-        return isinstance(value, list | tuple)
-    if origin in (dict, Mapping) or (isinstance(origin, type) and issubclass(origin, Schema)):
-        return isinstance(value, Mapping)
-    if origin is bool:
-        return isinstance(value, bool)
-    if origin is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if origin is float:
-        return isinstance(value, int | float) and not isinstance(value, bool)
-    if origin is str:
-        return isinstance(value, str)
-    return True
-
-
-def _type_name(tp: Any) -> str:
-    origin = typing.get_origin(tp)
-    if origin is Annotated:
-        union = _annotation(tp, OpenUnion)
-        return f"a {union.family} mapping" if union else _type_name(typing.get_args(tp)[0])
-    if origin in (list, tuple):
-        return "a list"
-    if origin is dict:
-        return "a mapping"
-    names = {int: "an integer", float: "a number", str: "a string", bool: "true/false"}
-    if tp in names:
-        return names[tp]
-    return getattr(tp, "__name__", str(tp))
-
-
 def _first_message(exc: BaseException) -> str:
     issues = list(_walk(exc, ()))
     return issues[0].message if issues else str(exc)
 
 
-def _unknown_key_message(key: str, known: set[str]) -> str:
-    close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.6)
+def _unknown_key_message(key: Any, known: set[str]) -> str:
+    if not isinstance(key, str):
+        return f"keys must be strings, got the key {describe_value(key)}"
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
     hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
     return f"unknown key '{key}'{hint}"
 
 
 def _walk(exc: BaseException, path: tuple[PathPart, ...]) -> Iterator[Issue]:
-    """Flatten cattrs' exception groups into issues with full paths."""
+    """Flatten cattrs' exception groups (and this module's errors) into issues with full paths."""
     if isinstance(exc, ConfigError):
         yield from (issue.prefixed(path) for issue in exc.issues)
     elif isinstance(exc, ClassValidationError | IterableValidationError):
@@ -348,13 +509,20 @@ def _walk(exc: BaseException, path: tuple[PathPart, ...]) -> Iterator[Issue]:
             yield from _walk(plain, path)
     elif isinstance(exc, _LocatedError):
         yield Issue((*path, *exc.path), exc.message)
+    elif isinstance(exc, _Nested):
+        yield from _walk(exc.error, (*path, exc.key))
+    elif isinstance(exc, _Problems):
+        for member in exc.errors:
+            yield from _walk(member, path)
     elif isinstance(exc, BaseExceptionGroup):
         for member in exc.exceptions:
             yield from _walk(member, path)
     elif isinstance(exc, KeyError) and path:
         yield Issue(path, "required field is missing")
-    else:
-        yield Issue(path, str(exc) or type(exc).__name__)
+    elif isinstance(exc, TypeError | ValueError) and str(exc):
+        yield Issue(path, str(exc))
+    else:  # not a message written for users (a bug or a failing user hook): say so plainly
+        yield Issue(path, f"could not be validated ({type(exc).__name__}: {exc})")
 
 
 def errors_to_issues(exc: BaseException) -> list[Issue]:
@@ -369,51 +537,58 @@ def _optimizer_kind_check(obj: Any) -> list[Exception]:
     problems: list[Exception] = []
     if obj.kind is None:
         return [_LocatedError(("kind",), "the optimizer class is required, e.g. 'torch.optim.AdamW'")]
-    problems.extend(_registered_or_importable("optimizer", obj.kind))
-    if not problems:
-        names = configured_arg_names(obj.weight_decay, obj.lr, obj.extra_args)
-        for name in names:
-            problems.extend(_LocatedError((name,), message) for message in check_optimizer_args(obj.kind, [name]))
+    problem = _kind_problem("optimizer", obj.kind)
+    if problem is not None:
+        return [problem]
+    names = configured_arg_names(obj.weight_decay, obj.lr, obj.extra_args)
+    for name in names:
+        problems.extend(_LocatedError((name,), message) for message in check_optimizer_args(obj.kind, [name]))
     return problems
 
 
 def _modifier_kind_check(obj: Any) -> list[Exception]:
     if obj.kind is None:
         return [_LocatedError(("kind",), "the modifier class is required")]
-    return _registered_or_importable("param_group_modifier", obj.kind)
+    problem = _kind_problem("param_group_modifier", obj.kind)
+    return [] if problem is None else [problem]
 
 
-def _registered_or_importable(family: str, kind: str) -> list[Exception]:
-    import importlib.util
+def _kind_problem(family: str, kind: str) -> _LocatedError | None:
+    """Why the implementation ``kind`` of a ``family`` cannot be found, or ``None``.
 
+    Registered kinds (names, aliases, implementation paths) are never imported; the class path of the user's
+    own code is imported, as the run would; nothing under ``noether`` or ``torch`` is (see
+    :meth:`noether.core.registry.Registry.resolve`).
+    """
     from noether.core.registry import RegistryError, get_registry
+    from noether.core.registry.manager import import_dotted, importable_path
 
     registry = get_registry()
     try:
-        if registry.find(family, kind) is not None:
-            return []
+        if registry.find(family, kind) is not None or registry.find_by_component(family, kind) is not None:
+            return None
     except RegistryError as exc:
-        return [_LocatedError(("kind",), str(exc))]
-    module = kind.rpartition(".")[0]
-    if module and not module.startswith(("noether.", "torch.")):
+        return _LocatedError(("kind",), str(exc))
+    tried = ""
+    if importable_path(kind):
         try:
-            if importlib.util.find_spec(module) is not None:
-                return []
-        except (ImportError, ValueError):
-            pass
-    return [_LocatedError(("kind",), str(registry.unknown_kind(family, kind)))]
+            import_dotted(kind)
+        except Exception as exc:  # the user's module ran and failed: report it, do not crash
+            tried = f"importing '{kind}' as a class path failed: {type(exc).__name__}: {exc}"
+        else:
+            return None
+    return _LocatedError(("kind",), str(registry.unknown_kind(family, kind, tried)))
 
 
-def _configure_plugins(section: Mapping[str, Any]) -> None:
-    """Apply ``plugins.disable/autoload/prefer`` before any kind is resolved."""
-    from noether.core.registry.manager import configure_registry
+def _plugin_settings(section: Mapping[str, Any]) -> dict[str, Any]:
+    """``plugins.disable/autoload/prefer`` of a raw config, read leniently (the section is validated later)."""
 
     def names(key: str) -> list[str]:
         value = section.get(key) or []
         return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
-    autoload = section.get("autoload", True)
-    configure_registry(disable=names("disable"), autoload=autoload is not False, prefer=names("prefer"))
+    return {"disable": names("disable"), "autoload": section.get("autoload", True) is not False,
+            "prefer": names("prefer")}
 
 
 def _requires_check(obj: Any) -> list[Exception]:
@@ -466,21 +641,34 @@ def structure(data: Mapping[str, Any] | Any, cls: Any = None) -> Any:
     """Validate plain data into config objects (``cls`` defaults to :class:`ConfigSchema`).
 
     ``cls`` may be any schema class or union alias (``CallbacksConfig``, ``AnyScheduleConfig``, ...).
-    Raises :class:`noether.ConfigError` listing every problem with its path.
+    Raises :class:`noether.ConfigError` listing every problem with its path. A ``plugins`` section applies to
+    this config's kinds only (:func:`noether.core.registry.registry_for`); the process-wide registry is kept.
     """
     from noether.core.schemas import ConfigSchema
 
     if cls is None:
         cls = ConfigSchema
+    registry = None
     if cls is ConfigSchema and isinstance(data, Mapping) and isinstance(data.get("plugins"), Mapping):
-        _configure_plugins(data["plugins"])
+        from noether.core.registry import registry_for
+
+        registry = registry_for(**_plugin_settings(data["plugins"]))  # for this config only
     try:
-        return get_converter().structure(data, cls)
+        return _structure_with(registry, data, cls)
     except ConfigError:
         raise
+    except RecursionError:
+        raise ConfigError([Issue((), "the config is nested too deeply to validate")]) from None
     except Exception as exc:
         issues = errors_to_issues(exc)
         raise ConfigError(issues) from None
+
+
+def _structure_with(registry: Any, data: Any, cls: Any) -> Any:
+    from noether.core.registry import use_registry
+
+    with use_registry(registry):
+        return get_converter().structure(data, cls)
 
 
 def unstructure(obj: Any) -> Any:

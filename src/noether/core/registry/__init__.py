@@ -9,7 +9,9 @@ from noether.core.registry.manager import (
     PluginInfo,
     Registry,
     get_registry,
+    registry_for,
     set_registry,
+    use_registry,
 )
 from noether.core.registry.registration import Provider, Registration
 
@@ -27,5 +29,7 @@ __all__ = [
     "UnknownKindError",
     "get_registry",
     "hookimpl",
+    "registry_for",
     "set_registry",
+    "use_registry",
 ]

@@ -6,12 +6,15 @@ A plugin that fails to import is recorded as broken and does not affect configs 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
+import functools
 import importlib
 import importlib.metadata
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import attrs
@@ -100,6 +103,7 @@ class Registry:
         self.plugins: list[PluginInfo] = []
         self.broken: list[BrokenPlugin] = []
         self.disabled: list[str] = []
+        self._disabled_packages: dict[str, str] = {}
         self._builtins = tuple(builtins)
         self._autoload = autoload
         self._disable = set(disable) | _split_env(ENV_DISABLE)
@@ -145,6 +149,7 @@ class Registry:
             seen.add(ep.name)
             if ep.name in disabled or dist_name in disabled:
                 self.disabled.append(ep.name)
+                self._disabled_packages[ep.name] = ep.value.split(":", 1)[0].split(".", 1)[0].lower()
                 continue
             try:
                 plugin = ep.load()
@@ -241,51 +246,105 @@ class Registry:
             f"{ENV_DISABLE}=<plugin>, or choose with {ENV_PREFER}=<distribution>."
         )
 
-    def resolve(self, family: str, kind: str, *, allow_import: bool = True) -> Registration:
-        """The registration of ``kind``; a dotted class path is imported as a last resort.
+    def find_by_component(self, family: str, kind: str) -> Registration | None:
+        """The registration whose implementation lives at the dotted path ``kind`` (``module.Class``)."""
+        self.ensure_loaded()
+        for (fam, _), regs in self._entries.items():
+            if fam == family:
+                for reg in regs:
+                    if reg.component is not None and reg.component_path.replace(":", ".") == kind:
+                        return reg
+        return None
 
-        Raises :class:`UnknownKindError` with close matches, the family's kinds, what was tried, and an
-        install hint when a known plugin package provides the kind.
+    def families_of(self, kind: str) -> list[str]:
+        """The families in which ``kind`` (or an alias of it) is registered."""
+        self.ensure_loaded()
+        return sorted({fam for fam, k in (*self._entries, *self._aliases) if k == kind})
+
+    def resolve(self, family: str, kind: str, *, allow_import: bool = True) -> Registration:
+        """The registration of ``kind``; a dotted class path of the user's own code is imported as a last resort.
+
+        A kind is imported only when it is not registered (by kind, alias or implementation path), could be
+        a class path (dotted Python identifiers) and lies outside ``noether`` and ``torch``, whose components
+        are all registered: so resolving never imports torch or runs a module for a known kind. Raises
+        :class:`UnknownKindError` otherwise (see :meth:`unknown_kind`).
         """
-        found = self.find(family, kind)
+        found = self.find(family, kind) or self.find_by_component(family, kind)
         if found is not None:
             return found
         tried = ""
-        if allow_import and "." in kind:
+        if allow_import and importable_path(kind):
             try:
-                obj = _import_dotted(kind)
-            except ImportError as exc:
-                tried = f"importing '{kind}' as a class path failed: {exc}"
-            except AttributeError as exc:
-                tried = f"importing '{kind}' as a class path failed: {exc}"
+                obj = import_dotted(kind)
+            except Exception as exc:  # the user's module ran and failed: report it, do not crash
+                tried = f"importing '{kind}' as a class path failed: {type(exc).__name__}: {exc}"
             else:
-                config = getattr(obj, "config_class", None) or _FAMILY_BASE_CONFIG.get(family)
-                if config is None:
+                config = getattr(obj, "config_class", None) or _base_configs().get(family)
+                if not isinstance(config, type):
                     tried = f"'{kind}' was imported but {family}s need a registered config class"
                 else:
                     return Registration(family, kind, config, obj, Provider("import path", kind, "-"))
         raise self.unknown_kind(family, kind, tried)
 
     def unknown_kind(self, family: str, kind: str, tried: str = "") -> UnknownKindError:
-        """Build the error for an unknown kind (close matches, known kinds, hints)."""
+        """The error for an unknown kind, short and most useful first.
+
+        In order: the plugin that would provide it when that plugin is disabled, broken or not installed; the
+        closest registered kinds (best first), or the family the kind really belongs to; why importing it as a
+        class path failed (only when it looks like one); the known kinds only when nothing is close.
+        """
         self.ensure_loaded()
-        known = self.kinds(family) + sorted(a for (fam, a) in self._aliases if fam == family)
-        short = {k.rsplit(".", 1)[-1]: k for k in known}
-        close = difflib.get_close_matches(kind, known, n=3, cutoff=0.6)
-        close += [short[s] for s in difflib.get_close_matches(kind.rsplit(".", 1)[-1], list(short), n=3)
-                  if short[s] not in close]
         lines = [f"unknown {family} kind '{kind}'"]
+        plugin_note = self._plugin_note(kind)
+        if plugin_note:
+            lines[0] += f": {plugin_note}"
+        others = [f for f in self.families_of(kind) if f != family]
+        close = self.close_matches(family, kind)
+        if others:
+            lines.append(f"'{kind}' is a {' and '.join(others)} kind, not a {family} kind")
         if close:
-            lines.append("did you mean: " + ", ".join(f"'{c}'" for c in close[:3]) + "?")
+            lines.append("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
+        if tried and importable_path(kind):
+            lines.append(tried)
+        if not close and not others and not plugin_note:
+            lines.append(f"known {family} kinds: " + (", ".join(self.kinds(family)) or "(none)"))
+        return UnknownKindError(family, kind, "; ".join(lines), close)
+
+    def close_matches(self, family: str, kind: str, n: int = 3) -> list[str]:
+        """Registered kinds of ``family`` close to ``kind`` (whole or last dotted part), best first."""
+        known = self.kinds(family) + sorted(a for (fam, a) in self._aliases if fam == family)
+        short = kind.rsplit(".", 1)[-1].lower()
+        scored = []
+        for candidate in known:
+            whole = difflib.SequenceMatcher(None, kind.lower(), candidate.lower()).ratio()
+            last = difflib.SequenceMatcher(None, short, candidate.rsplit(".", 1)[-1].lower()).ratio()
+            score = max(whole, last)
+            if score >= 0.6:
+                scored.append((score, candidate))
+        scored.sort(key=lambda item: (-item[0], item[1]))
+        result: list[str] = []
+        for _, candidate in scored:
+            target = self._aliases.get((family, candidate), candidate)
+            if target not in result:
+                result.append(target)
+        return result[:n]
+
+    def _plugin_note(self, kind: str) -> str:
+        """Why a plugin that would provide ``kind`` is missing (disabled, broken, not installed), else ``""``."""
+        top = kind.split(".", 1)[0].replace("-", "_").lower()
+        for name in self.disabled:
+            if top in (name.replace("-", "_").lower(), self._disabled_packages.get(name, "")):
+                return (f"it belongs to the plugin '{name}', which is disabled (plugins.disable or "
+                        f"{ENV_DISABLE})")
+        for broken in self.broken:
+            names = {broken.name.replace("-", "_").lower(), broken.distribution.replace("-", "_").lower()}
+            if top in names:
+                return f"the plugin '{broken.name}' ({broken.distribution}) that provides it failed to load: " \
+                       f"{broken.error}"
         for prefix, dist in KNOWN_PROVIDERS.items():
             if kind.startswith(prefix):
-                lines.append(f"'{kind}' is provided by the package '{dist}': pip install {dist}")
-        if tried:
-            lines.append(tried)
-        for broken in self.broken:
-            lines.append(f"note: plugin '{broken.name}' ({broken.distribution}) failed to load: {broken.error}")
-        lines.append(f"known {family} kinds: " + (", ".join(self.kinds(family)) or "(none)"))
-        return UnknownKindError(family, kind, "; ".join(lines), close)
+                return f"it is provided by the package '{dist}', which is not installed: pip install {dist}"
+        return ""
 
     def build(self, family: str, config: Any, *args: Any, kind: str | None = None, **kwargs: Any) -> Any:
         """Instantiate the component for ``config``: ``Component(config, *args, **kwargs)``."""
@@ -300,7 +359,21 @@ class Registry:
         return cls(config, *args, **kwargs)
 
 
-def _import_dotted(path: str) -> Any:
+#: Top-level packages whose components are all registered: a kind under them is never imported.
+NEVER_IMPORTED = ("noether", "torch")
+
+
+def importable_path(kind: str) -> bool:
+    """Whether ``kind`` may be imported as the class path of the user's own code.
+
+    It must be dotted Python identifiers (``mypkg.models.MyModel``) outside :data:`NEVER_IMPORTED`.
+    """
+    parts = kind.split(".")
+    return len(parts) >= 2 and all(p.isidentifier() for p in parts) and parts[0] not in NEVER_IMPORTED
+
+
+def import_dotted(path: str) -> Any:
+    """Import ``module.attr`` and return the attribute."""
     module_name, _, attr = path.rpartition(".")
     module = importlib.import_module(module_name)
     try:
@@ -309,6 +382,7 @@ def _import_dotted(path: str) -> Any:
         raise AttributeError(f"module '{module_name}' has no attribute '{attr}'") from None
 
 
+@functools.cache
 def _base_configs() -> dict[str, type]:
     from noether.core.schemas import (
         BaseTrainerConfig,
@@ -325,43 +399,58 @@ def _base_configs() -> dict[str, type]:
     }
 
 
-class _LazyBaseConfigs(dict[str, type]):
-    def get(self, key: str, default: Any = None) -> Any:
-        if not self:
-            self.update(_base_configs())
-        return super().get(key, default)
-
-
-_FAMILY_BASE_CONFIG = _LazyBaseConfigs()
-
 _REGISTRY: Registry | None = None
+_SCOPED: contextvars.ContextVar[Registry | None] = contextvars.ContextVar("noether_scoped_registry", default=None)
+_BY_SETTINGS: dict[tuple[frozenset[str], frozenset[str], bool], Registry] = {}
 
 
 def get_registry() -> Registry:
-    """The process-wide registry (plugins discovered on first use)."""
+    """The registry in use: the one of :func:`use_registry` if active, else the process-wide one."""
+    scoped = _SCOPED.get()
+    if scoped is not None:
+        return scoped
     global _REGISTRY
     if _REGISTRY is None:
         _REGISTRY = Registry()
     return _REGISTRY
 
 
-def configure_registry(*, disable: Iterable[str] = (), autoload: bool = True, prefer: Iterable[str] = ()) -> Registry:
-    """Apply a config's ``plugins`` section: a new process-wide registry when the settings differ."""
-    global _REGISTRY
-    current = _REGISTRY
-    wanted = (set(disable) | _split_env(ENV_DISABLE), set(prefer) | _split_env(ENV_PREFER), autoload)
-    if current is not None:
-        have = (current._disable, current._prefer, current._autoload is not False)
-        if have == wanted:
-            return current
-    if not disable and autoload and not prefer and current is not None and current._autoload is None:
-        return current
-    _REGISTRY = Registry(autoload=None if autoload else False, disable=disable, prefer=prefer)
-    return _REGISTRY
+@contextlib.contextmanager
+def use_registry(registry: Registry | None) -> Iterator[Registry]:
+    """Within this block (this thread or task), :func:`get_registry` returns ``registry``.
+
+    ``None`` keeps the current one. This is how a config's ``plugins`` section applies to that config only.
+    """
+    if registry is None:
+        yield get_registry()
+        return
+    token = _SCOPED.set(registry)
+    try:
+        yield registry
+    finally:
+        _SCOPED.reset(token)
+
+
+def registry_for(*, disable: Iterable[str] = (), autoload: bool = True, prefer: Iterable[str] = ()) -> Registry:
+    """The registry for one config's ``plugins`` settings; the process-wide one when they change nothing.
+
+    Registries are kept per settings, so plugins are discovered once per distinct ``plugins`` section. The
+    process-wide registry is never replaced.
+    """
+    disable, prefer = frozenset(disable), frozenset(prefer)
+    if not disable and not prefer and autoload:
+        return get_registry()
+    key = (disable, prefer, autoload)
+    found = _BY_SETTINGS.get(key)
+    if found is None:
+        found = Registry(autoload=None if autoload else False, disable=disable, prefer=prefer)
+        _BY_SETTINGS[key] = found
+    return found
 
 
 def set_registry(registry: Registry | None) -> Registry | None:
     """Replace the process-wide registry (for tests); returns the previous one."""
     global _REGISTRY
     previous, _REGISTRY = _REGISTRY, registry
+    _BY_SETTINGS.clear()
     return previous

@@ -1,115 +1,97 @@
 """The base of every schema class: frozen, keyword-only attrs classes that validate themselves.
 
-Validation happens in two places that share one rule set:
+Validation happens once per object:
 
-* the converter checks types and the ``Annotated`` constraints of every field while structuring, so that all
-  problems of a document are reported together at their own paths;
-* ``__attrs_post_init__`` re-checks the constraints and runs the cross-field rules (``_check``), so objects
-  built directly from Python are held to the same rules.
+* objects built by the converter (``noether.structure``, ``load_config``) had every field checked while their
+  data was structured, so that all problems of a document are reported together at their own paths; their
+  ``__attrs_post_init__`` runs only the cross-field rules (``_check``). The converter marks this with
+  :func:`trusted_construction`, as attrs' validator switch does;
+* objects built directly in Python (and ``attrs.evolve``) are checked here against the same type rules and
+  constraints (:func:`noether.core.schemas._types.value_issues`), then the cross-field rules. A missing or
+  unknown keyword is a :class:`ConfigError` too, not a ``TypeError``.
 """
 
 from __future__ import annotations
 
-import types
+import contextvars
+import difflib
 import typing
 from collections.abc import Iterator
-from typing import Annotated, Any, ClassVar, Literal, Union
+from contextlib import contextmanager
+from typing import Any, ClassVar
 
 import attrs
 
 from noether.core.errors import ConfigError, Issue
-from noether.core.schemas._constraints import Constraint
+from noether.core.schemas._types import OpenUnion, value_issues
+
+__all__ = ["OpenUnion", "Schema", "both_or_neither", "exactly_one", "trusted_construction"]
+
+_TRUSTED: contextvars.ContextVar[bool] = contextvars.ContextVar("noether_trusted_construction", default=False)
 
 
-@attrs.frozen
-class OpenUnion:
-    """Marks a field type as "any registered config of ``family``", selected by ``discriminator``.
-
-    The union is open: the registry is consulted when a document is structured, so a plugin that registers a
-    new kind makes it valid everywhere the family is used. ``base`` is the class used when the discriminator
-    key is absent (``None`` makes the key required).
-    """
-
-    family: str
-    discriminator: str = "kind"
-    base: type | None = None
-    none_strings: tuple[str, ...] = ()
+@contextmanager
+def trusted_construction() -> Iterator[None]:
+    """Within this block, config objects skip the field checks (the caller has checked every field)."""
+    token = _TRUSTED.set(True)
+    try:
+        yield
+    finally:
+        _TRUSTED.reset(token)
 
 
-@attrs.frozen
-class _Rule:
-    constraints: tuple[Constraint, ...] = ()
-    literals: tuple[Any, ...] | None = None
-    item: _Rule | None = None
+_FIELD_TYPES: dict[type, tuple[tuple[str, Any], ...]] = {}
+_KEYWORDS: dict[type, tuple[frozenset[str], frozenset[str]]] = {}
 
 
-def _analyze(tp: Any) -> _Rule:
-    origin = typing.get_origin(tp)
-    if origin is Annotated:
-        base, *meta = typing.get_args(tp)
-        inner = _analyze(base)
-        extra = tuple(m for m in meta if isinstance(m, Constraint))
-        return attrs.evolve(inner, constraints=inner.constraints + extra)
-    if origin in (Union, types.UnionType):
-        args = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _analyze(args[0]) if len(args) == 1 else _Rule()
-    if origin is Literal:
-        return _Rule(literals=typing.get_args(tp))
-    if origin in (list, tuple, set, frozenset):
-        args = typing.get_args(tp)
-        if args and (origin is not tuple or (len(args) == 2 and args[1] is Ellipsis)):
-            item = _analyze(args[0])
-            if item.constraints or item.literals is not None:
-                return _Rule(item=item)
-    return _Rule()
-
-
-_RULES: dict[type, list[tuple[str, _Rule]]] = {}
-
-
-def field_rules(cls: type) -> list[tuple[str, _Rule]]:
-    """The constraint rules of every field of a schema class (cached per class)."""
-    rules = _RULES.get(cls)
-    if rules is None:
+def _field_types(cls: type) -> tuple[tuple[str, Any], ...]:
+    found = _FIELD_TYPES.get(cls)
+    if found is None:
         hints = typing.get_type_hints(cls, include_extras=True)
-        rules = []
-        for f in attrs.fields(cls):
-            rule = _analyze(hints.get(f.name, Any))
-            if rule != _Rule():
-                rules.append((f.name, rule))
-        _RULES[cls] = rules
-    return rules
+        found = tuple((f.name, hints.get(f.name, Any)) for f in attrs.fields(cls))
+        _FIELD_TYPES[cls] = found
+    return found
 
 
-def check_value(rule: _Rule, value: Any) -> str | None:
-    """Apply one rule to one (non-None) value; returns the first message or ``None``."""
-    if rule.literals is not None and value not in rule.literals:
-        allowed = ", ".join(repr(v) for v in rule.literals)
-        return f"must be {allowed}, got {value!r}"
-    for constraint in rule.constraints:
-        msg = constraint.check(value)
-        if msg:
-            return msg
-    return None
+def _keywords(cls: type) -> tuple[frozenset[str], frozenset[str]]:
+    """(every init keyword, the required ones) of an attrs class."""
+    found = _KEYWORDS.get(cls)
+    if found is None:
+        init = [f for f in attrs.fields(cls) if f.init]
+        found = (frozenset(f.alias or f.name for f in init),
+                 frozenset(f.alias or f.name for f in init if f.default is attrs.NOTHING))
+        _KEYWORDS[cls] = found
+    return found
+
+
+class _SchemaMeta(type):
+    """Turns a wrong call of a config class (missing, unknown or positional arguments) into a ConfigError."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        if not _TRUSTED.get() and attrs.has(cls):
+            issues: list[Issue] = []
+            if args:
+                issues.append(Issue((), f"config classes take keyword arguments only, got {len(args)} "
+                                        f"positional argument{'s' if len(args) != 1 else ''}"))
+            known, required = _keywords(cls)
+            for key in kwargs:
+                if key not in known:
+                    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    issues.append(Issue((key,), f"unknown key '{key}'{hint}"))
+            issues.extend(Issue((name,), "required field is missing") for name in sorted(required - set(kwargs)))
+            if issues:
+                raise ConfigError(issues, f"invalid {cls.__name__}")
+        return super().__call__(*args, **kwargs)
 
 
 def _field_issues(obj: Schema) -> Iterator[Issue]:
-    for name, rule in field_rules(type(obj)):
-        value = getattr(obj, name)
-        if value is None:
-            continue
-        if rule.item is not None and isinstance(value, list | tuple | set | frozenset):
-            for index, item in enumerate(value):
-                msg = check_value(rule.item, item)
-                if msg:
-                    yield Issue((name, index), msg)
-        msg = check_value(rule, value) if rule.item is None else None
-        if msg:
-            yield Issue((name,), msg)
+    for name, tp in _field_types(type(obj)):
+        yield from value_issues(tp, getattr(obj, name), (name,))
 
 
 @attrs.frozen(kw_only=True)
-class Schema:
+class Schema(metaclass=_SchemaMeta):
     """Base of all Noether config classes.
 
     Subclasses declare fields with ``Annotated`` constraints and put cross-field rules in ``_check``, which
@@ -124,7 +106,7 @@ class Schema:
     __extra_field__: ClassVar[str | None] = None
 
     def __attrs_post_init__(self) -> None:
-        issues = list(_field_issues(self))
+        issues = [] if _TRUSTED.get() else list(_field_issues(self))
         if not issues:
             issues.extend(Issue((name,) if name else (), message) for name, message in self._check())
         if issues:

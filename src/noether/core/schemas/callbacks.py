@@ -59,7 +59,7 @@ class CheckpointCallbackConfig(CallBackBaseConfig):
     #: Save the optimizer state as ``latest``.
     save_latest_optim: bool = False
     #: Names of the (sub)models to save; ``None`` saves all.
-    model_names: list[str] | None = None
+    model_names: list[NonBlankStr] | None = None
     #: Keep only the newest k periodic checkpoints (older ones are deleted once a newer one is complete).
     keep_last: PositiveInt | None = None
 
@@ -82,7 +82,7 @@ class BestCheckpointCallbackConfig(CallBackBaseConfig):
     #: For each t, keep the best model an early stopper with patience t would have kept.
     tolerances: list[PositiveInt] | None = None
     #: Names of the (sub)models to save; ``None`` saves all.
-    model_names: list[str] | None = None
+    model_names: list[NonBlankStr] | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -93,7 +93,7 @@ class EmaCallbackConfig(CallBackBaseConfig):
     #: EMA factors f in ``shadow = f * shadow + (1 - f) * param``.
     target_factors: Annotated[list[Annotated[float, Between(0.0, 1.0)]], NonEmpty()]
     #: Dotted submodule paths to average (``None`` item = the whole model).
-    model_paths: list[str | None] | None = None
+    model_paths: list[NonBlankStr | None] | None = None
     #: Save the EMA weights under the periodic tag.
     save_weights: bool = True
     #: Save the EMA weights under tag ``last`` at the end of training.
@@ -119,9 +119,9 @@ class BestMetricCallbackConfig(CallBackBaseConfig):
     #: The metric deciding what "best" is (e.g. ``loss/val/total``).
     source_metric_key: NonBlankStr
     #: Metrics to report at the best source value; they must be logged.
-    target_metric_keys: list[str] | None = None
+    target_metric_keys: list[NonBlankStr] | None = None
     #: Metrics to report at the best source value when they are present.
-    optional_target_metric_keys: list[str] | None = None
+    optional_target_metric_keys: list[NonBlankStr] | None = None
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from super()._check()
@@ -137,9 +137,9 @@ class TrackAdditionalOutputsCallbackConfig(CallBackBaseConfig):
 
     name: Literal["TrackAdditionalOutputsCallback"] = "TrackAdditionalOutputsCallback"
     #: Exact keys of additional outputs to track.
-    keys: list[str] | None = None
+    keys: list[NonBlankStr] | None = None
     #: Substrings; every additional output whose key contains one is tracked.
-    patterns: list[str] | None = None
+    patterns: list[NonBlankStr] | None = None
     #: Also print the values to the console log.
     verbose: bool = False
     #: How the values collected since the last invocation are reduced to one scalar.
@@ -161,7 +161,7 @@ class OfflineLossCallbackConfig(PeriodicDataIteratorCallbackConfig):
 
     name: Literal["OfflineLossCallback"] = "OfflineLossCallback"
     #: Also log additional outputs whose key contains one of these substrings.
-    output_patterns_to_log: list[str] | None = None
+    output_patterns_to_log: list[NonBlankStr] | None = None
 
 
 @attrs.frozen(kw_only=True)

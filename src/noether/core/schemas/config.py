@@ -9,6 +9,7 @@ import attrs
 
 from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import Between, NonBlankStr
+from noether.core.schemas._types import AnyFloat, TypeHint
 from noether.core.schemas.dataset import AnyDatasetConfig
 from noether.core.schemas.models import AnyModelConfig
 from noether.core.schemas.normalizers import AnyNormalizer
@@ -16,6 +17,10 @@ from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.slurm import SlurmConfig
 from noether.core.schemas.trackers import AnyTracker
 from noether.core.schemas.trainers import AnyTrainerConfig
+
+
+_PORT_HINT = ("Noether takes one port; for upstream's range [low, high] give one port from it, or leave "
+              "master_port unset (MASTER_PORT, or a free port when the run starts)")
 
 
 def _to_path(value: Any) -> Path:
@@ -30,28 +35,28 @@ class ConfigSchema(Schema):
     __ignored_keys__: ClassVar[frozenset[str]] = frozenset({"config_schema_kind"})
 
     #: Experiment name; the run name is this plus the command-line overrides.
-    name: str | None = None
+    name: NonBlankStr | None = None
     #: ``cpu``, ``gpu`` or ``mps``; ``None`` picks the best available when the run starts.
     accelerator: Literal["cpu", "gpu", "mps"] | None = None
     #: Stage of the run (``train``, ``finetune``, ...); the run directory is ``run_id/stage_name``.
-    stage_name: str | None = None
+    stage_name: NonBlankStr | None = None
     #: Helper value for configs that share a dataset kind between several datasets.
     dataset_kind: str | None = None
     #: Helper value for configs that share a dataset root between several datasets.
     dataset_root: str | None = None
     #: Resume this run (its latest checkpoint unless ``resume_checkpoint`` says otherwise).
-    resume_run_id: str | None = None
+    resume_run_id: NonBlankStr | None = None
     #: Stage of the run to resume.
-    resume_stage_name: str | None = None
+    resume_stage_name: NonBlankStr | None = None
     #: ``latest`` (default), ``last``, ``E3``, ``U120``, ``S4000``, ``E3_U120_S4000`` or any other tag whose
     #: checkpoint holds trainer state (best-model checkpoints hold weights only: load them with an initializer).
-    resume_checkpoint: str | None = None
+    resume_checkpoint: NonBlankStr | None = None
     #: Base seed; each process uses ``seed + rank``.
     seed: int = 0
     #: Precomputed statistics (mean, std, ...) per name.
-    dataset_statistics: dict[str, list[float]] | None = None
+    dataset_statistics: dict[NonBlankStr, list[AnyFloat]] | None = None
     #: Normalizers per data source, shared by every dataset.
-    dataset_normalizer: dict[str, list[AnyNormalizer]] | None = None
+    dataset_normalizer: dict[NonBlankStr, list[AnyNormalizer]] | None = None
     #: Experiment tracker; ``None``/``disabled``: only the local metrics file.
     tracker: AnyTracker | None = None
     #: Run id; generated (``YYYY-MM-DD_xxxxx``) when not given.
@@ -73,7 +78,8 @@ class ConfigSchema(Schema):
     #: Root of all run directories.
     output_path: Path = attrs.field(converter=_to_path)
     #: Port of the distributed master; ``None``: ``MASTER_PORT`` or a free port when the run starts.
-    master_port: Annotated[int, Between(1, 65535)] | None = None
+    #: One port only: upstream's range ``[low, high]`` is rejected with a hint (see the migration guide).
+    master_port: Annotated[int, Between(1, 65535), TypeHint(_PORT_HINT)] | None = None
     #: SLURM settings used by ``noether submit``.
     slurm: SlurmConfig | None = None
     #: Plugins this config requires, disables or prefers.

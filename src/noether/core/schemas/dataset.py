@@ -26,13 +26,13 @@ class DatasetBaseConfig(Schema):
     #: How samples become batches (a pipeline kind, e.g. ``noether.data.Pipeline``); ``None``: default stacking.
     pipeline: Annotated[Schema, OpenUnion("pipeline")] | None = None
     #: Normalizers per data source (key), one config or a list applied in order. Alias: ``normalizers``.
-    dataset_normalizers: dict[str, list[AnyNormalizer] | AnyNormalizer] | None = None
+    dataset_normalizers: dict[NonBlankStr, list[AnyNormalizer] | AnyNormalizer] | None = None
     #: Wrappers applied in list order after property selection. Alias: ``wrappers``.
     dataset_wrappers: list[DatasetWrappers] | None = None
     #: Load only these properties (``getitem_<property>`` methods).
-    included_properties: frozenset[str] | None = None
+    included_properties: frozenset[NonBlankStr] | None = None
     #: Never load these properties.
-    excluded_properties: frozenset[str] | None = None
+    excluded_properties: frozenset[NonBlankStr] | None = None
 
     def _check(self) -> Iterator[tuple[str, str]]:
         if self.included_properties is not None and not self.included_properties:

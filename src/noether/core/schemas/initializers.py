@@ -2,12 +2,13 @@
 
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import NonBlankStr
+from noether.core.schemas._types import PlainValue
 
 _P = "noether.core.initializers."
 _TAG_KEYS = ("epoch", "update", "sample")
@@ -19,7 +20,7 @@ class InitializerConfig(Schema):
 
     kind: NonBlankStr = _P + "PreviousRunInitializer"
     #: Unused; kept so upstream files load.
-    kwargs: dict[str, Any] | None = None
+    kwargs: dict[str, PlainValue] | None = None
     #: Run id of the run to load from.
     run_id: NonBlankStr
     #: Stage of that run (``None``: the run directory itself).

@@ -27,7 +27,7 @@ class ModelBaseConfig(Schema):
     #: Freeze every parameter (no gradients, no optimizer step, skipped by weight-saving when asked).
     is_frozen: bool | None = False
     #: Batch keys passed as keyword arguments to ``forward`` (overrides the trainer's list for this model).
-    forward_properties: list[str] | None = attrs.field(factory=list)
+    forward_properties: list[NonBlankStr] | None = attrs.field(factory=list)
 
     @property
     def config_kind(self) -> str:
@@ -57,7 +57,7 @@ class MLPConfig(ModelBaseConfig):
     #: Dropout probability after each hidden activation.
     dropout: Annotated[float, Between(0.0, 1.0, open_high=True)] = 0.0
     #: When set, the output is split into a dict with these keys (sizes in ``output_splits``).
-    output_names: list[str] | None = None
+    output_names: list[NonBlankStr] | None = None
     #: Sizes of the named outputs; must sum to ``output_dim``.
     output_splits: list[PositiveInt] | None = None
 
@@ -77,7 +77,7 @@ class CompositeModelConfig(ModelBaseConfig):
 
     kind: NonBlankStr = "noether.core.models.CompositeModel"
     #: Submodels by attribute name, in forward order.
-    models: dict[str, AnyModelConfig]
+    models: dict[NonBlankStr, AnyModelConfig]
 
     def _check(self) -> Iterator[tuple[str, str]]:
         if not self.models:

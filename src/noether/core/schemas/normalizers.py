@@ -8,11 +8,12 @@ import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import PositiveFloat
+from noether.core.schemas._types import ArrayLike
+
+__all__ = ["AnyNormalizer", "ArrayLike", "MeanStdNormalizerConfig", "PositionNormalizerConfig",
+           "ShiftAndScaleNormalizerConfig"]
 
 _P = "noether.data.preprocessors.normalizers."
-
-#: A number or a nested list of numbers (one entry per feature).
-ArrayLike = float | list[Any]
 
 
 def _flat(value: Any) -> list[float]:

@@ -8,6 +8,7 @@ import attrs
 
 from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import NonBlankStr, NonNegativeFloat, PositiveFloat
+from noether.core.schemas._types import PlainValue
 from noether.core.schemas.schedules import AnyScheduleConfig
 
 #: The keys of an OptimizerConfig that configure Noether's optimizer wrapper rather than torch's optimizer.
@@ -79,14 +80,12 @@ class OptimizerConfig(Schema):
     weight_decay_schedule: AnyScheduleConfig | None = None
     #: Schedule of the learning rate (absolute values, scaled per group by its lr scale).
     schedule_config: AnyScheduleConfig | None = None
-    #: Further keyword arguments for the optimizer's constructor (written flat in YAML).
-    extra_args: dict[str, Any] = attrs.field(factory=dict)
+    #: Further keyword arguments for the optimizer's constructor (written flat in YAML); plain data only.
+    extra_args: dict[str, PlainValue] = attrs.field(factory=dict)
 
     def return_optim_wrapper_args(self) -> dict[str, Any]:
         """The seven wrapper keys as a plain dict (what Noether's optimizer wrapper consumes)."""
-        from noether.core.config.converter import unstructure
-
-        data = unstructure(self)
+        data = attrs.asdict(self, recurse=True)  # plain dicts without the converter: schemas stay below it
         return {key: data[key] for key in OPTIM_WRAPPER_KEYS}
 
     def torch_kwargs(self) -> dict[str, Any]:

@@ -61,9 +61,9 @@ class BaseTrainerConfig(Schema):
     #: DistributedDataParallel ``static_graph``.
     static_graph: bool = False
     #: Batch keys passed to the model's ``forward`` as keyword arguments.
-    forward_properties: list[str] | None = attrs.field(factory=list)
+    forward_properties: list[NonBlankStr] | None = attrs.field(factory=list)
     #: Batch keys passed to the loss as targets.
-    target_properties: list[str] | None = attrs.field(factory=list)
+    target_properties: list[NonBlankStr] | None = attrs.field(factory=list)
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from exactly_one(self, ("max_epochs", "max_updates", "max_samples"))
@@ -94,4 +94,4 @@ class SupervisedTrainerConfig(BaseTrainerConfig):
     #: The per-element loss.
     loss: Literal["mse", "l1", "huber"] = "mse"
     #: Weight of each target's loss in the total (default 1 for every target).
-    loss_weights: dict[str, NonNegativeFloat] | None = None
+    loss_weights: dict[NonBlankStr, NonNegativeFloat] | None = None
