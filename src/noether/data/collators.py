@@ -3,6 +3,11 @@
 Each collator handles a set of keys. :class:`DefaultCollator` stacks (``default_collate``);
 :class:`ConcatCollator` concatenates variable-size point clouds and adds a batch index; :class:`PadCollator`
 pads them to a common size and adds a mask. None of them copies more than the batch tensor it builds.
+
+Each also collates a :class:`~noether.data.batch.SampleBatch` column by column (``collate_columns``): a
+batched column is already the stacked tensor, so it is used as it is (concatenation is a reshape, padding of
+equal-size samples is the tensor itself); per-sample columns take the per-sample route. Both routes give the
+same values.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
+from noether.data.batch import SampleBatch
 from noether.data.schemas import ConcatCollatorConfig, DefaultCollatorConfig, PadCollatorConfig
 
 Sample = Mapping[str, Any]
@@ -49,6 +55,12 @@ class Collator:
     def output_keys(self, key: str) -> tuple[str, ...]:
         """The batch keys produced for input ``key`` (to detect clashes between collators early)."""
         return (key,)
+
+    def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
+        """Collate ``keys`` of a column-wise batch; this default builds the samples of just those keys."""
+        columns = [batch.columns[key] for key in keys]
+        samples = [{key: column[i] for key, column in zip(keys, columns, strict=True)} for i in range(len(batch))]
+        return self.collate(samples, keys)
 
     def __call__(self, samples: Sequence[Sample]) -> dict[str, Any]:
         """Collate every key (a collator alone is a complete collate function)."""
@@ -95,6 +107,27 @@ class DefaultCollator(Collator):
                 ) from exc
         return batch
 
+    def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
+        """Batched columns are the stacked tensors already; per-sample columns are stacked as samples are."""
+        out: dict[str, Any] = {}
+        listed = []
+        for key in keys:
+            column = batch.columns[key]
+            if isinstance(column, torch.Tensor):
+                out[key] = _owned(column)
+            else:
+                listed.append(key)
+        if listed:
+            out.update(self.collate([{key: batch.columns[key][i] for key in listed} for i in range(len(batch))],
+                                    listed))
+        return {key: out[key] for key in keys}  # the key order of the per-sample route
+
+
+def _owned(tensor: torch.Tensor) -> torch.Tensor:
+    # A batch loader may return a view of its storage; the batch must not share memory with the dataset (a
+    # model that modifies its input in place would change the data), as a stacked batch never does.
+    return tensor.clone() if tensor._is_view() else tensor
+
 
 class ConcatCollator(Collator):
     """Concatenate point clouds ``(n_i, ...)`` into ``(sum n_i, ...)`` with a batch index per point."""
@@ -117,6 +150,18 @@ class ConcatCollator(Collator):
             batch[key] = torch.cat(tensors, dim=0)
             batch[key + self.suffix] = torch.repeat_interleave(torch.arange(len(tensors)), counts)
         return batch
+
+    def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
+        """A batched column ``(B, n, ...)`` concatenates to ``(B * n, ...)`` by a reshape."""
+        if not all(batch.is_batched(key) and batch.columns[key].dim() >= 2 for key in keys):
+            return super().collate_columns(batch, keys)
+        out: dict[str, Any] = {}
+        for key in keys:
+            column: torch.Tensor = batch.columns[key]
+            size, points = column.shape[0], column.shape[1]
+            out[key] = _owned(column).reshape(size * points, *column.shape[2:])
+            out[key + self.suffix] = torch.arange(size).repeat_interleave(points)
+        return out
 
 
 class PadCollator(Collator):
@@ -149,3 +194,14 @@ class PadCollator(Collator):
             batch[key] = out
             batch[key + self.suffix] = mask
         return batch
+
+    def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
+        """Samples of a batched column all have the same size: it is its own padding, with a full mask."""
+        if not all(batch.is_batched(key) and batch.columns[key].dim() >= 2 for key in keys):
+            return super().collate_columns(batch, keys)
+        out: dict[str, Any] = {}
+        for key in keys:
+            column: torch.Tensor = batch.columns[key]
+            out[key] = _owned(column)
+            out[key + self.suffix] = torch.ones(column.shape[:2], dtype=torch.bool)
+        return out

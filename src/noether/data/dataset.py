@@ -3,6 +3,10 @@
 A dataset subclasses :class:`Dataset`, implements ``__len__`` and one ``getitem_<property>(idx)`` method per
 property. ``dataset[idx]`` returns ``{"index": idx, <property>: getitem_<property>(idx), ...}``. A getitem
 decorated with :func:`with_normalizers` passes its output through the normalizers configured for its key.
+
+A property may also have a batch loader ``getitems_<property>(indices)`` (see :mod:`noether.data.batch`):
+the DataLoader's ``dataset.__getitems__(indices)`` then loads it with one call per batch, and the per-sample
+``getitem_<property>`` stays the reference (for ``dataset[idx]``, and for error messages).
 """
 
 from __future__ import annotations
@@ -15,24 +19,51 @@ import torch
 
 from noether.core.errors import ConfigError
 from noether.core.schemas.dataset import DatasetBaseConfig
+from noether.data.batch import BatchGetter, Plan, SampleBatch, load_batch, valid_indices
 from noether.data.errors import check_index, load_sample
 from noether.data.normalizers import NormalizerChain, build_normalizers
 from noether.data.pipeline import Pipeline, build_pipeline
 from noether.data.wrappers import PropertySubsetWrapper, select_properties
 
 _PREFIX = "getitem_"
+_BATCH_PREFIX = "getitems_"
 _Getitem = TypeVar("_Getitem", bound=Callable[..., Any])
 _CLASS_PROPERTIES: dict[type, tuple[str, ...]] = {}
 
 
 def _class_properties(cls: type) -> tuple[str, ...]:
-    """Property names of a dataset class: its ``getitem_*`` methods, sorted (computed once per class)."""
+    """Property names of a dataset class: its ``getitem_*`` methods, sorted (computed once per class).
+
+    Batch loaders are checked here too, once per class: each ``getitems_<p>`` needs its ``getitem_<p>``
+    (the per-sample reference) and the same normalization, or the two paths would give different values.
+    """
     props = _CLASS_PROPERTIES.get(cls)
     if props is None:
         names = (name for name in dir(cls) if name.startswith(_PREFIX) and callable(getattr(cls, name)))
         props = tuple(sorted(name[len(_PREFIX):] for name in names))
+        _check_batch_loaders(cls, props)
         _CLASS_PROPERTIES[cls] = props
     return props
+
+
+def _check_batch_loaders(cls: type, props: tuple[str, ...]) -> None:
+    for name in dir(cls):
+        if not name.startswith(_BATCH_PREFIX) or not callable(getattr(cls, name)):
+            continue
+        prop = name[len(_BATCH_PREFIX):]
+        if prop not in props:
+            raise TypeError(
+                f"{cls.__name__}.{name} has no per-sample getitem_{prop}; a batch loader needs it as the "
+                "reference for single samples and error messages"
+            )
+        single, batch = getattr(cls, _PREFIX + prop), getattr(cls, name)
+        keys = [(getattr(f, "normalization_key", None), getattr(f, "normalizer_required", None))
+                for f in (single, batch)]
+        if keys[0] != keys[1]:
+            raise TypeError(
+                f"{cls.__name__}: getitem_{prop} and {name} are normalized differently "
+                f"(key, required) = {keys[0]} vs {keys[1]}; decorate both alike with @with_normalizers"
+            )
 
 
 class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
@@ -54,6 +85,7 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         #: How samples become batches (``config.pipeline``); the trainer's DataLoader uses it as collate_fn.
         self.collate_fn: Pipeline = build_pipeline(config.pipeline)
         self._getters: tuple[tuple[str, Callable[[int], Any]], ...] | None = None
+        self._plan: Plan | None = None
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
@@ -85,6 +117,12 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
             )
         return method
 
+    def batch_getter(self, prop: str) -> BatchGetter | None:
+        """The batch loader ``getitems_<prop>`` of one property, or ``None`` if it loads sample by sample."""
+        self.getter(prop)  # unknown properties raise, listing the known ones
+        method: BatchGetter | None = getattr(self, _BATCH_PREFIX + prop, None)
+        return method
+
     def __getitem__(self, idx: int) -> dict[str, Any]:
         index = check_index(idx, len(self), self.label)
         getters = self._getters
@@ -93,22 +131,27 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
             getters = self._getters = tuple((prop, self.getter(prop)) for prop in self.properties)
         return load_sample(self.label, getters, index, {"index": index})
 
-    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]]:
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]] | SampleBatch:
         """A whole batch of samples (the DataLoader calls this instead of one ``__getitem__`` per sample).
 
-        Indices are checked once for the batch and the per-sample work is a plain loop; when anything fails,
-        the batch is loaded again sample by sample so that the error names the sample and property.
+        Indices are checked once for the batch. If any property has a batch loader, the result is a
+        :class:`~noether.data.batch.SampleBatch` (one call per batched property); otherwise a list of sample
+        dicts built in a plain loop. When anything fails, the batch is loaded again sample by sample so that
+        the error names the sample and property.
         """
-        getters = self._getters
-        if getters is None:
-            getters = self._getters = tuple((prop, self.getter(prop)) for prop in self.properties)
-        length = len(self)
-        try:
-            if not all(type(i) is int and 0 <= i < length for i in indices):
-                raise IndexError
-            return [{"index": i, **{prop: get(i) for prop, get in getters}} for i in indices]
-        except Exception:
+        plan = self._plan
+        if plan is None:
+            plan = self._plan = tuple((p, self.getter(p), self.batch_getter(p)) for p in self.properties)
+            self._getters = tuple((p, get) for p, get, _ in plan)
+        checked = valid_indices(indices, len(self))
+        if checked is None:
             return [self[i] for i in indices]
+        if any(get_batch is not None for _, _, get_batch in plan):
+            return load_batch(self.label, plan, checked, True, self.__getitem__)
+        try:
+            return [{"index": i, **{prop: get(i) for prop, get, _ in plan}} for i in checked]
+        except Exception:
+            return [self[i] for i in checked]
 
     # -- normalization ---------------------------------------------------------------------------------------
     def normalizer_keys(self) -> dict[str, bool]:
@@ -192,7 +235,7 @@ def with_normalizers(
 
 
 def with_normalizers(key: Any = None, *, required: bool = True) -> Any:
-    """Decorate a ``getitem_<property>`` so that its output is normalized.
+    """Decorate a ``getitem_<property>`` (or a batch loader ``getitems_<property>``) so its output is normalized.
 
     ``@with_normalizers`` uses the property name as key; ``@with_normalizers("key")`` names the key. With
     ``required=False`` a property without a configured normalizer is returned raw (built-in datasets do this
@@ -206,13 +249,19 @@ def with_normalizers(key: Any = None, *, required: bool = True) -> Any:
 def _decorate(fn: _Getitem, key: str | None, required: bool) -> _Getitem:
     name = fn.__name__
     if key is None:
-        if not name.startswith(_PREFIX):
-            raise TypeError(f"with_normalizers needs a key for '{name}' (not a getitem_<property> method)")
-        key = name[len(_PREFIX):]
+        prefix = next((p for p in (_BATCH_PREFIX, _PREFIX) if name.startswith(p)), None)
+        if prefix is None:
+            raise TypeError(
+                f"with_normalizers needs a key for '{name}' (not a getitem_<property> or getitems_<property> "
+                "method)"
+            )
+        key = name[len(prefix):]
     norm_key: str = key
 
+    # The same wrapper serves batch loaders: normalizers broadcast against the last dimension, so a batch
+    # ``(B, ...)`` is normalized value for value as its samples are.
     @functools.wraps(fn)
-    def getitem(self: Dataset, idx: int) -> Any:
+    def getitem(self: Dataset, idx: Any) -> Any:
         return self.apply_normalizer(norm_key, fn(self, idx), required=required)
 
     getitem.normalization_key = norm_key  # type: ignore[attr-defined]

@@ -171,6 +171,7 @@ class FolderDataset(Dataset):
         state = self.__dict__.copy()
         state["_reader"] = _Reader()
         state["_getters"] = None
+        state["_plan"] = None
         return state
 
 

@@ -2,6 +2,10 @@
 
 ``DatasetBaseConfig.pipeline`` is ``None`` (stack every key) or a mapping with a ``kind`` of the ``pipeline``
 family: a whole ``noether.data.Pipeline``, or a single collator or processor (completed with defaults).
+
+A pipeline takes a list of sample dicts or a column-wise :class:`~noether.data.batch.SampleBatch` (from
+datasets with batch loaders); the latter is processed and collated by column while every step has a batched
+form (:mod:`noether.data.columnar`), and sample by sample from the first step that has none.
 """
 
 from __future__ import annotations
@@ -11,7 +15,9 @@ from typing import Any
 
 from noether.core.errors import ConfigError, Issue, describe_value
 from noether.core.schemas._base import Schema
+from noether.data.batch import SampleBatch
 from noether.data.collators import Collator, DefaultCollator
+from noether.data.columnar import BatchStep, batch_step
 from noether.data.processors import Processor
 from noether.data.schemas import AnyPipelineStep, PipelineConfig
 
@@ -54,6 +60,7 @@ class Pipeline:
         self.batch_processors = tuple(batch_processors) + tuple(
             _build_step(c, "batch_processors", i, Processor) for i, c in enumerate(cfg.batch_processors)
         )
+        self.batch_steps: tuple[BatchStep | None, ...] = tuple(batch_step(p) for p in self.sample_processors)
         self.collators = tuple(c for c in all_collators if c.items is not None)
         rest = [c for c in all_collators if c.items is None]
         if len(rest) > 1:
@@ -78,12 +85,34 @@ class Pipeline:
         for processor in self.sample_processors + self.batch_processors:
             processor.set_epoch(epoch)
 
-    def __call__(self, samples: Sequence[dict[str, Any]]) -> dict[str, Any]:
-        """Turn samples into one batch."""
-        if self.sample_processors:
+    def __call__(self, samples: Sequence[dict[str, Any]] | SampleBatch) -> dict[str, Any]:
+        """Turn samples (a list of sample dicts, or a column-wise batch) into one batch."""
+        if isinstance(samples, SampleBatch):
+            return self._from_columns(samples)
+        return self._from_samples(samples, 0)
+
+    def _from_columns(self, columns: SampleBatch) -> dict[str, Any]:
+        for position, step in enumerate(self.batch_steps):
+            processed = None if step is None else step(columns)
+            if processed is None:
+                return self._from_samples(columns.samples(), position)
+            columns = processed
+        if not len(columns):
+            return {}
+        batch: dict[str, Any] = {}
+        for collator in self.collators:
+            batch.update(collator.collate_columns(columns, collator.items or ()))
+        rest = [key for key in columns.columns if key not in self.claimed]
+        if rest:
+            self._merge(batch, self.rest_collator.collate_columns(columns, rest))
+        return self._finish(batch)
+
+    def _from_samples(self, samples: Sequence[dict[str, Any]], first_step: int) -> dict[str, Any]:
+        processors = self.sample_processors[first_step:]
+        if processors:
             processed = []
             for sample in samples:
-                for processor in self.sample_processors:
+                for processor in processors:
                     sample = processor(sample)
                 processed.append(sample)
             samples = processed
@@ -94,11 +123,17 @@ class Pipeline:
             batch.update(collator.collate(samples, collator.items or ()))
         rest = [key for key in samples[0] if key not in self.claimed]
         if rest:
-            out = self.rest_collator.collate(samples, rest)
-            clash = batch.keys() & out.keys()
-            if clash:
-                raise ValueError(f"pipeline: batch key(s) {sorted(clash)} produced by two collators")
-            batch.update(out)
+            self._merge(batch, self.rest_collator.collate(samples, rest))
+        return self._finish(batch)
+
+    @staticmethod
+    def _merge(batch: dict[str, Any], out: dict[str, Any]) -> None:
+        clash = batch.keys() & out.keys()
+        if clash:
+            raise ValueError(f"pipeline: batch key(s) {sorted(clash)} produced by two collators")
+        batch.update(out)
+
+    def _finish(self, batch: dict[str, Any]) -> dict[str, Any]:
         for processor in self.batch_processors:
             batch = processor(batch)
         return batch

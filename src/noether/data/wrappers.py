@@ -4,6 +4,11 @@ Each wrapper is transparent: attributes it does not define come from the wrapped
 ``getitem_<property>`` calls are forwarded with the index remapped, so ``wrapper.getitem_x(i)`` equals
 ``wrapper[i]["x"]``. Every sample dict is built fresh by the innermost dataset, so wrappers may set keys in it
 without copying.
+
+Batches pass through too: ``wrapper.__getitems__(indices)`` maps the indices and asks the inner dataset for the
+whole batch (a :class:`~noether.data.batch.SampleBatch` when it has batch loaders), and ``batch_getter`` remaps
+``getitems_<property>`` as ``getter`` remaps ``getitem_<property>``. A wrapper subclass that overrides
+``__getitem__`` but not ``__getitems__`` is fetched sample by sample, so its own logic is never bypassed.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import numpy as np
 import torch
 
 from noether.core.schemas.wrappers import RepeatWrapperConfig, ShuffleWrapperConfig, SubsetWrapperConfig
+from noether.data.batch import BatchGetter, Plan, SampleBatch, load_batch, valid_indices
 from noether.data.errors import check_index, load_sample
 
 
@@ -32,6 +38,35 @@ def _label(dataset: Any) -> str:
     return str(getattr(dataset, "label", type(dataset).__name__))
 
 
+_OWN_BATCH_FETCH: dict[type, bool] = {}
+
+
+def _own_batch_fetch(cls: type) -> bool:
+    """Whether ``cls.__getitems__`` is at least as specific as its ``__getitem__`` (computed once per class)."""
+    own = _OWN_BATCH_FETCH.get(cls)
+    if own is None:
+        mro = cls.__mro__
+        defining = {name: next(i for i, c in enumerate(mro) if name in c.__dict__)
+                    for name in ("__getitem__", "__getitems__")}
+        own = _OWN_BATCH_FETCH[cls] = defining["__getitems__"] <= defining["__getitem__"]
+    return own
+
+
+def fetch_batch(dataset: Any, indices: list[int]) -> list[dict[str, Any]] | SampleBatch:
+    """``dataset.__getitems__(indices)`` where it has one, else one ``dataset[i]`` per index."""
+    getitems = getattr(dataset, "__getitems__", None)
+    if getitems is not None:
+        result: list[dict[str, Any]] | SampleBatch = getitems(indices)
+        return result
+    return [dataset[i] for i in indices]
+
+
+def batch_getter_of(dataset: Any, prop: str) -> BatchGetter | None:
+    """The batch loader of ``prop`` in ``dataset`` (any dataset or wrapper), or ``None``."""
+    lookup = getattr(dataset, "batch_getter", None)
+    return None if lookup is None else lookup(prop)
+
+
 class DatasetWrapper(torch.utils.data.Dataset[dict[str, Any]]):
     """Base of all wrappers: holds the inner ``dataset`` and forwards unknown attributes to it."""
 
@@ -46,6 +81,12 @@ class DatasetWrapper(torch.utils.data.Dataset[dict[str, Any]]):
 
     def __getitem__(self, idx: int) -> dict[str, Any]:
         return self.dataset[idx]
+
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]] | SampleBatch:
+        """The batch from the inner dataset (sample by sample if a subclass changed ``__getitem__`` only)."""
+        if not _own_batch_fetch(type(self)):
+            return [self[i] for i in indices]
+        return fetch_batch(self.dataset, indices)
 
     def __getattr__(self, name: str) -> Any:
         # Guard dunder and 'dataset' lookups: during unpickling in DataLoader workers ``dataset`` is not set
@@ -75,6 +116,21 @@ class _Remapped:
         return self.getter(int(self.indices[check_index(idx, len(self.indices), self.label)]))
 
 
+class _RemappedBatch:
+    """``getitems_<property>`` of the inner dataset, called with the wrapper's index map applied."""
+
+    def __init__(self, getter: BatchGetter, indices: np.ndarray, label: str) -> None:
+        self.getter = getter
+        self.indices = indices
+        self.label = label
+
+    def __call__(self, indices: list[int]) -> Any:
+        checked = valid_indices(indices, len(self.indices))
+        if checked is None:
+            checked = [check_index(i, len(self.indices), self.label) for i in indices]
+        return self.getter(self.indices[checked].tolist())
+
+
 class IndexMapWrapper(DatasetWrapper):
     """A view through ``indices``: sample ``i`` is inner sample ``indices[i]``."""
 
@@ -96,11 +152,33 @@ class IndexMapWrapper(DatasetWrapper):
             sample["index"] = index
         return sample
 
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]] | SampleBatch:
+        """The inner samples ``indices[i]`` fetched as one batch, with ``index`` set as ``__getitem__`` sets it."""
+        checked = valid_indices(indices, len(self.indices)) if _own_batch_fetch(type(self)) else None
+        if checked is None:
+            return [self[i] for i in indices]  # a bad index raises here, as for a single sample
+        batch = fetch_batch(self.dataset, self.indices[checked].tolist())
+        if isinstance(batch, SampleBatch):
+            if "index" in batch.columns:
+                batch.columns["index"] = checked
+        else:
+            for sample, index in zip(batch, checked, strict=True):
+                if "index" in sample:
+                    sample["index"] = index
+        return batch
+
     def getter(self, prop: str) -> Callable[[int], Any]:
         """The inner getter of ``prop`` with this wrapper's index map applied."""
         return _Remapped(self.dataset.getter(prop), self.indices, self.label)
 
+    def batch_getter(self, prop: str) -> BatchGetter | None:
+        """The inner batch loader of ``prop`` with this wrapper's index map applied (``None`` if it has none)."""
+        inner = batch_getter_of(self.dataset, prop)
+        return None if inner is None else _RemappedBatch(inner, self.indices, self.label)
+
     def __getattr__(self, name: str) -> Any:
+        if name.startswith("getitems_"):
+            return _RemappedBatch(getattr(self.dataset, name), self.indices, self.label)
         if name.startswith("getitem_"):
             return _Remapped(getattr(self.dataset, name), self.indices, self.label)
         return super().__getattr__(name)
@@ -207,11 +285,19 @@ class PropertySubsetWrapper(DatasetWrapper):
         self.properties = tuple(sorted(selected - {"index"}))
         self.include_index = "index" in selected
         self._getters = tuple((prop, dataset.getter(prop)) for prop in self.properties)
+        self._plan: Plan = tuple((prop, get, batch_getter_of(dataset, prop)) for prop, get in self._getters)
 
     def __getitem__(self, idx: int) -> dict[str, Any]:
         index = check_index(idx, len(self.dataset), self.label)
         sample: dict[str, Any] = {"index": index} if self.include_index else {}
         return load_sample(self.label, self._getters, index, sample)
+
+    def __getitems__(self, indices: list[int]) -> list[dict[str, Any]] | SampleBatch:
+        """The selected properties of a batch: one call per property with a batch loader."""
+        checked = valid_indices(indices, len(self.dataset))
+        if checked is None or not any(get_batch is not None for _, _, get_batch in self._plan):
+            return [self[i] for i in indices]
+        return load_batch(self.label, self._plan, checked, self.include_index, self.__getitem__)
 
     def getter(self, prop: str) -> Callable[[int], Any]:
         """The getter of a selected property; others raise ``AttributeError``."""
@@ -219,3 +305,8 @@ class PropertySubsetWrapper(DatasetWrapper):
             raise AttributeError(f"dataset {self.label}: property '{prop}' is not selected")
         getter: Callable[[int], Any] = self.dataset.getter(prop)
         return getter
+
+    def batch_getter(self, prop: str) -> BatchGetter | None:
+        """The batch loader of a selected property (``None`` if it loads sample by sample)."""
+        self.getter(prop)  # unselected properties raise
+        return batch_getter_of(self.dataset, prop)

@@ -1,0 +1,106 @@
+"""Array-backed datasets: every property is a row of an array, and a batch is one gather per property.
+
+:func:`row` and :func:`gather_rows` read rows of a torch tensor, a numpy array or a numpy memory map
+(``np.load(..., mmap_mode="r")``, ``np.memmap``); any store with numpy-style row indexing can use them.
+:class:`ArrayDataset` generates the ``getitem_<property>`` / ``getitems_<property>`` pair of each declared
+array, so a subclass only loads its arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Union
+
+import numpy as np
+import torch
+
+from noether.data.dataset import Dataset, with_normalizers
+
+#: What :func:`row` and :func:`gather_rows` read: a tensor, or a numpy array / memory map.
+Array = Union[torch.Tensor, np.ndarray]  # noqa: UP007 (a runtime alias; '|' of these classes works too)
+
+
+def _tensor(array: np.ndarray) -> torch.Tensor:
+    # Rows of a read-only memory map are copied: torch refuses to wrap non-writable memory silently, and a
+    # copy also detaches the sample from the file.
+    return torch.from_numpy(array if array.flags.writeable else np.array(array))
+
+
+def row(array: Array, idx: int) -> torch.Tensor:
+    """Row ``idx`` of ``array`` as a tensor (a view of an in-memory tensor; read from a memory map)."""
+    if isinstance(array, torch.Tensor):
+        return array[idx]
+    return _tensor(np.asarray(array[idx]))
+
+
+def gather_rows(array: Array, indices: Sequence[int]) -> torch.Tensor:
+    """Rows ``indices`` of ``array`` in that order, as one tensor ``(len(indices), ...)`` (a single gather).
+
+    Equal, value for value, to ``torch.stack([row(array, i) for i in indices])``.
+    """
+    if isinstance(array, torch.Tensor):
+        return array.index_select(0, torch.as_tensor(indices, dtype=torch.int64))
+    return _tensor(np.take(array, np.asarray(indices, dtype=np.int64), axis=0))
+
+
+def _accessors(
+    name: str, doc: str, normalize: bool, required: bool
+) -> tuple[Callable[[Any, int], Any], Callable[[Any, list[int]], Any]]:
+    def getitem(self: ArrayDataset, idx: int) -> torch.Tensor:
+        return row(self.arrays[name], idx)
+
+    def getitems(self: ArrayDataset, indices: list[int]) -> torch.Tensor:
+        return gather_rows(self.arrays[name], indices)
+
+    for fn, prefix, what in ((getitem, "getitem_", "of one sample"), (getitems, "getitems_", "of a batch")):
+        fn.__name__ = fn.__qualname__ = prefix + name
+        fn.__doc__ = f"{doc} ({what})"
+    if normalize:
+        return with_normalizers(required=required)(getitem), with_normalizers(required=required)(getitems)
+    return getitem, getitems
+
+
+class ArrayDataset(Dataset):
+    """A dataset whose properties are rows of arrays held in ``self.arrays`` (tensors or numpy memory maps).
+
+    A subclass declares its properties in ``array_properties`` (name -> description) and fills
+    ``self.arrays[name]`` in ``__init__``; the ``getitem_<name>`` and ``getitems_<name>`` methods are generated
+    for it, normalized by the key ``name`` when ``normalize_arrays`` is set (a normalizer is needed only if
+    ``normalizer_required``). Hand-written ``getitem_*`` methods can sit beside them. The arrays are fixed
+    once the dataset is built (their common length is checked and kept on first use).
+    """
+
+    #: Property name -> one-line description (shape and meaning) of each array-backed property.
+    array_properties: ClassVar[Mapping[str, str]] = {}
+    #: Whether the generated properties pass through the normalizers of their name.
+    normalize_arrays: ClassVar[bool] = True
+    #: Whether a normalizer must be configured for every generated property.
+    normalizer_required: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, doc in cls.__dict__.get("array_properties", {}).items():
+            for fn in _accessors(name, doc, cls.normalize_arrays, cls.normalizer_required):
+                if fn.__name__ not in cls.__dict__:  # a hand-written accessor wins
+                    setattr(cls, fn.__name__, fn)
+
+    def __init__(self, config: Any, arrays: Mapping[str, Array] | None = None) -> None:
+        super().__init__(config)
+        #: The arrays by property name; every one has the samples along its first dimension.
+        self.arrays: dict[str, Array] = dict(arrays or {})
+        self._length: int | None = None
+
+    def __len__(self) -> int:
+        # Checked once, on first use (subclasses fill ``arrays`` after this base is initialized).
+        if self._length is None:
+            self._length = self._common_length()
+        return self._length
+
+    def _common_length(self) -> int:
+        lengths = {name: int(array.shape[0]) for name, array in self.arrays.items()}
+        if not lengths:
+            raise ValueError(f"dataset {self.label} holds no arrays")
+        first = next(iter(lengths.values()))
+        if any(n != first for n in lengths.values()):
+            raise ValueError(f"dataset {self.label}: arrays have different numbers of samples {lengths}")
+        return first

@@ -1,0 +1,139 @@
+"""The batched data path: a batch of samples held by column, and how datasets fill it.
+
+A dataset opts in per property with a ``getitems_<property>(indices)`` method next to its ``getitem_<property>``:
+it returns the values of all ``indices`` at once, a tensor with the batch as its first dimension (one gather)
+or a list with one value per sample. ``Dataset.__getitems__`` then returns a :class:`SampleBatch` instead of a
+list of sample dicts; the :class:`~noether.data.pipeline.Pipeline` processes and collates it column by column,
+so nothing per-sample remains for a dataset whose properties are all batched.
+
+A :class:`SampleBatch` is also a read-only sequence of sample dicts, so any other ``collate_fn`` (such as
+``torch.utils.data.default_collate``) still gets what a list of samples would give it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, overload
+
+import torch
+
+from noether.data.errors import SampleError
+
+#: A per-sample loader ``getitem_<property>(idx)``.
+Getter = Callable[[int], Any]
+#: A batch loader ``getitems_<property>(indices)``.
+BatchGetter = Callable[[list[int]], Any]
+#: What loading a batch needs per property: ``(property, getter, batch getter or None)``.
+Plan = tuple[tuple[str, Getter, BatchGetter | None], ...]
+
+
+class BatchLoadError(RuntimeError):
+    """A batch loader failed (or returned a wrong shape) although every sample loads one by one."""
+
+
+class SampleBatch(Sequence[dict[str, Any]]):
+    """Samples of one batch by column: ``columns[key]`` holds the values of every sample.
+
+    A column is *batched* (a tensor whose first dimension is the batch) or *per-sample* (a list with one value
+    per sample). ``batch[i]`` builds the dict of sample ``i``, as ``dataset[indices[i]]`` would have returned it
+    (``index`` as a plain int, batched values as views of row ``i``).
+    """
+
+    __slots__ = ("columns", "size")
+
+    def __init__(self, columns: dict[str, Any], size: int) -> None:
+        #: ``key -> tensor (batch, ...)`` or ``key -> list`` (one value per sample), in sample-dict key order.
+        self.columns = columns
+        #: Number of samples.
+        self.size = size
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, i: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, i: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(self.size))]
+        if not -self.size <= i < self.size:
+            raise IndexError(f"sample {i} of a batch of {self.size}")
+        return {key: column[i] for key, column in self.columns.items()}
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (self[i] for i in range(self.size))
+
+    def samples(self) -> list[dict[str, Any]]:
+        """Every sample as its own dict (for processors and collators without a batched form)."""
+        return [self[i] for i in range(self.size)]
+
+    def is_batched(self, key: str) -> bool:
+        """Whether ``key`` is held as one tensor with the batch as first dimension."""
+        return isinstance(self.columns[key], torch.Tensor)
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(
+            f"{k}: {tuple(v.shape) if isinstance(v, torch.Tensor) else 'list'}" for k, v in self.columns.items()
+        )
+        return f"SampleBatch({self.size} samples; {kinds})"
+
+
+def _checked(prop: str, value: Any, size: int) -> Any:
+    if isinstance(value, torch.Tensor):
+        if value.dim() == 0 or value.shape[0] != size:
+            raise BatchLoadError(
+                f"getitems_{prop} returned a tensor of shape {tuple(value.shape)} for {size} indices; "
+                "it must have the batch as its first dimension"
+            )
+        return value
+    if isinstance(value, list):
+        if len(value) != size:
+            raise BatchLoadError(f"getitems_{prop} returned {len(value)} values for {size} indices")
+        return value
+    raise BatchLoadError(
+        f"getitems_{prop} returned a {type(value).__name__}; it must return a tensor (batch first) or a list"
+    )
+
+
+def load_batch(
+    label: str,
+    plan: Plan,
+    indices: list[int],
+    include_index: bool,
+    load_one: Callable[[int], dict[str, Any]],
+) -> SampleBatch:
+    """Load ``indices`` by column: one ``getitems_`` call per batched property, a loop for the others.
+
+    ``indices`` must already be valid. When anything fails, the samples are loaded one by one with ``load_one``
+    (the per-sample path), so that the error names the sample and property; if they all load, the batch
+    loader itself is at fault and :class:`BatchLoadError` names it.
+    """
+    columns: dict[str, Any] = {"index": indices} if include_index else {}
+    size = len(indices)
+    prop = ""
+    try:
+        for prop, get, get_batch in plan:
+            if get_batch is None:
+                columns[prop] = [get(i) for i in indices]
+            else:
+                columns[prop] = _checked(prop, get_batch(indices), size)
+    except Exception as exc:
+        for i in indices:
+            load_one(i)  # raises SampleError naming the failing sample, if one fails
+        if isinstance(exc, BatchLoadError | SampleError):
+            raise BatchLoadError(f"dataset {label}: {exc}") from exc
+        raise BatchLoadError(
+            f"dataset {label}: getitems_{prop} failed for a batch of {size} samples that load one by one: "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
+    return SampleBatch(columns, size)
+
+
+def valid_indices(indices: Sequence[Any], length: int) -> list[int] | None:
+    """``indices`` as a list if every one is a plain int in ``[0, length)``, else ``None`` (check one by one)."""
+    if all(type(i) is int and 0 <= i < length for i in indices):
+        return indices if isinstance(indices, list) else list(indices)
+    return None

@@ -1,0 +1,68 @@
+"""Datasets for the batched-path tests: one with batch loaders, and its twin that loads sample by sample."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+import torch
+
+from noether.core.schemas import DatasetBaseConfig
+from noether.data.arrays import ArrayDataset, row
+from noether.data.dataset import with_normalizers
+
+
+@attrs.frozen(kw_only=True)
+class CloudsConfig(DatasetBaseConfig):
+    """``size`` point clouds of ``points`` points in 3-d, a field ``y = sin(x @ w)`` on them, a label each."""
+
+    size: int = 40
+    points: int = 10
+    seed: int = 0
+
+
+def make_clouds(config: CloudsConfig) -> dict[str, torch.Tensor]:
+    """The arrays of both twins (the same for the same config)."""
+    g = torch.Generator().manual_seed(config.seed)
+    x = torch.randn(config.size, config.points, 3, generator=g) * 2 + 0.5
+    w = torch.randn(3, 1, generator=g)
+    return {"x": x, "y": torch.sin(x @ w), "label": torch.arange(config.size, dtype=torch.float32)[:, None]}
+
+
+class BatchedClouds(ArrayDataset):
+    """``x`` and ``y`` (normalized by their keys) served by one gather per batch; ``tag`` only per sample."""
+
+    config_class = CloudsConfig
+    array_properties: ClassVar[dict[str, str]] = {
+        "x": "Points ``(points, 3)``.", "y": "Field ``(points, 1)``.", "label": "Sample number ``(1,)``."}
+
+    def __init__(self, config: CloudsConfig, **kwargs: Any) -> None:
+        super().__init__(config, make_clouds(config))
+
+    def getitem_tag(self, idx: int) -> int:
+        """A per-sample-only property (no batch loader): the batch mixes both kinds."""
+        return idx * 10
+
+
+class PerSampleClouds(BatchedClouds):
+    """The same data and normalization without any batch loader."""
+
+    getitems_x = None  # type: ignore[assignment]
+    getitems_y = None  # type: ignore[assignment]
+    getitems_label = None  # type: ignore[assignment]
+
+
+class GatherCounting(BatchedClouds):
+    """Counts per-sample reads of ``x``, to show the batched path does none."""
+
+    single_reads = 0
+
+    @with_normalizers(required=False)
+    def getitem_x(self, idx: int) -> torch.Tensor:
+        """``x`` of one sample, counted."""
+        type(self).single_reads += 1
+        return row(self.arrays["x"], idx)
+
+
+BATCHED = "tests.data.batched_toys.BatchedClouds"
+PER_SAMPLE = "tests.data.batched_toys.PerSampleClouds"
