@@ -10,6 +10,7 @@ from noether_cfd.data import kinds as data_kinds
 from noether_cfd.metrics import kinds as metric_kinds
 from noether_cfd.models import kinds as model_kinds
 from noether_cfd.pipeline import kinds as pipeline_kinds
+from noether_cfd.training import kinds as training_kinds
 
 
 @hookimpl
@@ -19,3 +20,4 @@ def noether_register_components(register: Any) -> None:
     data_kinds.register(register)
     metric_kinds.register(register)
     pipeline_kinds.register(register)
+    training_kinds.register(register)
