@@ -86,7 +86,7 @@ def test_mistakes_in_two_files_and_an_override_are_all_located(files: Path) -> N
     located = {i.dotted_path: i.location for i in info.value.issues}
     assert located["model.input_dim"].endswith("base.yaml:10:14")
     assert located["trainer.callbacks[0].every_n_epochs"].endswith("main.yaml:10:23")
-    assert located["trainer.effective_batch_size"] == "override 'trainer.effective_batch_size=abc'"
+    assert located["trainer.effective_batch_size"] == "override 'trainer.effective_batch_size=abc' (command line)"
     assert len(info.value.issues) == 3
 
 

@@ -8,12 +8,17 @@ replaced by the later one); the file's own content is merged last. Overrides are
 from __future__ import annotations
 
 import copy
+import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import attrs
+
+from noether.core.config.source_file import display_path
 from noether.core.config.yaml_source import Document, Path_, parse_yaml, read_yaml
-from noether.core.errors import ConfigError, Issue
+from noether.core.errors import ConfigError, Issue, describe_value, format_path
 
 BASE_KEY = "base"
 
@@ -54,14 +59,22 @@ def _copy_locations(source: Document, target: Document, path: Path_) -> None:
             target.locations[key] = loc
 
 
-def compose_file(path: Path, _stack: tuple[Path, ...] = ()) -> Document:
-    """Load ``path`` with its ``base`` files merged underneath it."""
+def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
+                 referenced_at: str | None = None) -> Document:
+    """Load ``path`` with its ``base`` files merged underneath it.
+
+    ``_chain`` holds, for every file on the way here, its real path and the location of the ``base:`` entry that
+    named it; ``referenced_at`` is the location of the entry naming ``path`` (errors about the file point there).
+    """
     path = path.expanduser()
-    resolved = path.resolve()
-    if resolved in _stack:
-        chain = " -> ".join(str(p) for p in (*_stack, resolved))
-        raise ConfigError([Issue((BASE_KEY,), f"circular 'base' chain: {chain}")], "invalid composition")
-    doc = read_yaml(path)
+    real = os.path.realpath(path)  # never raises, unlike Path.resolve on a symlink loop
+    if any(real == seen for seen, _ in _chain):
+        links = [f"{display_path(Path(seen))} (named at {at})" if at else display_path(Path(seen))
+                 for seen, at in _chain]
+        links.append(f"{display_path(Path(real))} (named again at {referenced_at})")
+        raise ConfigError([Issue((BASE_KEY,), "circular 'base' chain: " + " -> ".join(links), referenced_at)],
+                          "invalid composition")
+    doc = read_yaml(path, referenced_at)
     if doc.data is None:
         doc.data = {}
     if not isinstance(doc.data, dict):
@@ -73,58 +86,90 @@ def compose_file(path: Path, _stack: tuple[Path, ...] = ()) -> Document:
     if bases is None:
         return doc
     base_list = [bases] if isinstance(bases, str) else bases
-    if not isinstance(base_list, list) or not all(isinstance(b, str) for b in base_list):
+    if not isinstance(base_list, list) or not all(isinstance(b, str) and b.strip() for b in base_list):
         raise ConfigError(
             [Issue((BASE_KEY,), "expected a file path or a list of file paths", doc.location_of((BASE_KEY,)))],
             "invalid composition",
         )
     merged = Document({}, {(): doc.locations[()]})
+    chain = (*_chain, (real, referenced_at))
     for index, base in enumerate(base_list):
-        base_path = (path.parent / base) if not Path(base).is_absolute() else Path(base)
-        if not base_path.exists():
-            loc = doc.location_of((BASE_KEY, index)) or doc.location_of((BASE_KEY,))
-            raise ConfigError([Issue((BASE_KEY,), f"base file not found: {base_path}", loc)], "invalid composition")
-        merge_into(merged, compose_file(base_path, (*_stack, resolved)))
+        where = doc.locations.get((BASE_KEY, index) if isinstance(bases, list) else (BASE_KEY,))
+        where = where or doc.location_of((BASE_KEY,))
+        if "\0" in base:
+            raise ConfigError([Issue((BASE_KEY,), "a base file name cannot contain a NUL character", where)],
+                              "invalid composition")
+        base_path = Path(base).expanduser()
+        if not base_path.is_absolute():
+            base_path = path.parent / base_path
+        merge_into(merged, compose_file(base_path, chain, where))
     merge_into(merged, doc)
     return merged
 
 
+#: One key segment of an override path: a name (no dots, brackets, '=' or blanks) and optional ``[index]`` parts.
+_SEGMENT = re.compile(r"(?P<name>[^.\[\]=\s~]+)(?P<indices>(?:\[-?[0-9]+\])*)")
+
+
 def parse_override_path(text: str) -> Path_:
-    """``trainer.callbacks[0].every_n_epochs`` -> ``("trainer", "callbacks", 0, "every_n_epochs")``."""
+    """``trainer.callbacks[0].every_n_epochs`` -> ``("trainer", "callbacks", 0, "every_n_epochs")``.
+
+    Raises ``ValueError`` with a plain message for an empty key, an empty segment (``a..b``, ``a.``, ``.a``),
+    a bad index (``a[x]``, ``a[]``, ``a[0``) or a character that cannot be part of a key.
+    """
+    if not text:
+        raise ValueError("the key is empty")
     parts: list[str | int] = []
-    for chunk in text.split("."):
-        name, _, rest = chunk.partition("[")
-        if not name and not parts:
-            raise ValueError(f"empty key in {text!r}")
-        if name:
-            parts.append(name)
-        while rest:
-            index, sep, rest = rest.partition("]")
-            if not sep or not index.lstrip("-").isdigit():
-                raise ValueError(f"bad index in {text!r}; use key[0]")
-            parts.append(int(index))
-            rest = rest.removeprefix("[")
+    for number, chunk in enumerate(text.split(".")):
+        if not chunk:
+            where = "at the start" if number == 0 else "at the end" if number == text.count(".") else "('..')"
+            raise ValueError(f"empty key segment {where}; write key.sub.key")
+        match = _SEGMENT.fullmatch(chunk)
+        if match is None:
+            if "[" in chunk or "]" in chunk:
+                raise ValueError(f"bad index in {chunk!r}; write key[0] (an integer in brackets)")
+            raise ValueError(f"{chunk!r} is not a valid key segment (no blanks, '=', '~' or brackets)")
+        parts.append(match["name"])
+        parts.extend(int(index) for index in re.findall(r"-?[0-9]+", match["indices"]))
     return tuple(parts)
 
 
+def override_location(text: str) -> str:
+    """How a command-line override is named in error locations."""
+    return f"override '{text}' (command line)"
+
+
 def apply_overrides(doc: Document, overrides: Sequence[str]) -> None:
-    """Apply ``key.path=value`` (value parsed as YAML) and ``~key.path`` (delete) overrides in order."""
+    """Apply ``key.path=value`` (value parsed as YAML), ``+key.path=value`` and ``~key.path`` (delete) in order.
+
+    Every malformed override is reported (quoted) together; nothing is applied half-way for a malformed one.
+    """
     issues: list[Issue] = []
     for text in overrides:
-        where = f"override '{text}'"
+        where = override_location(text)
         delete = text.startswith("~")
-        key_text, sep, value_text = text.removeprefix("~").removeprefix("+").partition("=")
+        body = text[1:] if delete or text.startswith("+") else text
+        key_text, sep, value_text = body.partition("=")
+        if delete and sep:
+            issues.append(Issue((), "a delete override '~key.path' takes no value; drop '=" + value_text + "'",
+                                where))
+            continue
         if not delete and not sep:
             issues.append(Issue((), "an override must look like key.path=value (or ~key.path to delete)", where))
             continue
         try:
             path = parse_override_path(key_text.strip())
         except ValueError as exc:
-            issues.append(Issue((), str(exc), where))
+            issues.append(Issue((), f"malformed key {key_text.strip()!r}: {exc}", where))
             continue
         value: Any = None
         if not delete:
-            parsed = parse_yaml(value_text, where) if value_text.strip() else Document("")
+            try:
+                parsed = parse_yaml(value_text, where) if value_text.strip() else Document("")
+            except ConfigError as exc:
+                issues.extend(attrs.evolve(issue, path=path, location=issue.location or where)
+                              for issue in exc.issues)
+                continue
             value = parsed.data
         try:
             _set(doc, path, value, delete, where)
@@ -134,27 +179,40 @@ def apply_overrides(doc: Document, overrides: Sequence[str]) -> None:
         raise ConfigError(issues, "invalid override")
 
 
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return f"a list of {len(value)} items"
+    return f"the value {describe_value(value)}"
+
+
 def _set(doc: Document, path: Path_, value: Any, delete: bool, where: str) -> None:
-    if not path:
-        raise KeyError("an override needs a key")
     node = doc.data
     for depth, part in enumerate(path[:-1]):
+        here = format_path(path[:depth]) if depth else "the config root"
         nxt = path[depth + 1]
         if isinstance(part, int):
-            if not isinstance(node, list) or not -len(node) <= part < len(node):
-                raise IndexError(f"index {part} is out of range at {path[: depth + 1]}")
+            if not isinstance(node, list):
+                raise TypeError(f"cannot index [{part}]: {here} is {_kind_of(node)}, not a list")
+            if not -len(node) <= part < len(node):
+                raise IndexError(f"index {part} is out of range: {here} has {len(node)} items")
             node = node[part]
         else:
             if not isinstance(node, dict):
-                raise TypeError(f"cannot set '{part}': the parent is not a mapping")
+                raise TypeError(f"cannot set '{part}': {here} is {_kind_of(node)}, not a mapping")
             if node.get(part) is None:
                 node[part] = [] if isinstance(nxt, int) else {}
             node = node[part]
     last = path[-1]
-    _drop_under(doc.locations, path)
+    here = format_path(path[:-1]) if len(path) > 1 else "the config root"
     if isinstance(last, int):
-        if not isinstance(node, list) or not -len(node) <= last <= len(node):
-            raise IndexError(f"index {last} is out of range (the list has {len(node)} items)")
+        if not isinstance(node, list):
+            raise TypeError(f"cannot index [{last}]: {here} is {_kind_of(node)}, not a list")
+        limit = len(node) - 1 if delete else len(node)  # setting [len] appends
+        if not -len(node) <= last <= limit:
+            raise IndexError(f"index {last} is out of range: {here} has {len(node)} items")
+        _drop_under(doc.locations, path)
         if delete:
             del node[last]
         elif last == len(node):
@@ -163,14 +221,17 @@ def _set(doc: Document, path: Path_, value: Any, delete: bool, where: str) -> No
             node[last] = value
     else:
         if not isinstance(node, dict):
-            raise TypeError(f"cannot set '{last}': the parent is not a mapping")
+            raise TypeError(f"cannot set '{last}': {here} is {_kind_of(node)}, not a mapping")
+        if delete and last not in node:
+            raise KeyError(f"cannot delete '{last}': no such key")
+        _drop_under(doc.locations, path)
         if delete:
-            if last not in node:
-                raise KeyError(f"cannot delete '{last}': no such key")
             del node[last]
         else:
             node[last] = value
-    if not delete:
+    if delete:
+        doc.locations.pop(path, None)
+    else:
         doc.locations[path] = where
 
 

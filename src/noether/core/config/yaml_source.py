@@ -1,32 +1,50 @@
-"""Reading YAML with ruamel.yaml while remembering where every value came from.
+"""Reading YAML while remembering where every value came from.
 
-Only plain YAML is accepted: explicit tags (``!!python/object``, ``!custom``) are rejected, so a config can never
-construct objects or run code.
+Configs are plain data. The tag policy (documented in ``docs/configuration.md``):
+
+* allowed explicit tags are the core-schema ones that name plain data: ``!!str``, ``!!int``, ``!!float``,
+  ``!!bool``, ``!!null`` on scalars, ``!!seq`` on sequences, ``!!map`` on mappings (and the non-specific ``!``);
+* every other tag is rejected with its location: ``!!set``, ``!!omap``, ``!!pairs``, ``!!binary``,
+  ``!!timestamp``, ``!!python/...`` and any custom ``!tag``; so a config can never construct objects or run code;
+* an unquoted date or time (``2024-05-01``) stays the string it is written as, never a ``datetime``;
+* anchors, aliases and merge keys (``<<: *base``) work; their expansion is bounded.
+
+The parser is ruamel.yaml's pure-Python *event* parser; the tree is built here from the events (not by
+ruamel's round-trip loader, whose comment bookkeeping made parsing cost grow quadratically with file size). Building
+the tree ourselves is also what bounds alias expansion and nesting depth before any memory is spent.
 """
 
 from __future__ import annotations
 
+import copy
 import io
 from pathlib import Path
 from typing import Any
 
 import attrs
-from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
-from ruamel.yaml.error import MarkedYAMLError
 
-from noether.core.errors import ConfigError, Issue, PathPart
+from noether.core.config.source_file import decode_config_text, display_path, read_config_bytes
+from noether.core.errors import ConfigError, Issue, PathPart, describe_value
 
 Path_ = tuple[PathPart, ...]
 
-_STANDARD_TAGS = {
-    "tag:yaml.org,2002:" + name for name in ("str", "int", "float", "bool", "null", "map", "seq", "omap")
-}
+#: Deepest nesting of mappings and sequences accepted (real configs stay below 10).
+MAX_DEPTH = 100
+#: Most values that aliases may add by expansion (an "alias bomb" of a few hundred bytes asks for billions).
+MAX_ALIAS_NODES = 100_000
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
+_NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
 
 
 @attrs.define
 class Document:
-    """Plain data (dicts, lists, scalars) plus the origin of each value, keyed by path."""
+    """Plain data (dicts, lists, scalars) plus the origin of each value, keyed by path.
+
+    ``locations`` maps a path tuple to ``file:line:col`` (1-based) or to an override's description; an error at a
+    path without an entry is located by its nearest ancestor that has one (:meth:`location_of`).
+    """
 
     data: Any
     locations: dict[Path_, str] = attrs.field(factory=dict)
@@ -40,81 +58,278 @@ class Document:
         return None
 
 
-def _explicit_tag(node: Any) -> str | None:
-    tag = getattr(node, "tag", None)
-    value = getattr(tag, "value", None) if tag is not None else None
-    return value if isinstance(value, str) else None
+class _Frame:
+    """A mapping or sequence being built."""
+
+    __slots__ = ("anchor", "data", "first_entry", "key", "key_is_merge", "key_location", "merges", "path",
+                 "seen_keys")
+
+    def __init__(self, data: dict[Any, Any] | list[Any], path: Path_, anchor: str | None, first_entry: int) -> None:
+        self.data = data
+        self.path = path
+        self.anchor = anchor
+        self.first_entry = first_entry
+        self.key: Any = _NO_KEY
+        self.key_location = ""
+        self.key_is_merge = False
+        self.merges: list[tuple[Any, int, int, str]] = []  # (value, first entry, end entry, location)
+        self.seen_keys: dict[Any, str] = {}
 
 
-def _convert(node: Any, path: Path_, where: str, pos: tuple[int, int] | None, out: dict[Path_, str]) -> Any:
-    if pos is not None:
-        out[path] = f"{where}:{pos[0] + 1}:{pos[1] + 1}"
-    tag = _explicit_tag(node)
-    if isinstance(node, TaggedScalar) or (tag is not None and tag not in _STANDARD_TAGS):
-        shown = tag or getattr(getattr(node, "tag", None), "value", "?")
-        raise ConfigError(
-            [Issue(path, f"YAML tag {shown!r} is not allowed: configs are plain data", out.get(path))],
-            "unsafe YAML",
-        )
-    if isinstance(node, CommentedMap):
-        result: dict[Any, Any] = {}
-        for key, value in node.items():
-            try:
-                vpos = node.lc.value(key)
-            except (KeyError, TypeError):
-                vpos = None
-            result[key] = _convert(value, (*path, key), where, vpos, out)
-        return result
-    if isinstance(node, CommentedSeq):
-        items = []
-        for index, value in enumerate(node):
-            try:
-                ipos = node.lc.item(index)
-            except (KeyError, TypeError, IndexError):
-                ipos = None
-            items.append(_convert(value, (*path, index), where, ipos, out))
-        return items
-    # ruamel's round-trip scalars (ScalarFloat, ScalarInt, ...) become plain Python values.
-    if isinstance(node, bool) or node is None:
-        return node
-    if isinstance(node, str):
-        return str(node)
-    if isinstance(node, int):
-        return int(node)
-    if isinstance(node, float):
-        return float(node)
-    return node
+_NO_KEY = object()
+
+
+class _Anchor:
+    __slots__ = ("count", "entries", "value")
+
+    def __init__(self, value: Any, entries: list[tuple[Path_, str]], count: int) -> None:
+        self.value = value
+        self.entries = entries  # locations relative to the anchored node
+        self.count = count
+
+
+class _Builder:
+    """Builds plain data and locations from a ruamel.yaml event stream."""
+
+    def __init__(self, where: str) -> None:
+        from ruamel.yaml import YAML
+
+        self.where = where
+        self.yaml = YAML(typ="safe", pure=True)
+        self.entries: list[tuple[Path_, str] | None] = []
+        self.anchors: dict[str, _Anchor] = {}
+        self.stack: list[_Frame] = []
+        self.expanded = 0
+        self.root: Any = None
+        self.documents = 0
+
+    # --- helpers -----------------------------------------------------------------------------------------------
+    def loc(self, mark: Any) -> str:
+        if mark is None:
+            return self.where
+        return f"{self.where}:{mark.line + 1}:{mark.column + 1}"
+
+    def fail(self, path: Path_, message: str, location: str, header: str = "invalid YAML") -> ConfigError:
+        return ConfigError([Issue(path, message, location)], header)
+
+    def next_path(self) -> Path_:
+        if not self.stack:
+            return ()
+        frame = self.stack[-1]
+        if isinstance(frame.data, list):
+            return (*frame.path, len(frame.data))
+        if frame.key is _NO_KEY:
+            return (*frame.path, "<key>")
+        if frame.key_is_merge:
+            return (*frame.path, "<<", len(frame.merges))
+        return (*frame.path, frame.key)
+
+    def check_tag(self, tag: str | None, kind: str, path: Path_, location: str) -> None:
+        if tag is None or tag == "!":
+            return
+        allowed = {"scalar": _SCALAR_TAGS, "seq": {_CORE + "seq"}, "map": {_CORE + "map"}}[kind]
+        if tag not in allowed:
+            shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+            raise self.fail(path, f"YAML tag {shown!r} is not allowed here: configs are plain data (allowed: "
+                            "!!str, !!int, !!float, !!bool, !!null on values, !!seq on lists, !!map on mappings)",
+                            location, "unsafe YAML")
+
+    # --- events ------------------------------------------------------------------------------------------------
+    def run(self, text: str) -> Document:
+        from ruamel.yaml import events
+
+        for event in self.yaml.parse(io.StringIO(text)):
+            if isinstance(event, events.ScalarEvent):
+                self.scalar(event)
+            elif isinstance(event, (events.MappingStartEvent, events.SequenceStartEvent)):
+                self.start(event, isinstance(event, events.MappingStartEvent))
+            elif isinstance(event, (events.MappingEndEvent, events.SequenceEndEvent)):
+                self.end()
+            elif isinstance(event, events.AliasEvent):
+                self.alias(event)
+            elif isinstance(event, events.DocumentStartEvent):
+                self.documents += 1
+                if self.documents > 1:
+                    raise self.fail((), "a config file holds one YAML document; found a second one ('---')",
+                                    self.loc(event.start_mark))
+        locations: dict[Path_, str] = {(): f"{self.where}:1:1"}
+        for entry in self.entries:
+            if entry is not None:
+                locations[entry[0]] = entry[1]
+        return Document(self.root, locations)
+
+    def start(self, event: Any, is_map: bool) -> None:
+        path = self.next_path()
+        location = self.loc(event.start_mark)
+        if len(self.stack) >= MAX_DEPTH:
+            raise self.fail(path, f"the YAML is nested more than {MAX_DEPTH} levels deep", location)
+        self.check_tag(event.tag, "map" if is_map else "seq", path, location)
+        first = len(self.entries)
+        self.entries.append((path, location))
+        self.stack.append(_Frame({} if is_map else [], path, event.anchor, first))
+
+    def end(self) -> None:
+        frame = self.stack.pop()
+        if isinstance(frame.data, dict) and frame.merges:
+            self.apply_merges(frame)
+        self.add(frame.data, frame.first_entry, frame.anchor)
+
+    def scalar(self, event: Any) -> None:
+        path = self.next_path()
+        location = self.loc(event.start_mark)
+        tag = event.tag
+        self.check_tag(tag, "scalar", path, location)
+        value = self.construct(event, path, location)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and isinstance(frame.data, dict) and frame.key is _NO_KEY:
+            if event.anchor is not None:
+                self.anchors[event.anchor] = _Anchor(value, [((), location)], 1)
+            self.take_key(frame, value, location, is_merge=value == "<<" and tag is None and event.style is None)
+            return
+        first = len(self.entries)
+        self.entries.append((path, location))
+        self.add(value, first, event.anchor)
+
+    def construct(self, event: Any, path: Path_, location: str) -> Any:
+        from ruamel.yaml.nodes import ScalarNode
+
+        text: str = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            resolved = self.yaml.resolver.resolve(ScalarNode, text, event.implicit)
+            tag = str(getattr(resolved, "value", resolved))
+        if tag == _CORE + "str" or tag not in _SCALAR_TAGS:
+            return text  # includes implicit timestamps and '<<': they stay the text written
+        if tag == _CORE + "null":
+            if text not in _NULL_TEXTS:
+                raise self.fail(path, f"!!null takes no value, got {describe_value(text)}", location)
+            return None
+        node = ScalarNode(tag, text)
+        constructor = self.yaml.constructor
+        try:
+            if tag == _CORE + "bool":
+                if text.lower() not in ("true", "false"):
+                    raise ValueError(text)
+                return constructor.construct_yaml_bool(node)
+            if tag == _CORE + "int":
+                if len(text) > 100:
+                    raise ValueError("too many digits")
+                return int(constructor.construct_yaml_int(node))
+            return float(constructor.construct_yaml_float(node))
+        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            kind = tag[len(_CORE):]
+            raise self.fail(path, f"{describe_value(text)} is not a valid {kind}"
+                            + (" (more than 100 digits)" if kind == "int" and len(text) > 100 else ""),
+                            location) from None
+
+    def take_key(self, frame: _Frame, key: Any, location: str, is_merge: bool) -> None:
+        if is_merge:
+            frame.key, frame.key_is_merge, frame.key_location = "<<", True, location
+            return
+        if key in frame.seen_keys:
+            raise self.fail((*frame.path, key), f"duplicate key {key!r} (first at {frame.seen_keys[key]})",
+                            location)
+        frame.seen_keys[key] = location
+        frame.key, frame.key_is_merge, frame.key_location = key, False, location
+
+    def add(self, value: Any, first_entry: int, anchor: str | None) -> None:
+        """A finished value: remember it under its anchor and put it into its parent."""
+        if anchor is not None:
+            self.remember(anchor, value, first_entry)
+        if not self.stack:
+            self.root = value
+            return
+        frame = self.stack[-1]
+        if isinstance(frame.data, list):
+            frame.data.append(value)
+            return
+        if frame.key is _NO_KEY:  # a mapping or sequence used as a key
+            raise self.fail((*frame.path, "<key>"), "a mapping key must be a plain value, not a mapping or a list",
+                            self.entries[first_entry][1] if self.entries[first_entry] else self.where)  # type: ignore[index]
+        if frame.key_is_merge:
+            frame.merges.append((value, first_entry, len(self.entries), frame.key_location))
+        else:
+            frame.data[frame.key] = value
+        frame.key, frame.key_is_merge = _NO_KEY, False
+
+    def remember(self, anchor: str, value: Any, first_entry: int) -> None:
+        root_path = self.entries[first_entry][0]  # type: ignore[index]
+        n = len(root_path)
+        relative = [(e[0][n:], e[1]) for e in self.entries[first_entry:] if e is not None]
+        self.anchors[anchor] = _Anchor(value, relative, len(relative))
+
+    def alias(self, event: Any) -> None:
+        path = self.next_path()
+        location = self.loc(event.start_mark)
+        anchor = self.anchors.get(event.anchor)
+        if anchor is None:
+            raise self.fail(path, f"unknown alias *{event.anchor}", location)
+        self.expanded += anchor.count
+        if self.expanded > MAX_ALIAS_NODES:
+            raise self.fail(path, f"aliases expand to more than {MAX_ALIAS_NODES} values (an 'alias bomb'?); "
+                            "write the data out or use fewer nested aliases", location)
+        frame = self.stack[-1] if self.stack else None
+        if frame is not None and isinstance(frame.data, dict) and frame.key is _NO_KEY:
+            if isinstance(anchor.value, (dict, list)):
+                raise self.fail(path, "a mapping key must be a plain value, not a mapping or a list", location)
+            self.take_key(frame, anchor.value, location, is_merge=False)
+            return
+        first = len(self.entries)
+        # The alias itself sits here; the values it brings keep the location of the text that wrote them.
+        self.entries.append((path, location))
+        self.entries.extend(((*path, *rel), loc) for rel, loc in anchor.entries if rel)
+        self.add(copy.deepcopy(anchor.value), first, None)
+
+    def apply_merges(self, frame: _Frame) -> None:
+        """``<<: *a`` / ``<<: [*a, *b]``: keys not written in the mapping come from the merged ones, first wins."""
+        assert isinstance(frame.data, dict)
+        merged: dict[Any, Any] = {}
+        moved: list[tuple[Path_, str]] = []
+        for value, first, end, location in frame.merges:
+            merge_root = self.entries[first][0]  # type: ignore[index]
+            sources = [value] if isinstance(value, dict) else value
+            if not isinstance(sources, list) or not all(isinstance(s, dict) for s in sources):
+                raise self.fail((*frame.path, "<<"), "a merge key '<<' takes a mapping or a list of mappings",
+                                location)
+            for index, source in enumerate(sources):
+                prefix = merge_root if isinstance(value, dict) else (*merge_root, index)
+                for key, item in source.items():
+                    if key in frame.data or key in merged:
+                        continue
+                    merged[key] = item
+                    n = len(prefix)
+                    moved.extend(((*frame.path, *e[0][n:]), e[1]) for e in self.entries[first:end]
+                                 if e is not None and e[0][: n + 1] == (*prefix, key))
+            for i in range(first, end):
+                self.entries[i] = None
+        self.entries.extend(moved)
+        frame.data.update({k: v for k, v in merged.items() if k not in frame.data})
 
 
 def parse_yaml(text: str, where: str) -> Document:
     """Parse YAML text; ``where`` names its origin in locations (a file path or an override)."""
-    yaml = YAML(typ="rt")
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    builder = _Builder(where)
     try:
-        raw = yaml.load(io.StringIO(text))
+        return builder.run(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        loc = f"{where}:{mark.line + 1}:{mark.column + 1}" if mark is not None else where
-        raise ConfigError([Issue((), f"YAML syntax error: {exc.problem}", loc)], "unreadable config") from None
-    except Exception as exc:
-        raise ConfigError([Issue((), f"YAML error: {exc}", where)], "unreadable config") from None
-    locations: dict[Path_, str] = {(): f"{where}:1:1"}
-    data = _convert(raw, (), where, None, locations)
-    return Document(data, locations)
+        mark = exc.problem_mark or exc.context_mark
+        loc = builder.loc(mark) if mark is not None else where
+        problem = exc.problem or exc.context or "unreadable YAML"
+        raise ConfigError([Issue((), f"YAML syntax error: {problem}", loc)], "unreadable config") from None
+    except YAMLError as exc:  # reader errors (control characters, ...) carry a position in their text
+        raise ConfigError([Issue((), f"YAML error: {_first_line(exc)}", where)], "unreadable config") from None
 
 
-def read_yaml(path: Path) -> Document:
-    """Read one YAML file (no composition)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            [Issue((), f"cannot read config file: {exc.strerror}", str(path))], "unreadable config"
-        ) from None
-    return parse_yaml(text, _display(path))
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+def read_yaml(path: Path, referenced_at: str | None = None) -> Document:
+    """Read and parse one YAML file (no composition); ``referenced_at`` locates the ``base:`` entry naming it."""
+    where = display_path(path)
+    text = decode_config_text(read_config_bytes(path, referenced_at), where)
+    return parse_yaml(text, where)
+
