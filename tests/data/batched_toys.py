@@ -47,9 +47,9 @@ class BatchedClouds(ArrayDataset):
 class PerSampleClouds(BatchedClouds):
     """The same data and normalization without any batch loader."""
 
-    getitems_x = None  # type: ignore[assignment]
-    getitems_y = None  # type: ignore[assignment]
-    getitems_label = None  # type: ignore[assignment]
+    getitems_x = None
+    getitems_y = None
+    getitems_label = None
 
 
 class GatherCounting(BatchedClouds):

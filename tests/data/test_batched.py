@@ -60,7 +60,7 @@ def assert_same_batch(a: dict[str, Any], b: dict[str, Any]) -> None:
 
 
 def loader_batches(dataset: Any, epochs: int, batch_size: int = 6) -> list[dict[str, Any]]:
-    batches = []
+    batches: list[dict[str, Any]] = []
     for epoch in range(epochs):
         dataset.collate_fn.set_epoch(epoch)
         loader = DataLoader(dataset, batch_size=batch_size, shuffle=True, drop_last=True,
@@ -215,7 +215,7 @@ def test_sample_batch_is_a_sequence_of_samples_for_other_collate_functions() -> 
     columns = dataset.__getitems__([3, 0])
     assert isinstance(columns, SampleBatch) and len(columns) == 2
     assert columns[0]["index"] == 3 and columns[0]["tag"] == 30
-    collated = torch.utils.data.default_collate(columns)
+    collated = torch.utils.data.default_collate(columns)  # type: ignore[arg-type]
     expected = torch.utils.data.default_collate([dataset[3], dataset[0]])
     assert_same_batch(collated, expected)
 
