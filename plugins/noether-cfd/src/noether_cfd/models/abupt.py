@@ -115,7 +115,7 @@ class AbUpt(CfdModel):
             self.require(batch, keys.GEOMETRY_POSITION), self.require(batch, keys.SUPERNODE_INDEX),
             self.require(batch, keys.SUPERNODE_NEIGHBORS), batch.get(keys.SUPERNODE_NEIGHBOR_MASK),
         )
-        mask = self.require(batch, keys.SUPERNODE_MASK).bool()
+        mask = self.supernode_mask(batch)
         rope = self.rope.angles(centers)
         for block in self.geometry_blocks:
             tokens = block(tokens, mask=mask, condition=condition, rope=rope)

@@ -56,7 +56,7 @@ class CfdModel(Model):
     """
 
     config: CfdModelConfig
-    #: Batch keys the model always reads (besides each point set's positions and features).
+    #: Batch keys the model reads besides each point set's (masks are optional: absent means all real).
     required_keys: tuple[str, ...] = ()
 
     def __init__(self, config: CfdModelConfig, **kwargs: Any) -> None:
@@ -132,6 +132,14 @@ class CfdModel(Model):
         mask = batch.get(point_set.mask_key)
         if mask is None:
             return torch.ones(positions.shape[:2], dtype=torch.bool, device=positions.device)
+        return mask.bool()
+
+    def supernode_mask(self, batch: Mapping[str, torch.Tensor]) -> torch.Tensor:
+        """``(B, S)`` real-supernode mask (all real when the batch has none)."""
+        index = self.require(batch, keys.SUPERNODE_INDEX)
+        mask = batch.get(keys.SUPERNODE_MASK)
+        if mask is None:
+            return torch.ones(index.shape[:2], dtype=torch.bool, device=index.device)
         return mask.bool()
 
     def features(self, batch: Mapping[str, torch.Tensor], point_set: PointSet) -> torch.Tensor | None:

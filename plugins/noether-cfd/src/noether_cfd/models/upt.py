@@ -52,7 +52,7 @@ class Upt(CfdModel):
             self.require(batch, keys.GEOMETRY_POSITION), self.require(batch, keys.SUPERNODE_INDEX),
             self.require(batch, keys.SUPERNODE_NEIGHBORS), batch.get(keys.SUPERNODE_NEIGHBOR_MASK),
         )
-        latent_mask = self.require(batch, keys.SUPERNODE_MASK).bool()
+        latent_mask = self.supernode_mask(batch)
         latent_rope = None if self.rope is None else self.rope.angles(centers)
         for block in self.approximator:
             latent = block(latent, mask=latent_mask, condition=condition, rope=latent_rope)
