@@ -13,13 +13,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-
-from noether.core.registry import get_registry
 from noether_cfd import batch as keys
 from noether_cfd.models.base import CfdModel
 from noether_cfd.models.schemas import MODEL_CONFIGS, CfdModelConfig
 from noether_cfd.pipeline.collate import pad_batch
 from noether_cfd.pipeline.graph import neighbor_lists
+
+from noether.core.registry import get_registry
 
 NEIGHBORS = 6
 #: (geometry points, supernodes, surface points, surface anchors, volume points, volume anchors) per sample.
@@ -226,7 +226,7 @@ def test_a_missing_input_names_the_key_and_the_fix(samples: list[dict[str, torch
     model = build("Upt").eval()
     batch = single(samples[0])
     del batch[keys.SUPERNODE_NEIGHBORS]
-    with pytest.raises(KeyError, match="needs the batch key 'supernode_neighbors'.*forward_properties"):
+    with pytest.raises(KeyError, match=r"needs the batch key 'supernode_neighbors'.*forward_properties"):
         model(**batch)
     assert model.output_keys() == [keys.SURFACE_PRESSURE, keys.VOLUME_VELOCITY]
     assert keys.SUPERNODE_NEIGHBORS in model.input_keys() and keys.CONDITIONS in model.input_keys()

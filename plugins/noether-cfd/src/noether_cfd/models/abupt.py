@@ -20,7 +20,8 @@ from torch import nn
 from noether_cfd import batch as keys
 from noether_cfd.models.base import CfdModel, PointSet, chunks
 from noether_cfd.models.blocks import Block, KeysValues
-from noether_cfd.models.embeddings import RotaryAngles, Rotary3d
+from noether_cfd.models.containers import Modules, ModulesByName
+from noether_cfd.models.embeddings import Rotary3d, RotaryAngles
 from noether_cfd.models.schemas import AbUptConfig
 from noether_cfd.models.supernodes import SupernodePooling
 
@@ -67,18 +68,18 @@ class AbUpt(CfdModel):
         dim, heads, ratio = config.hidden_dim, config.num_heads, config.mlp_ratio
         conditioned = config.condition_dim > 0
         self.encoder = SupernodePooling(dim, config.position_dim, config.max_wavelength)
-        self.geometry_blocks = nn.ModuleList(
+        self.geometry_blocks = Modules(
             Block(dim, heads, ratio, conditioned=conditioned, context="same") for _ in range(config.geometry_depth)
         )
         self.embeddings = self.point_embeddings(sincos=True)
         self.branch_embedding = nn.Parameter(torch.zeros(len(self.point_sets), dim))
         self.physics_kinds = list(config.physics_blocks)
-        self.physics = nn.ModuleList(
+        self.physics = Modules(
             Block(dim, heads, ratio, conditioned=conditioned, context="other" if kind == "geometry" else "same")
             for kind in self.physics_kinds
         )
-        self.decoders = nn.ModuleDict({
-            s.name: nn.ModuleList(Block(dim, heads, ratio, conditioned=conditioned, context="same")
+        self.decoders = ModulesByName({
+            s.name: Modules(Block(dim, heads, ratio, conditioned=conditioned, context="same")
                                   for _ in range(config.decoder_depth))
             for s in self.point_sets
         })
@@ -169,8 +170,8 @@ class AbUpt(CfdModel):
                 context = {name: (kv, geometry.mask) for name in branches}
             else:
                 own = {
-                    name: (blocks[name].context(tokens[name][:, : b.anchors], condition, ropes[name].slice(0, b.anchors)),
-                           b.anchor_mask)
+                    name: (blocks[name].context(tokens[name][:, : b.anchors], condition,
+                                                ropes[name].slice(0, b.anchors)), b.anchor_mask)
                     for name, b in branches.items()
                 }
                 context = own if kind == "self" else {name: own[self._other(name)] for name in branches}

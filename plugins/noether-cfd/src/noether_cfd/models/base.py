@@ -18,6 +18,7 @@ from torch import nn
 
 from noether.core.models.base import Model
 from noether_cfd import batch as keys
+from noether_cfd.models.containers import ModulesByName
 from noether_cfd.models.embeddings import PointEmbedding
 from noether_cfd.models.schemas import CfdModelConfig
 
@@ -69,7 +70,7 @@ class CfdModel(Model):
             nn.Sequential(nn.Linear(config.condition_dim, dim), nn.GELU(), nn.Linear(dim, dim))
             if config.condition_dim else None
         )
-        self.heads = nn.ModuleDict({
+        self.heads = ModulesByName({
             s.name: nn.Sequential(nn.LayerNorm(dim), nn.Linear(dim, sum(s.outputs.values())))
             for s in self.point_sets
         })
@@ -164,10 +165,10 @@ class CfdModel(Model):
         conditions = self.require(batch, keys.CONDITIONS).float()
         return self.condition_embedding(conditions.reshape(conditions.shape[0], -1))
 
-    def point_embeddings(self, *, sincos: bool) -> nn.ModuleDict:
+    def point_embeddings(self, *, sincos: bool) -> ModulesByName[PointEmbedding]:
         """One :class:`PointEmbedding` per point set."""
         c = self.config
-        return nn.ModuleDict({
+        return ModulesByName({
             s.name: PointEmbedding(c.hidden_dim, c.position_dim, sum(s.features.values()), c.max_wavelength,
                                    sincos=sincos)
             for s in self.point_sets

@@ -10,6 +10,7 @@ from torch import nn
 
 from noether_cfd.models.base import CfdModel, chunks
 from noether_cfd.models.blocks import Block
+from noether_cfd.models.containers import Modules
 from noether_cfd.models.embeddings import Rotary3d
 from noether_cfd.models.schemas import RopeTransformerConfig
 
@@ -33,7 +34,7 @@ class RopeTransformer(CfdModel):
         self.set_embedding = nn.Parameter(torch.zeros(len(self.point_sets), dim))
         self.rope = Rotary3d(dim // config.num_heads, config.position_dim, config.max_wavelength)
         conditioned = config.condition_dim > 0
-        self.blocks = nn.ModuleList(
+        self.blocks = Modules(
             Block(dim, config.num_heads, config.mlp_ratio, conditioned=conditioned, context="same")
             for _ in range(config.depth)
         )

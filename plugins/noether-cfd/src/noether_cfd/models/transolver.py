@@ -26,6 +26,7 @@ from torch import nn
 
 from noether_cfd.models.base import CfdModel, chunks
 from noether_cfd.models.blocks import Modulation, feed_forward
+from noether_cfd.models.containers import Modules
 from noether_cfd.models.schemas import TransolverConfig, TransolverPlusPlusConfig
 
 _EPS = 1e-5
@@ -170,7 +171,7 @@ class Transolver(CfdModel):
         super().__init__(config, **kwargs)
         self.embeddings = self.point_embeddings(sincos=False)
         self.set_embedding = nn.Parameter(torch.zeros(len(self.point_sets), config.hidden_dim))
-        self.blocks = nn.ModuleList(PhysicsBlock(config) for _ in range(config.depth))
+        self.blocks = Modules(PhysicsBlock(config) for _ in range(config.depth))
 
     def predict(self, batch: Mapping[str, torch.Tensor], chunk_size: int | None) -> dict[str, torch.Tensor]:
         """Predict every configured field."""

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any
 
 import torch
-from torch import nn
 
 from noether_cfd import batch as keys
 from noether_cfd.models.base import CfdModel, chunks
 from noether_cfd.models.blocks import Block
+from noether_cfd.models.containers import Modules
 from noether_cfd.models.embeddings import Rotary3d
 from noether_cfd.models.schemas import UptConfig
 from noether_cfd.models.supernodes import SupernodePooling
@@ -36,11 +36,11 @@ class Upt(CfdModel):
         dim, heads, ratio = config.hidden_dim, config.num_heads, config.mlp_ratio
         conditioned = config.condition_dim > 0
         self.encoder = SupernodePooling(dim, config.position_dim, config.max_wavelength)
-        self.approximator = nn.ModuleList(
+        self.approximator = Modules(
             Block(dim, heads, ratio, conditioned=conditioned, context="same") for _ in range(config.approximator_depth)
         )
         self.query_embeddings = self.point_embeddings(sincos=True)
-        self.decoder = nn.ModuleList(
+        self.decoder = Modules(
             Block(dim, heads, ratio, conditioned=conditioned, context="other") for _ in range(config.decoder_depth)
         )
         self.rope = Rotary3d(dim // heads, config.position_dim, config.max_wavelength) if config.use_rope else None
