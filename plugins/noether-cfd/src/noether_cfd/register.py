@@ -21,3 +21,11 @@ def noether_register_components(register: Any) -> None:
     metric_kinds.register(register)
     pipeline_kinds.register(register)
     training_kinds.register(register)
+
+
+@hookimpl
+def noether_add_commands(subparsers: Any) -> None:
+    """Add ``noether predict`` (torch is imported only when it runs)."""
+    from noether_cfd.cli import add_commands
+
+    add_commands(subparsers)

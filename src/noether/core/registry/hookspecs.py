@@ -6,7 +6,7 @@ its own components through the very same hook.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import pluggy
 
@@ -46,4 +46,13 @@ class NoetherHookSpec:
 
         Keep the module that implements this hook light: refer to implementations by ``"module:attr"``
         strings so that validating a config never imports torch or your model code.
+        """
+
+    @hookspec
+    def noether_add_commands(self, subparsers: Any) -> None:
+        """Add CLI subcommands: ``subparsers.add_parser(name, ...)`` with ``set_defaults(handler=fn)``.
+
+        ``fn(args) -> int`` runs the command and returns the exit status. Called whenever ``noether`` builds its
+        parser (also for ``--help``), so keep this hook and the module it lives in free of torch; import heavy
+        code inside the handler.
         """

@@ -82,9 +82,6 @@ class CfdTrainer(SupervisedTrainer):
     def get_trainer_callbacks(self) -> list[Any]:
         """The record of the training dataset's normalizers (for ``noether predict``)."""
         context = self.context
-        # The engine hands callbacks a context; older engines only had the trainer.
-        ctx = getattr(self, "callback_context", None)
-        link: dict[str, Any] = {"ctx": ctx} if ctx is not None else {"trainer": self}
-        return [NormalizationRecord(None, run_dir=context.run_dir, dataset=self.train_dataset,
-                                    dataset_key=context.train_dataset_key, is_rank0=context.is_rank0,
-                                    model=self.model, **link)]
+        dataset = context.datasets[context.train_dataset_key]
+        return [NormalizationRecord(None, ctx=self.callback_context, run_dir=context.run_dir, dataset=dataset,
+                                    dataset_key=context.train_dataset_key, is_rank0=context.is_rank0)]

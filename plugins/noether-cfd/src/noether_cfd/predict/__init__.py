@@ -1,0 +1,1 @@
+"""``noether predict``: fields and force coefficients on new geometries from a trained CFD run."""
