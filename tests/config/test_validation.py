@@ -55,7 +55,7 @@ def cb(**kw: Any) -> dict[str, Any]:
         ({"name": "EmaCallback", "every_n_epochs": 1, "target_factors": [1.5]}, "target_factors[0]", "[0.0, 1.0]"),
         ({"name": "OfflineLossCallback", "every_n_epochs": 1}, "dataset_key", "required"),
         ({"name": "Nope", "every_n_epochs": 1}, "name", "unknown callback kind 'Nope'"),
-        ({"name": "CheckpointCallbak", "every_n_epochs": 1}, "name", "did you mean 'CheckpointCallback'"),
+        ({"name": "CheckpointCallbak", "every_n_epochs": 1}, "name", "did you mean: 'CheckpointCallback'"),
     ],
 )
 def test_callback_rules(data: dict[str, Any], path: str, fragment: str) -> None:

@@ -213,6 +213,21 @@ class Registry:
         for alias in registration.aliases:
             self._aliases.pop((registration.family, alias), None)
 
+    # -- CLI ------------------------------------------------------------------------------------------------
+    def add_commands(self, subparsers: Any) -> list[BrokenPlugin]:
+        """Let every plugin add its CLI subcommands (``noether_add_commands``); returns the plugins that failed.
+
+        A plugin whose hook raises is skipped (its commands are missing) so that ``noether`` keeps working.
+        """
+        self.ensure_loaded()
+        failed = []
+        for impl in self._pm.hook.noether_add_commands.get_hookimpls():
+            try:
+                impl.function(subparsers=subparsers)
+            except Exception as exc:  # a broken plugin must not break the CLI
+                failed.append(BrokenPlugin(impl.plugin_name, "?", "?", f"{type(exc).__name__}: {exc}"))
+        return failed
+
     # -- lookup --------------------------------------------------------------------------------------------
     def kinds(self, family: str) -> list[str]:
         """Every registered kind of a family, sorted."""
@@ -301,11 +316,15 @@ class Registry:
         others = [f for f in self.families_of(kind) if f != family]
         close = self.close_matches(family, kind)
         if others:
-            lines.append(f"'{kind}' is a {' and '.join(others)} kind, not a {family} kind")
+            lines.append(f"'{kind}' is registered as a {' and '.join(others)}, not as a {family}")
         if close:
-            lines.append("did you mean " + " or ".join(f"'{c}'" for c in close) + "?")
-        if tried and importable_path(kind):
+            lines.append("did you mean: " + ", ".join(f"'{c}'" for c in close) + "?")
+        if tried and importable_path(kind) and not plugin_note:
             lines.append(tried)
+        top = kind.split(".", 1)[0]
+        if top in NEVER_IMPORTED and "." in kind and not close and not others:
+            lines.append(f"'{top}' classes are not imported as {family} kinds; name a registered kind or a class "
+                         f"of your own package")
         if not close and not others and not plugin_note:
             lines.append(f"known {family} kinds: " + (", ".join(self.kinds(family)) or "(none)"))
         return UnknownKindError(family, kind, "; ".join(lines), close)
@@ -323,10 +342,12 @@ class Registry:
                 scored.append((score, candidate))
         scored.sort(key=lambda item: (-item[0], item[1]))
         result: list[str] = []
-        for _, candidate in scored:
+        targets: set[str] = set()
+        for _, candidate in scored:  # an alias is shown as written (it is closest to the input), once per kind
             target = self._aliases.get((family, candidate), candidate)
-            if target not in result:
-                result.append(target)
+            if target not in targets:
+                targets.add(target)
+                result.append(candidate)
         return result[:n]
 
     def _plugin_note(self, kind: str) -> str:

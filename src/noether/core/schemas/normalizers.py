@@ -28,7 +28,15 @@ def _shape(value: Any) -> tuple[int, ...]:
     return ()
 
 
+def _is_array(value: Any) -> bool:
+    if isinstance(value, list | tuple):
+        return bool(value) and all(_is_array(v) for v in value)
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _same_shape(obj: object, a: str, b: str) -> Iterator[tuple[str, str]]:
+    if not (_is_array(getattr(obj, a)) and _is_array(getattr(obj, b))):
+        return  # a field that is not an array is reported by itself
     sa, sb = _shape(getattr(obj, a)), _shape(getattr(obj, b))
     if sa != sb:
         yield b, f"'{a}' has shape {sa} but '{b}' has shape {sb}; they must match"
@@ -47,7 +55,7 @@ class MeanStdNormalizerConfig(Schema):
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from _same_shape(self, "mean", "std")
-        if any(s <= 0 for s in _flat(self.std)):
+        if _is_array(self.std) and any(s <= 0 for s in _flat(self.std)):
             yield "std", f"every std must be > 0, got {self.std}"
 
 
@@ -62,6 +70,8 @@ class PositionNormalizerConfig(Schema):
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from _same_shape(self, "raw_pos_min", "raw_pos_max")
+        if not (_is_array(self.raw_pos_min) and _is_array(self.raw_pos_max)):
+            return
         lows, highs = _flat(self.raw_pos_min), _flat(self.raw_pos_max)
         if len(lows) == len(highs) and any(h <= lo for lo, h in zip(lows, highs, strict=True)):
             yield "raw_pos_max", "raw_pos_max must be element-wise greater than raw_pos_min"
@@ -80,7 +90,7 @@ class ShiftAndScaleNormalizerConfig(Schema):
 
     def _check(self) -> Iterator[tuple[str, str]]:
         yield from _same_shape(self, "shift", "scale")
-        if any(s <= 0 for s in _flat(self.scale)):
+        if _is_array(self.scale) and any(s <= 0 for s in _flat(self.scale)):
             yield "scale", f"every scale must be > 0, got {self.scale}"
 
 
