@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -16,12 +17,19 @@ import pytest
 import torch
 
 from noether.core.config.dump import dump_yaml
-from noether.core.writers.atomic import CorruptCheckpointError, atomic_torch_save
+from noether.core.writers.atomic import CorruptCheckpointError
 from noether.core.writers.checkpoints import CheckpointStore
 from noether.training.runner import run
 from tests.engine.helpers import build, toy_config
 
 UPDATES = 60
+
+
+def _write_th(obj: Any, path: Path) -> tuple[int, int]:
+    """``torch.save`` to ``path``; ``(size, crc32)`` of the file, as a manifest lists them."""
+    torch.save(obj, path)
+    data = path.read_bytes()
+    return len(data), zlib.crc32(data)
 
 
 def hard_config(tmp_path: Path, **extra: Any) -> dict[str, Any]:
@@ -196,7 +204,7 @@ def test_checkpoint_that_runs_code_on_load_is_refused(tmp_path: Path) -> None:
     store.save("E0_U1_S8", {"mlp_cp=E0_U1_S8_model.th": {"ok": torch.zeros(1)}},
                iteration={"epoch": 0, "update": 1, "sample": 8}, update_latest=True)
     torch.save({"state_dict": _Evil()}, tmp_path / "mlp_cp=E0_U1_S8_model.th")
-    size, crc = atomic_torch_save({"state_dict": _Evil()}, tmp_path / "mlp_cp=E0_U1_S8_model.th")
+    size, crc = _write_th({"state_dict": _Evil()}, tmp_path / "mlp_cp=E0_U1_S8_model.th")
     manifest = json.loads((tmp_path / "E0_U1_S8.manifest.json").read_text())
     manifest["files"]["mlp_cp=E0_U1_S8_model.th"] = {"size": size, "crc32": crc}
     (tmp_path / "E0_U1_S8.manifest.json").write_text(json.dumps(manifest))
@@ -230,7 +238,7 @@ def test_resuming_with_other_plugin_versions_warns(tmp_path: Path, caplog: pytes
     state = torch.load(trainer_file, weights_only=True)
     assert state["plugins"]["noether"]
     state["plugins"] = {**state["plugins"], "noether": "0.0.1", "acme-gone": "1.0"}
-    size, crc = atomic_torch_save(state, trainer_file)
+    size, crc = _write_th(state, trainer_file)
     manifest_path = ckpt / f"{tag}.manifest.json"
     manifest = json.loads(manifest_path.read_text())
     manifest["files"][trainer_file.name] = {"size": size, "crc32": crc}

@@ -8,6 +8,8 @@ from typing import Any
 import attrs
 import torch
 
+from noether.core.layout import RunLayout
+
 
 @attrs.define
 class RunContext:
@@ -35,7 +37,7 @@ class RunContext:
     @property
     def checkpoint_dir(self) -> Path:
         """``<run_dir>/checkpoints``."""
-        return self.run_dir / "checkpoints"
+        return RunLayout(self.run_dir).checkpoints
 
     def all_reduce_mean(self, value: torch.Tensor) -> torch.Tensor:
         """Mean of ``value`` over processes (identity in one process); callbacks reduce metrics with it."""

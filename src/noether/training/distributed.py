@@ -34,6 +34,8 @@ class ProcessLayout:
     rank: int = 0
     world_size: int = 1
     local_rank: int = 0
+    #: Processes on this node (torchrun's ``LOCAL_WORLD_SIZE``, SLURM's tasks per node).
+    local_world_size: int = 1
 
     @property
     def is_distributed(self) -> bool:
@@ -50,7 +52,9 @@ def detect_layout(env: dict[str, str] | None = None) -> ProcessLayout:
     """
     env = dict(os.environ) if env is None else env
     if "RANK" in env and "WORLD_SIZE" in env:
-        return ProcessLayout(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", "0")))
+        world = int(env["WORLD_SIZE"])
+        return ProcessLayout(int(env["RANK"]), world, int(env.get("LOCAL_RANK", "0")),
+                             int(env.get("LOCAL_WORLD_SIZE", str(world))))
     if "SLURM_PROCID" in env:
         if "SLURM_STEP_NUM_TASKS" in env:
             world = int(env["SLURM_STEP_NUM_TASKS"])
@@ -59,7 +63,9 @@ def detect_layout(env: dict[str, str] | None = None) -> ProcessLayout:
         else:
             world = 1
         if world > 1:
-            return ProcessLayout(int(env["SLURM_PROCID"]), world, int(env.get("SLURM_LOCALID", "0")))
+            per_node = env.get("SLURM_STEP_TASKS_PER_NODE") or env.get("SLURM_TASKS_PER_NODE") or str(world)
+            return ProcessLayout(int(env["SLURM_PROCID"]), world, int(env.get("SLURM_LOCALID", "0")),
+                                 int(per_node.split("(")[0].split(",")[0]))
     return ProcessLayout()
 
 
@@ -232,56 +238,22 @@ def gather_objects(obj: Any) -> list[Any]:
     return out
 
 
-# ----------------------------------------------------------------------------------------------------------
-# Per-rank state in checkpoints
-# ----------------------------------------------------------------------------------------------------------
-# Rank 0 writes the checkpoint, but a few things differ between ranks: the RNG streams (seeded with
-# seed + rank; dropout draws from them) and callback states that accumulate rank-local values (the running
-# sums of OnlineLossCallback, marked ``per_rank_state = True``). They are gathered when a trainer state is
-# written and stored as ``per_rank`` (a list indexed by rank) so that a resume under the same number of
-# processes continues every rank exactly.
+def is_reporting_process(env: dict[str, str] | None = None) -> bool:
+    """Whether this process prints the end-of-run report: one per job.
 
-
-def gather_rank_states(trainer: Any, rng_state: Any) -> list[dict[str, Any]] | None:
-    """Every rank's RNG state and per-rank callback states (``None`` in a single process).
-
-    ``rng_state``: the trainer's snapshot (an ``RngSnapshot``, or already in checkpoint form), ``None`` for now.
+    torchrun's ``RANK`` decides when set; otherwise SLURM's ``SLURM_PROCID`` (``srun`` starts every task with
+    its own id, also when the tasks do not form a process group).
     """
+    env = dict(os.environ) if env is None else env
+    if "RANK" in env:
+        return env["RANK"] == "0"
+    return env.get("SLURM_PROCID", "0") == "0"
+
+
+def broadcast_from_rank0(value: Any) -> Any:
+    """Rank 0's ``value`` on every rank (picklable; every rank must call this; the identity in one process)."""
     if not is_distributed():
-        return None
-    from noether.training.rng import capture_rng_state
-
-    if rng_state is None:
-        rng_state = capture_rng_state()
-    elif hasattr(rng_state, "to_checkpoint"):  # checkpoint form only: files are loaded with weights_only
-        rng_state = rng_state.to_checkpoint()
-    local = {
-        "rng": rng_state,
-        "callbacks": {cb.checkpoint_key: cb.state_dict() for cb in trainer.callbacks
-                      if getattr(cb, "per_rank_state", False)},
-    }
-    return gather_objects(local)
-
-
-def load_rank_state(trainer: Any, trainer_state: dict[str, Any]) -> dict[str, Any] | None:
-    """Restore this rank's per-rank callback states; returns this rank's RNG state (``None``: use ``rng``)."""
-    per_rank = trainer_state.get("per_rank")
-    rank, world = trainer.context.rank, trainer.context.world_size
-    if not per_rank:
-        if world > 1:
-            logger.warning("the checkpoint was written by a single process; every rank continues with the "
-                           "RNG state of rank 0 (dropout differs from an uninterrupted %d-process run)",
-                           world)
-        return None
-    if len(per_rank) != world:
-        logger.warning("the checkpoint was written by %d processes and this run has %d: the data order and "
-                       "weights continue exactly, per-process RNG streams start from rank 0's",
-                       len(per_rank), world)
-        return None
-    mine = per_rank[rank]
-    states = mine.get("callbacks", {})
-    for cb in trainer.callbacks:
-        if getattr(cb, "per_rank_state", False) and cb.checkpoint_key in states:
-            cb.load_state_dict(states[cb.checkpoint_key])
-    rng: dict[str, Any] | None = mine.get("rng")
-    return rng
+        return value
+    holder = [value]
+    torch.distributed.broadcast_object_list(holder, src=0)
+    return holder[0]

@@ -7,14 +7,14 @@ from noether.core.schemas import ConfigSchema
 
 def run_length(config: ConfigSchema) -> tuple[int, int]:
     """``(total_updates, updates_per_epoch)`` of a config; builds the training dataset to learn its length."""
+    from noether.core.time import UpdateCounter, updates_per_epoch
     from noether.data.dataset import build_dataset
-    from noether.training.counters import UpdateCounter
 
     key = config.train_dataset_key
     dataset = build_dataset(config.datasets[key], statistics=config.dataset_statistics,
                             normalizers=config.dataset_normalizer, name=key, seed=config.seed)
     trainer = config.trainer
-    upe = max(1, len(dataset) // trainer.effective_batch_size)
+    upe = max(1, updates_per_epoch(len(dataset), trainer.effective_batch_size))
     counter = UpdateCounter.from_limits(
         updates_per_epoch=upe,
         effective_batch_size=trainer.effective_batch_size,

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 
 import torch
 
+from noether.core.time import updates_per_epoch
+
 
 class ResumableBatchSampler:
     """Yields micro-batches of indices from any update on: forever, or to the end of that epoch."""
@@ -34,7 +36,7 @@ class ResumableBatchSampler:
         self.dataset_length = dataset_length
         self.effective_batch_size = effective_batch_size
         self.accumulation_steps = accumulation_steps
-        self.updates_per_epoch = dataset_length // effective_batch_size
+        self.updates_per_epoch = updates_per_epoch(dataset_length, effective_batch_size)
         if self.updates_per_epoch == 0:
             raise ValueError(
                 f"the training dataset has {dataset_length} samples, fewer than effective_batch_size="

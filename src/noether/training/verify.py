@@ -9,7 +9,9 @@ from typing import Any
 import attrs
 import torch
 
+from noether.core.layout import RunLayout
 from noether.core.schemas import CheckpointCallbackConfig, ConfigSchema
+from noether.core.writers.checkpoints import file_name
 
 
 @attrs.define
@@ -62,7 +64,7 @@ def _compare_tensors(label: str, a: Any, b: Any, out: list[str]) -> None:
 
 
 def _metrics(run_dir: Path, after: int) -> list[dict[str, Any]]:
-    rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    rows = [json.loads(line) for line in RunLayout(run_dir).metrics.read_text().splitlines() if line.strip()]
     # Timings are measurements of the machine, not results of training.
     return [{k: v for k, v in r.items() if not k.startswith(("train_time/", "profiling/"))}
             for r in rows if r["update"] > after]
@@ -82,8 +84,8 @@ def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | Non
     differences: list[str] = []
     compared = []
     for what in ("model", "optim"):
-        for path in sorted((straight.run_dir / "checkpoints").glob(f"*_cp=last_{what}.th")):
-            other = resumed.run_dir / "checkpoints" / path.name
+        for path in sorted(RunLayout(straight.run_dir).checkpoints.glob(file_name("*", "last", what))):
+            other = RunLayout(resumed.run_dir).checkpoints / path.name
             a = torch.load(path, weights_only=True)
             b = torch.load(other, weights_only=True)
             if what == "model":

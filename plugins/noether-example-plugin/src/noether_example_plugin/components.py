@@ -63,6 +63,9 @@ class SineDataset(Dataset):
 class GradientNormCallback(PeriodicCallback):
     """Logs the global gradient norm of the last micro-step (gradients are still present)."""
 
+    #: Only reports on training: not called in an evaluation-only run.
+    runs_in_evaluation = False
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.last = 0.0
@@ -75,8 +78,7 @@ class GradientNormCallback(PeriodicCallback):
 
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         """Log it."""
-        if interval_type != "eval":
-            self.log_writer.add_scalar(f"gradient/norm/{self.interval_short}", self.last)
+        self.ctx.metrics.add_scalar(f"gradient/norm/{self.interval_short}", self.last)
 
 
 class ExponentialDecaySchedule:

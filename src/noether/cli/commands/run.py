@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import os
+import shlex
+import sys
 from typing import Any
+
+from noether.core.exit_codes import EXIT_INTERRUPTED
+
+#: Overrides that ``continue_command`` sets itself.
+_RUN_KEYS = ("run_id=", "resume_run_id=", "resume_stage_name=", "resume_checkpoint=")
 
 
 def add_parser(subparsers: Any) -> None:
@@ -25,16 +31,29 @@ def run(args: argparse.Namespace) -> int:
     from noether.core.config.loader import load_config
 
     config = load_config(args.config, args.overrides)
-    from noether.training.runner import EXIT_INTERRUPTED
+    from noether.training.distributed import is_reporting_process
     from noether.training.runner import run as run_training
 
     result = run_training(config)
+    reporting = result.rank == 0 and is_reporting_process()  # one report per job, not per process
     if result.interrupted:
+        if reporting:
+            command = continue_command(args.config, args.overrides, result.run_id, result.stage_name)
+            print(f"training was interrupted; continue this run in place with:\n  {command}", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if os.environ.get("RANK", "0") == "0":  # one report per job, not per process
+    if reporting:
         final = {k: v for k, v in result.last_metrics.items()
                  if isinstance(v, float) and not k.startswith(("loss/online/", "train_time/", "optim/"))}
         for key, value in sorted(final.items()):
             print(f"{key}: {value:.6g}")
         print(f"run directory: {result.run_dir}")
     return 0
+
+
+def continue_command(config_path: str, overrides: list[str], run_id: str, stage_name: str | None) -> str:
+    """The ``noether run`` command line that continues run ``run_id`` in its own directory, from ``latest``."""
+    kept = [o for o in overrides if not o.startswith(_RUN_KEYS)]
+    extra = [f"run_id={run_id}", f"resume_run_id={run_id}"]
+    if stage_name:
+        extra.append(f"resume_stage_name={stage_name}")
+    return shlex.join(["noether", "run", config_path, *kept, *extra])

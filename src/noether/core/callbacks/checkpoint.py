@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import math
 from typing import Any
 
 from noether.core.callbacks.base import PeriodicCallback
-from noether.core.writers.metric_direction import metric_direction
+from noether.core.time import Unit
+from noether.core.writers.metric_direction import BestValue
 
 logger = logging.getLogger("noether")
 
@@ -19,6 +19,7 @@ class CheckpointCallback(PeriodicCallback):
     """
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -27,30 +28,29 @@ class CheckpointCallback(PeriodicCallback):
             raise ValueError("CheckpointCallback: every save_* flag is false, nothing would be saved")
         self.keep_last: int | None = config.keep_last
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Write the periodic set and move ``latest``."""
-        if interval_type == "eval":
-            return
         c = self.config
+        ctx = self.ctx
         tag = counter.current.tag
         latest = c.save_latest_weights or c.save_latest_optim
         if c.save_weights or c.save_optim:
             complete = c.save_weights and c.save_optim and not c.model_names
-            self.trainer.save_checkpoint(tag, weights=c.save_weights, optim=c.save_optim,
-                                         model_names=c.model_names, update_latest=latest and complete)
+            ctx.save_checkpoint(tag, weights=c.save_weights, optim=c.save_optim, model_names=c.model_names,
+                                update_latest=latest and complete)
             if latest and not complete:
-                self.trainer.save_resumable(f"{tag}.latest", ephemeral=True)
+                ctx.save_checkpoint(f"{tag}.latest", update_latest=True, ephemeral=True)
         elif latest:
-            self.trainer.save_resumable(f"{tag}.latest", ephemeral=True)
-        if self.keep_last and self.trainer.context.is_rank0:  # only the writing rank deletes
-            self.trainer.checkpoints.prune(self.keep_last)
+            ctx.save_checkpoint(f"{tag}.latest", update_latest=True, ephemeral=True)
+        if self.keep_last:
+            ctx.prune_checkpoints(self.keep_last)
 
     def after_training(self, counter: Any) -> None:
         """Write the ``last`` set (weights, optimizer and trainer state); not when a signal interrupted the run."""
-        if (counter.update == 0 and self.trainer.eval_only) or self.trainer.interrupted:
+        if (counter.update == 0 and self.ctx.eval_only) or self.ctx.interrupted:
             return
-        self.trainer.save_checkpoint("last", weights=True, optim=True, model_names=self.config.model_names,
-                                     update_latest=not self.config.model_names)
+        self.ctx.save_checkpoint("last", weights=True, optim=True, model_names=self.config.model_names,
+                                 update_latest=not self.config.model_names)
 
 
 class BestCheckpointCallback(PeriodicCallback):
@@ -66,28 +66,27 @@ class BestCheckpointCallback(PeriodicCallback):
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.metric_key: str = config.metric_key
-        self.higher_is_better = metric_direction(self.metric_key) == "higher"
-        self.best: float | None = None
+        self._best = BestValue(self.metric_key)
         self.misses = 0
         self.tolerances: list[int] = sorted(config.tolerances or [])
         self.frozen: dict[int, bool] = {t: False for t in self.tolerances}
         self.tag = "best_model." + self.metric_key.replace("/", ".")
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    @property
+    def best(self) -> float | None:
+        """The best value so far."""
+        return self._best.best
+
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Compare the metric of this step with the best so far."""
-        writer = self.log_writer
+        writer = self.ctx.metrics
         if not writer.has(self.metric_key):
             raise KeyError(
                 f"BestCheckpointCallback: '{self.metric_key}' was not logged at update {counter.update}; the "
                 "callback producing it must fire at the same interval and come before this one"
             )
-        value = float(writer.get(self.metric_key))
-        improved = not math.isnan(value) and (
-            self.best is None or (value > self.best if self.higher_is_better else value < self.best)
-        )
         models = self.config.model_names
-        if improved:
-            self.best = value
+        if self._best.update(float(writer.get(self.metric_key))):
             self.misses = 0
             self._save(self.tag, models)
             for t in self.tolerances:
@@ -101,10 +100,10 @@ class BestCheckpointCallback(PeriodicCallback):
 
     def _save(self, tag: str, model_names: list[str] | None) -> None:
         names = model_names
-        if not self.config.save_frozen_weights and self.trainer.model is not None:
-            trainable = [leaf.name for _, leaf in self.trainer.model.leaf_models() if not leaf.is_frozen]
+        if not self.config.save_frozen_weights:
+            trainable = [leaf.name for _, leaf in self.ctx.model.leaf_models() if not leaf.is_frozen]
             names = [n for n in (names or trainable) if n in trainable]
-        self.trainer.save_checkpoint(tag, weights=True, optim=False, trainer_state=False, model_names=names)
+        self.ctx.save_checkpoint(tag, weights=True, optim=False, trainer_state=False, model_names=names)
 
     def state_dict(self) -> dict[str, Any]:
         """Best value, misses and frozen tolerances."""
@@ -112,6 +111,6 @@ class BestCheckpointCallback(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        self.best = state["best"]
+        self._best.best = state["best"]
         self.misses = int(state["misses"])
         self.frozen = {int(k): bool(v) for k, v in state["frozen"].items()}

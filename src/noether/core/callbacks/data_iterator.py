@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from noether.core.callbacks.base import PeriodicCallback
+from noether.core.time import Unit
 
 
 def collate_results(parts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
@@ -27,8 +28,8 @@ class PeriodicDataIteratorCallback(PeriodicCallback):
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.dataset_key: str = config.dataset_key
-        if self.dataset_key not in self.trainer.context.datasets:
-            known = ", ".join(sorted(self.trainer.context.datasets))
+        if self.dataset_key not in self.ctx.datasets:
+            known = ", ".join(sorted(self.ctx.datasets))
             raise KeyError(f"{type(self).__name__}: no dataset '{self.dataset_key}'; datasets are: {known}")
         self.batch_size: int | None = getattr(config, "batch_size", None)
 
@@ -36,20 +37,18 @@ class PeriodicDataIteratorCallback(PeriodicCallback):
         """Results of one batch (override)."""
         raise NotImplementedError
 
-    def process_results(self, results: dict[str, torch.Tensor], interval_type: str, counter: Any) -> None:
+    def process_results(self, results: dict[str, torch.Tensor], interval_type: Unit, counter: Any) -> None:
         """Use the results of the whole dataset (override)."""
         raise NotImplementedError
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Iterate, collect, gather and hand the results over."""
-        model = self.trainer.train_model
+        ctx = self.ctx
+        model = ctx.forward_model
         start = time.perf_counter()
-        parts = [self.process_data(batch, model)
-                 for batch in self.trainer.iterate_dataset(self.dataset_key, self.batch_size)]
+        parts = [self.process_data(batch, model) for batch in ctx.iterate(self.dataset_key, self.batch_size)]
         results = collate_results(parts)
-        gather = getattr(self.trainer.context, "all_gather_cat", None)
-        if gather is not None:
-            total = len(self.trainer.context.datasets[self.dataset_key])
-            results = {k: gather(v)[:total] if v.ndim else v for k, v in results.items()}
+        total = len(ctx.datasets[self.dataset_key])
+        results = {k: ctx.all_gather_cat(v)[:total] if v.ndim else v for k, v in results.items()}
         self.process_results(results, interval_type, counter)
         self.elapsed = time.perf_counter() - start

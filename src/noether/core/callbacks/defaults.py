@@ -2,28 +2,27 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import attrs
 import torch
 
 from noether.core.callbacks.base import CallbackBase, PeriodicCallback
+from noether.core.callbacks.context import CallbackContext
 from noether.core.callbacks.losses import OnlineLossCallback
 from noether.core.schemas.callbacks import CallBackBaseConfig
-
-if TYPE_CHECKING:
-    from noether.training.trainer import BaseTrainer
+from noether.core.time import Unit
 
 logger = logging.getLogger("noether")
 
 
-def _interval(trainer: BaseTrainer, prefix: str, default_updates: int) -> dict[str, int]:
-    cfg = trainer.config
+def _interval(trainer_config: Any, prefix: str, default_updates: int) -> dict[str, int]:
     for unit in ("epochs", "updates", "samples"):
-        value = getattr(cfg, f"{prefix}_every_n_{unit}")
+        value = getattr(trainer_config, f"{prefix}_every_n_{unit}")
         if value is not None:
             return {f"every_n_{unit}": value}
     return {"every_n_updates": default_updates}
@@ -34,8 +33,8 @@ class DatasetStatsCallback(CallbackBase):
 
     def before_training(self, counter: Any) -> None:
         """Record dataset lengths."""
-        for key, dataset in self.trainer.context.datasets.items():
-            self.trainer.summary[f"ds_stats/{key}/len"] = len(dataset)
+        for key, dataset in self.ctx.datasets.items():
+            self.ctx.summary[f"ds_stats/{key}/len"] = len(dataset)
 
 
 class ParamCountCallback(CallbackBase):
@@ -43,16 +42,16 @@ class ParamCountCallback(CallbackBase):
 
     def before_training(self, counter: Any) -> None:
         """Count trainable and frozen parameters."""
-        model = self.trainer.model
-        assert model is not None
+        model = self.ctx.model
+        summary = self.ctx.summary
         leaves = list(model.leaf_models())
         entries = leaves if len(leaves) > 1 else [(model.name, model)]
         for name, module in [*entries, *([("total", model)] if len(leaves) > 1 else [])]:
             trainable = sum(p.numel() for p in module.parameters() if p.requires_grad)
             frozen = sum(p.numel() for p in module.parameters() if not p.requires_grad)
-            self.trainer.summary[f"param_count/{name}/trainable"] = trainable
-            self.trainer.summary[f"param_count/{name}/frozen"] = frozen
-            self.trainer.summary[f"param_count/{name}"] = trainable + frozen
+            summary[f"param_count/{name}/trainable"] = trainable
+            summary[f"param_count/{name}/frozen"] = frozen
+            summary[f"param_count/{name}"] = trainable + frozen
             logger.info("parameters of %s: %s trainable, %s frozen", name, f"{trainable:,}", f"{frozen:,}")
 
 
@@ -60,30 +59,35 @@ class ProgressCallback(PeriodicCallback):
     """A live progress bar on a terminal (tqdm); otherwise one concise line per log interval."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def before_training(self, counter: Any) -> None:
-        """Open the bar."""
+        """Open the bar; while it is open, log lines are printed above it (tqdm's logging redirection)."""
         self.start_time = time.perf_counter()
         self.start_update = counter.update
         self.bar: Any = None
-        if sys.stderr.isatty() and self.trainer.context.is_rank0:
+        self._redirect: contextlib.ExitStack | None = None
+        if sys.stderr.isatty() and self.ctx.is_rank0:
             from tqdm import tqdm
+            from tqdm.contrib.logging import logging_redirect_tqdm
 
             self.bar = tqdm(total=counter.end_update, initial=counter.update, unit="upd", dynamic_ncols=True,
                             leave=True)
+            self._redirect = contextlib.ExitStack()
+            self._redirect.enter_context(logging_redirect_tqdm(loggers=[logger]))
 
     def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
         """Advance the bar by one update (tqdm redraws at most every 0.1 s)."""
         if self.bar is not None:
             self.bar.update(1)
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Show the loss on the bar, or write a progress line."""
-        if interval_type == "eval" or not self.trainer.context.is_rank0:
+        if not self.ctx.is_rank0:
             return
-        writer = self.log_writer
-        loss_key = next((k for k in writer.cache if k.startswith("loss/online/total/")), None)
-        loss = writer.cache.get(loss_key) if loss_key else None
+        logged = self.ctx.metrics.current
+        loss_key = next((k for k in logged if k.startswith("loss/online/total/")), None)
+        loss = logged.get(loss_key) if loss_key else None
         end = counter.end_update
         if self.bar is not None:
             self.bar.set_postfix(epoch=f"{counter.epoch_as_float:.2f}", loss=f"{loss:.4g}" if loss else "-",
@@ -100,7 +104,10 @@ class ProgressCallback(PeriodicCallback):
         )
 
     def after_training(self, counter: Any) -> None:
-        """Close the bar."""
+        """Close the bar and end the logging redirection."""
+        if self._redirect is not None:
+            self._redirect.close()
+            self._redirect = None
         if self.bar is not None:
             self.bar.close()
 
@@ -114,6 +121,7 @@ class TrainTimeCallback(PeriodicCallback):
     """Logs ``train_time/<timer>/mean/<I>`` and ``.../max/<I>`` for data_wait, forward, backward, update."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -130,14 +138,15 @@ class TrainTimeCallback(PeriodicCallback):
                 maxs[key] = value
         self.count += 1
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log means and maxima since the last firing."""
-        if interval_type == "eval" or not self.count:
+        if not self.count:
             return
         suffix = self.interval_short
+        metrics = self.ctx.metrics
         for key, total in self.sums.items():
-            self.log_writer.add_scalar(f"train_time/{key}/mean/{suffix}", total / self.count)
-            self.log_writer.add_scalar(f"train_time/{key}/max/{suffix}", self.maxs[key])
+            metrics.add_scalar(f"train_time/{key}/mean/{suffix}", total / self.count)
+            metrics.add_scalar(f"train_time/{key}/max/{suffix}", self.maxs[key])
         self.sums, self.maxs, self.count = {}, {}, 0
 
 
@@ -145,57 +154,58 @@ class PeakMemoryCallback(PeriodicCallback):
     """Logs the peak accelerator memory since the last firing (CUDA devices only)."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log and reset the CUDA peak."""
-        if self.trainer.device.type != "cuda" or interval_type == "eval":
+        device = self.ctx.device
+        if device.type != "cuda":
             return
-        peak = torch.cuda.max_memory_allocated(self.trainer.device) / 2**30
-        self.log_writer.add_scalar(f"profiling/peak_memory_gb/{self.interval_short}", peak)
-        torch.cuda.reset_peak_memory_stats(self.trainer.device)
+        peak = torch.cuda.max_memory_allocated(device) / 2**30
+        self.ctx.metrics.add_scalar(f"profiling/peak_memory_gb/{self.interval_short}", peak)
+        torch.cuda.reset_peak_memory_stats(device)
 
 
 class LrCallback(PeriodicCallback):
     """Logs ``optim/lr/<model>/<group>`` (and ``optim/wd/...``) of scheduled optimizers."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log the current values."""
-        if interval_type == "eval":
-            return
-        for name, wrapper in self.trainer.optimizers.items():
+        metrics = self.ctx.metrics
+        for name, wrapper in self.ctx.optimizers.items():
             if wrapper.config.schedule_config is not None:
                 for group, value in wrapper.current_lr().items():
-                    self.log_writer.add_scalar(f"optim/lr/{name}/{group}", value)
+                    metrics.add_scalar(f"optim/lr/{name}/{group}", value)
             if wrapper.config.weight_decay_schedule is not None:
                 for group, value in wrapper.current_wd().items():
-                    self.log_writer.add_scalar(f"optim/wd/{name}/{group}", value)
+                    metrics.add_scalar(f"optim/wd/{name}/{group}", value)
 
 
-def default_callbacks(trainer: BaseTrainer, model: torch.nn.Module) -> list[CallbackBase]:
+def default_callbacks(ctx: CallbackContext, model: torch.nn.Module) -> list[CallbackBase]:
     """The default callbacks in their fixed order (§2.9)."""
     callbacks: list[CallbackBase] = [
-        DatasetStatsCallback(None, trainer=trainer, model=model),
-        ParamCountCallback(None, trainer=trainer, model=model),
+        DatasetStatsCallback(None, ctx=ctx, model=model),
+        ParamCountCallback(None, ctx=ctx, model=model),
     ]
-    counter = trainer.counter
-    if trainer.eval_only or counter.is_finished:
+    counter = ctx.counter
+    if ctx.eval_only or counter.is_finished:
         return callbacks
     total = counter.end_update
-    log = _interval(trainer, "log", max(total // 100, 1))
-    track = _interval(trainer, "track", max(total // 500, 1))
+    log = _interval(ctx.trainer_config, "log", max(total // 100, 1))
+    track = _interval(ctx.trainer_config, "track", max(total // 500, 1))
     log_cfg = CallBackBaseConfig(**log)  # type: ignore[arg-type]
     track_cfg = CallBackBaseConfig(**track)  # type: ignore[arg-type]
     callbacks += [
-        ProgressCallback(log_cfg, trainer=trainer, model=model),
-        TrainTimeCallback(log_cfg, trainer=trainer, model=model),
-        PeakMemoryCallback(log_cfg, trainer=trainer, model=model),
-        OnlineLossCallback(attrs.evolve(log_cfg, id="default/online_loss/log"), verbose=False, trainer=trainer,
-                           model=model),
-        LrCallback(track_cfg, trainer=trainer, model=model),
+        ProgressCallback(log_cfg, ctx=ctx, model=model),
+        TrainTimeCallback(log_cfg, ctx=ctx, model=model),
+        PeakMemoryCallback(log_cfg, ctx=ctx, model=model),
+        OnlineLossCallback(attrs.evolve(log_cfg, id="default/online_loss/log"), verbose=False, ctx=ctx, model=model),
+        LrCallback(track_cfg, ctx=ctx, model=model),
     ]
     if track != log:
         callbacks.append(OnlineLossCallback(attrs.evolve(track_cfg, id="default/online_loss/track"), verbose=False,
-                                            trainer=trainer, model=model))
+                                            ctx=ctx, model=model))
     return callbacks

@@ -2,37 +2,37 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from noether.core.callbacks.base import EarlyStopIteration, PeriodicCallback
-from noether.core.writers.metric_direction import metric_direction
+from noether.core.time import Every, Unit
+from noether.core.writers.metric_direction import BestValue
 
 
 class MetricEarlyStopper(PeriodicCallback):
     """Stops when ``metric_key`` has not strictly improved ``tolerance`` times in a row."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.metric_key: str = config.metric_key
         self.tolerance: int = config.tolerance
-        self.higher_is_better = metric_direction(self.metric_key) == "higher"
-        self.best: float | None = None
+        self._best = BestValue(self.metric_key)
         self.misses = 0
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    @property
+    def best(self) -> float | None:
+        """The best value so far."""
+        return self._best.best
+
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Compare, count, stop."""
-        if interval_type == "eval":
-            return
-        if not self.log_writer.has(self.metric_key):
+        metrics = self.ctx.metrics
+        if not metrics.has(self.metric_key):
             raise ValueError(f"MetricEarlyStopper: '{self.metric_key}' was not logged at update {counter.update}")
-        value = float(self.log_writer.get(self.metric_key))
-        if not math.isnan(value) and (
-            self.best is None or (value > self.best if self.higher_is_better else value < self.best)
-        ):
-            self.best = value
+        if self._best.update(float(metrics.get(self.metric_key))):
             self.misses = 0
         else:
             self.misses += 1
@@ -45,7 +45,7 @@ class MetricEarlyStopper(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        self.best = state["best"]
+        self._best.best = state["best"]
         self.misses = int(state["misses"])
 
 
@@ -54,20 +54,17 @@ class FixedEarlyStopper(PeriodicCallback):
     that epoch's end-of-epoch callbacks still run)."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.stop_at_update: int | None = config.stop_at_update
         self.stop_at_sample: int | None = config.stop_at_sample
         self.stop_at_epoch: int | None = config.stop_at_epoch
-        self.every_n_epochs = 1 if self.stop_at_epoch is not None else None
-        self.every_n_updates = None if self.stop_at_epoch is not None else 1
-        self.every_n_samples = None
+        self.every = Every(Unit.EPOCH, 1) if self.stop_at_epoch is not None else Every(Unit.UPDATE, 1)
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Stop when the configured point is reached."""
-        if interval_type == "eval":
-            return
         if (
             (self.stop_at_update is not None and counter.update >= self.stop_at_update)
             or (self.stop_at_sample is not None and counter.sample >= self.stop_at_sample)

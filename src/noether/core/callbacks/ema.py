@@ -7,7 +7,8 @@ from typing import Any
 import torch
 
 from noether.core.callbacks.base import PeriodicCallback
-from noether.core.writers.checkpoints import file_name
+from noether.core.time import Unit
+from noether.core.writers.checkpoints import file_name, weights_payload
 
 
 def resolve_submodule(model: torch.nn.Module, path: str | None) -> torch.nn.Module:
@@ -34,6 +35,7 @@ class EmaCallback(PeriodicCallback):
     """
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -72,27 +74,21 @@ class EmaCallback(PeriodicCallback):
                         shadow[name].copy_(buf)
 
     def _save(self, tag: str) -> None:
-        trainer = self.trainer
-        if not trainer.context.is_rank0 or trainer.model is None:
+        ctx = self.ctx
+        if not ctx.is_rank0:
             return
+        iteration = ctx.counter.current.as_dict()
         files = {}
         for path in self.paths:
-            base = trainer.model.name + (f".{path}" if path else "")
+            base = ctx.model.name + (f".{path}" if path else "")
             for factor in self.factors:
-                files[file_name(base, tag, "model", model_info=f"ema={factor}")] = {
-                    "state_dict": self.shadows[self._key(path, factor)],
-                    "checkpoint_tag": tag,
-                    "ema": factor,
-                    "training_iteration": trainer.counter.current.as_dict(),
-                    "run_id": trainer.context.run_id,
-                }
-        trainer.checkpoints.save(f"ema.{tag}", files, iteration=trainer.counter.current.as_dict(),
-                                 update_latest=False)
+                files[file_name(base, tag, "model", model_info=f"ema={factor}")] = weights_payload(
+                    self.shadows[self._key(path, factor)], tag=tag, iteration=iteration, run_id=ctx.run_id,
+                    ema=factor)
+        ctx.save_files(f"ema.{tag}", files)
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Save the averaged weights (periodic tag and/or ``latest``)."""
-        if interval_type == "eval":
-            return
         if self.config.save_weights:
             self._save(counter.current.tag)
         if self.config.save_latest_weights:
@@ -100,7 +96,7 @@ class EmaCallback(PeriodicCallback):
 
     def after_training(self, counter: Any) -> None:
         """Save the averaged weights as ``last`` (not when a signal interrupted the run)."""
-        if self.config.save_last_weights and not self.trainer.interrupted:
+        if self.config.save_last_weights and not self.ctx.interrupted:
             self._save("last")
 
     def state_dict(self) -> dict[str, Any]:
@@ -109,5 +105,5 @@ class EmaCallback(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore the shadow weights."""
-        device = self.trainer.device
+        device = self.ctx.device
         self.shadows = {k: {n: t.to(device) for n, t in v.items()} for k, v in state["shadows"].items()}

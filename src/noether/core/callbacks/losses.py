@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import logging
 import math
 from typing import Any
@@ -11,6 +10,7 @@ import torch
 
 from noether.core.callbacks.base import PeriodicCallback
 from noether.core.callbacks.data_iterator import PeriodicDataIteratorCallback
+from noether.core.time import Unit
 
 logger = logging.getLogger("noether")
 
@@ -19,6 +19,7 @@ class OnlineLossCallback(PeriodicCallback):
     """Logs the mean of every training loss since its last firing as ``loss/online/<name>/<interval>``."""
 
     may_use_rng = False
+    runs_in_evaluation = False
 
     #: The running sums are rank-local: checkpoints keep every rank's (see ``noether.training.distributed``).
     per_rank_state = True
@@ -39,22 +40,20 @@ class OnlineLossCallback(PeriodicCallback):
             sums[key] = value.float() if current is None else current + value.float()
         self._count += 1
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log the means and reset."""
-        if interval_type == "eval" or self._count == 0:
+        if self._count == 0:
             return
         suffix = self.interval_short
-        reduce = getattr(self.trainer.context, "all_reduce_mean", None)
+        ctx = self.ctx
+        metrics = ctx.metrics
         for key, total in self._sums.items():
-            mean = total / self._count
-            if reduce is not None:
-                mean = reduce(mean)
-            value = float(mean)
-            if math.isnan(value) and not self.trainer.config.skip_nan_loss:
+            value = float(ctx.all_reduce_mean(total / self._count))
+            if math.isnan(value) and not ctx.trainer_config.skip_nan_loss:
                 raise RuntimeError(f"the training loss '{key}' is NaN at update {counter.update}")
             metric = f"loss/online/{key}/{suffix}"
-            if not self.log_writer.has(metric):  # another instance on the same interval already logged it
-                self.log_writer.add_scalar(metric, value, console=self.verbose)
+            if not metrics.has(metric):  # another instance on the same interval already logged it
+                metrics.add_scalar(metric, value, console=self.verbose)
         self._sums = {}
         self._count = 0
 
@@ -64,7 +63,7 @@ class OnlineLossCallback(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        device = self.trainer.device
+        device = self.ctx.device
         self._sums = {k: v.to(device) for k, v in state.get("sums", {}).items()}
         self._count = int(state.get("count", 0))
 
@@ -82,7 +81,7 @@ class OfflineLossCallback(PeriodicDataIteratorCallback):
 
     def process_data(self, batch: dict[str, Any], model: torch.nn.Module) -> dict[str, torch.Tensor]:
         """Per-batch losses (and matching additional outputs) as 1-D tensors."""
-        result = self.trainer.train_step(batch, model)
+        result = self.ctx.compute_losses(batch, model)
         out = {"total": result.total_loss.detach().reshape(-1)}
         for key, value in (result.losses_to_log or {}).items():
             out[key] = value.detach().reshape(-1)
@@ -91,21 +90,18 @@ class OfflineLossCallback(PeriodicDataIteratorCallback):
                 out["@" + key] = value.detach().reshape(-1)
         return out
 
-    def process_results(self, results: dict[str, torch.Tensor], interval_type: str, counter: Any) -> None:
+    def process_results(self, results: dict[str, torch.Tensor], interval_type: Unit, counter: Any) -> None:
         """Log means, and loss differences to the online losses of this step."""
         key_ds = self.dataset_key
         online_suffix = self.interval_short
+        metrics = self.ctx.metrics
         for name, values in results.items():
             mean = float(values.float().mean())
             if name.startswith("@"):
-                self.log_writer.add_scalar(f"{name[1:]}/{key_ds}", mean, console=True)
+                metrics.add_scalar(f"{name[1:]}/{key_ds}", mean, console=True)
                 continue
-            self.log_writer.add_scalar(f"loss/{key_ds}/{name}", mean, console=True)
+            metrics.add_scalar(f"loss/{key_ds}/{name}", mean, console=True)
             online = f"loss/online/{name}/{online_suffix}"
-            if self.log_writer.has(online):
-                self.log_writer.add_scalar(f"lossdiff/{key_ds}/{name}", mean - self.log_writer.get(online))
+            if metrics.has(online):
+                metrics.add_scalar(f"lossdiff/{key_ds}/{name}", mean - metrics.get(online))
 
-
-def matches_any(key: str, patterns: list[str]) -> bool:
-    """Whether ``key`` matches any glob pattern."""
-    return any(fnmatch.fnmatchcase(key, p) for p in patterns)

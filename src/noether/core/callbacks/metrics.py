@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
-from pathlib import Path
 from typing import Any
 
 import torch
 
 from noether.core.callbacks.base import PeriodicCallback
-from noether.core.writers.metric_direction import metric_direction
+from noether.core.layout import UPDATE_OUTPUTS
+from noether.core.time import Unit
+from noether.core.writers.metric_direction import BestValue
 
 
 class BestMetricCallback(PeriodicCallback):
@@ -22,21 +22,21 @@ class BestMetricCallback(PeriodicCallback):
         self.source: str = config.source_metric_key
         self.targets: list[str] = list(config.target_metric_keys or [])
         self.optional: list[str] = list(config.optional_target_metric_keys or [])
-        self.higher_is_better = metric_direction(self.source) == "higher"
-        self.best: float | None = None
+        self._best = BestValue(self.source)
         self.at_best: dict[str, float] = {}
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    @property
+    def best(self) -> float | None:
+        """The best source value so far."""
+        return self._best.best
+
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Compare the source metric and log the targets at the best step."""
-        writer = self.log_writer
+        writer = self.ctx.metrics
         missing = [k for k in [self.source, *self.targets] if not writer.has(k)]
         if missing:
             raise ValueError(f"BestMetricCallback: {', '.join(missing)} not logged at update {counter.update}")
-        value = float(writer.get(self.source))
-        if not math.isnan(value) and (
-            self.best is None or (value > self.best if self.higher_is_better else value < self.best)
-        ):
-            self.best = value
+        if self._best.update(float(writer.get(self.source))):
             self.at_best = {k: float(writer.get(k)) for k in [*self.targets, *self.optional] if writer.has(k)}
         for key, target_value in self.at_best.items():
             writer.add_scalar(f"{key}/at_best/{self.source}", target_value)
@@ -47,7 +47,7 @@ class BestMetricCallback(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        self.best = state["best"]
+        self._best.best = state["best"]
         self.at_best = dict(state["at_best"])
 
 
@@ -86,17 +86,17 @@ class TrackAdditionalOutputsCallback(PeriodicCallback):
             else:
                 self.values.setdefault(key, []).append(tensor.reshape(-1))
 
-    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+    def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Reduce, log and save."""
         suffix = self.interval_short
+        ctx = self.ctx
         for key, values in self.values.items():
             mean = torch.cat([v.reshape(-1) for v in values]).mean()
-            reduce = getattr(self.trainer.context, "all_reduce_mean", None)  # mean over processes
-            reduced = float(reduce(mean) if reduce is not None else mean)
+            reduced = float(ctx.all_reduce_mean(mean))  # mean over processes
             if self.config.log_output:
-                self.log_writer.add_scalar(f"{key}/{suffix}", reduced, console=self.config.verbose)
-            if self.config.save_output and self.trainer.context.is_rank0:
-                out_dir: Path = self.trainer.context.run_dir / "update_outputs"
+                ctx.metrics.add_scalar(f"{key}/{suffix}", reduced, console=self.config.verbose)
+            if self.config.save_output and ctx.is_rank0:
+                out_dir = ctx.run_dir / UPDATE_OUTPUTS
                 out_dir.mkdir(parents=True, exist_ok=True)
                 safe = key.replace("/", ".")
                 torch.save(torch.tensor(reduced), out_dir / f"{safe}_{suffix}_{counter.current.tag}.th")

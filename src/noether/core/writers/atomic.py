@@ -49,24 +49,12 @@ def serialize(obj: Any) -> tuple[memoryview, int]:
     return view, zlib.crc32(view)
 
 
-def atomic_torch_save(obj: Any, path: Path) -> tuple[int, int]:
-    """``torch.save`` made crash-safe; returns ``(size, crc32)`` of the written bytes."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    view = buffer.getbuffer()
-    crc = zlib.crc32(view)
-    atomic_write_bytes(path, view)
-    size = len(view)
-    del view
-    return size, crc
-
-
 class CorruptCheckpointError(RuntimeError):
     """A checkpoint file is missing, truncated or does not match its manifest."""
 
 
 def verified_torch_load(path: Path, size: int | None = None, crc: int | None = None) -> Any:
-    """Load a file written by :func:`atomic_torch_save`, checking size and checksum; never runs code."""
+    """Load a checkpoint file, checking size and checksum; never runs code."""
     try:
         data = path.read_bytes()
     except OSError as exc:

@@ -17,13 +17,13 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from noether.core.time import is_periodic_tag, parse_short_tag
 from noether.core.writers.atomic import (
     CorruptCheckpointError,
     atomic_write_bytes,
@@ -36,13 +36,40 @@ logger = logging.getLogger("noether")
 
 LATEST = "latest"
 _MANIFEST = ".manifest.json"
-_SHORT = re.compile(r"^([EUS])(\d+)$")
+#: Manifest key of the checkpoint format version; a manifest without it is version 1.
+FORMAT_VERSION_KEY = "format_version"
 
 
 def file_name(model_name: str, tag: str, what: str, model_info: str | None = None) -> str:
     """``<model>[_<info>]_cp=<tag>_<what>.th`` with ``what`` in model/optim/trainer."""
     infix = f"_{model_info}" if model_info else ""
     return f"{model_name}{infix}_cp={tag}_{what}.th"
+
+
+def split_file_name(name: str, tag: str) -> tuple[str, str]:
+    """``(owner, what)`` of a file of set ``tag``: ``mlp_cp=<tag>_optim.th`` -> ``("mlp", "optim")``."""
+    owner, _, what = name.removesuffix(".th").rpartition(f"_cp={tag}_")
+    return owner, what
+
+
+def weights_payload(state_dict: Mapping[str, Any], *, tag: str, iteration: Mapping[str, int | None], run_id: str,
+                    ema: float | None = None, model_config: Any = None, config_kind: str | None = None,
+                    ) -> dict[str, Any]:
+    """The content of a ``_model.th`` file: the weights and where they come from."""
+    payload: dict[str, Any] = {"state_dict": state_dict, "checkpoint_tag": tag}
+    if ema is not None:
+        payload["ema"] = ema
+    payload["training_iteration"] = dict(iteration)
+    payload["run_id"] = run_id
+    if model_config is not None:
+        payload["model_config"] = model_config
+        payload["config_kind"] = config_kind
+    return payload
+
+
+def manifest_format_version(manifest: Mapping[str, Any]) -> int:
+    """The format version a manifest declares (1 when it has none: sets written before versions existed)."""
+    return int(manifest.get(FORMAT_VERSION_KEY, 1))
 
 
 class CheckpointStore:
@@ -146,7 +173,7 @@ class CheckpointStore:
     def prune(self, keep_last: int) -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
         self.wait()
-        periodic = [m for m in self.manifests() if re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
+        periodic = [m for m in self.manifests() if is_periodic_tag(m["tag"])]
         latest = self.latest_tag()
         for manifest in periodic[: max(0, len(periodic) - keep_last)]:
             if manifest["tag"] != latest:
@@ -188,12 +215,11 @@ class CheckpointStore:
             if latest is None:
                 raise FileNotFoundError(f"no complete checkpoint in {self.directory} ('latest' is not set)")
             return latest
-        short = _SHORT.match(tag)
+        short = parse_short_tag(tag)
         if short:
-            field = {"E": "epoch", "U": "update", "S": "sample"}[short[1]]
-            value = int(short[2])
+            field, value = short
             matches = [m for m in self.manifests() if m["training_iteration"].get(field) == value
-                       and re.fullmatch(r"E\d+_U\d+_S\d+", m["tag"])]
+                       and is_periodic_tag(m["tag"])]
             if not matches:
                 raise FileNotFoundError(f"no checkpoint with {field} {value} in {self.directory}")
             return str(matches[0]["tag"])

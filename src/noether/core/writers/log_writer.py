@@ -72,6 +72,11 @@ class LogWriter:
         """A value logged in the current step (``KeyError`` if absent)."""
         return self.cache[key]
 
+    @property
+    def current(self) -> dict[str, Any]:
+        """Everything logged in the current step so far (with the counters, once anything is logged)."""
+        return self.cache
+
     def flush(self) -> None:
         """Write the current step (if anything was logged) and start a new one."""
         if not self.cache:

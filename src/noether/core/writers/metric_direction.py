@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import math
 from typing import Literal
 
 Direction = Literal["higher", "lower", "neutral"]
@@ -43,3 +44,26 @@ def metric_direction(key: str) -> Direction:
             break
     _CACHE[key] = result
     return result
+
+
+class BestValue:
+    """The best value of one metric so far (the one "is it better" rule of best checkpoints, best-metric
+    reporting and early stopping): strictly better in the metric's direction; NaN never improves."""
+
+    def __init__(self, metric_key: str) -> None:
+        self.higher_is_better = metric_direction(metric_key) == "higher"
+        self.best: float | None = None
+
+    def improves(self, value: float) -> bool:
+        """Whether ``value`` beats the best so far (without recording it)."""
+        if math.isnan(value):
+            return False
+        best = self.best
+        return best is None or (value > best if self.higher_is_better else value < best)
+
+    def update(self, value: float) -> bool:
+        """Record ``value`` when it improves; returns whether it did."""
+        if self.improves(value):
+            self.best = value
+            return True
+        return False

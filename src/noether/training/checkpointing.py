@@ -1,0 +1,109 @@
+"""Saving and restoring training through the checkpoint store: weights, optimizers and the :class:`TrainState`.
+
+Under several processes rank 0 writes, but every rank enters :meth:`Checkpointer.save` (the per-rank part of
+the state is gathered with a collective at that point); a ``.error`` set is written by the failing rank alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from noether.core.models.base import Model
+from noether.core.writers.checkpoints import FORMAT_VERSION_KEY, CheckpointStore, file_name, weights_payload
+from noether.training import distributed
+from noether.training.rng import RngSnapshot
+from noether.training.state import FORMAT_VERSION, TrainState
+
+logger = logging.getLogger("noether")
+
+
+class Checkpointer:
+    """Writes checkpoint sets of one run and restores a resume state into the model, optimizers and state."""
+
+    def __init__(self, store: CheckpointStore, state: TrainState, model: Model, optimizers: Mapping[str, Any], *,
+                 run_id: str, is_rank0: bool, world_size: int) -> None:
+        self.store = store
+        self.state = state
+        self.model = model
+        self.optimizers = optimizers
+        self.run_id = run_id
+        self.is_rank0 = is_rank0
+        self.world_size = world_size
+        #: The training RNG streams as they were before the callbacks of this update ran (they may draw);
+        #: ``None`` outside callbacks, where the current streams are the training streams.
+        self.rng_snapshot: RngSnapshot | None = None
+        #: Called before every write (the metrics file is synced so that no line a resume keeps is lost).
+        self.before_write: Any = None
+
+    def _rng(self) -> dict[str, Any]:
+        snapshot = self.rng_snapshot or RngSnapshot.take()
+        return snapshot.to_checkpoint()
+
+    def save(self, tag: str, *, weights: bool = True, optim: bool = True, trainer_state: bool = True,
+             update_latest: bool = False, model_names: list[str] | None = None, ephemeral: bool = False) -> None:
+        """Write one checkpoint set (rank 0); ``update_latest`` moves ``latest`` to it when complete."""
+        per_rank = None
+        if trainer_state and self.world_size > 1 and not tag.endswith(".error"):
+            # A collective (every rank saves trainer states at the same points); skipped for ".error", which
+            # only the failing rank writes.
+            per_rank = distributed.gather_objects(self.state.rank_part(self._rng()))
+        if not self.is_rank0:
+            return
+        if self.before_write is not None:
+            self.before_write()
+        iteration = self.state.counter.current.as_dict()
+        files: dict[str, Any] = {}
+        if weights:
+            files.update(self._weight_files(tag, iteration, model_names))
+        if optim:
+            for name, wrapper in self.optimizers.items():
+                files[file_name(name, tag, "optim")] = wrapper.state_dict()
+        if trainer_state:
+            files[file_name(self.model.name, tag, "trainer")] = self.state.state_dict(self._rng(), per_rank)
+        self.store.save(tag, files, iteration=iteration, update_latest=update_latest, ephemeral=ephemeral,
+                        extra=self._manifest_extra())
+
+    def _weight_files(self, tag: str, iteration: dict[str, int | None],
+                      model_names: list[str] | None) -> dict[str, Any]:
+        from noether.core.config.converter import unstructure
+
+        files = {}
+        for name, leaf in self.model.leaf_models():
+            if model_names and leaf.name not in model_names and name not in model_names:
+                continue
+            files[file_name(name, tag, "model")] = weights_payload(
+                leaf.state_dict(), tag=tag, iteration=iteration, run_id=self.run_id,
+                model_config=unstructure(leaf.config), config_kind=leaf.config.config_kind)
+        return files
+
+    def _manifest_extra(self) -> dict[str, Any]:
+        return {"run_id": self.run_id, "plugins": dict(self.state.plugin_versions),
+                FORMAT_VERSION_KEY: FORMAT_VERSION}
+
+    def save_files(self, tag: str, files: Mapping[str, Any]) -> None:
+        """Write extra files as one complete set (rank 0 only; not a collective)."""
+        if not self.is_rank0:
+            return
+        if self.before_write is not None:
+            self.before_write()
+        self.store.save(tag, files, iteration=self.state.counter.current.as_dict(), update_latest=False,
+                        extra=self._manifest_extra())
+
+    def prune(self, keep_last: int) -> None:
+        """Keep the newest ``keep_last`` periodic sets (rank 0 deletes)."""
+        if self.is_rank0:
+            self.store.prune(keep_last)
+
+    def restore(self, resume: Any, *, rank: int) -> dict[str, Any] | None:
+        """Load a ``ResumeState`` (weights, optimizers, train state); returns the RNG state to restore when the
+        loop starts."""
+        for name, leaf in self.model.leaf_models():
+            leaf.load_state_dict(resume.model_states[name]["state_dict"])
+        for name, wrapper in self.optimizers.items():
+            if name in resume.optim_states:
+                wrapper.load_state_dict(resume.optim_states[name])
+            else:
+                logger.warning("the checkpoint has no optimizer state for '%s'; starting it fresh", name)
+        return self.state.load_state_dict(resume.trainer_state, rank=rank, world_size=self.world_size)
