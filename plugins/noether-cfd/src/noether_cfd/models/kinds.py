@@ -3,22 +3,24 @@
 from typing import Any
 
 _P = "noether_cfd"
-#: ``(kind suffix, config "module:Class", component "module:Class")``; modules are imported on first use.
+#: ``(kind suffix, module of the component, one-line summary)``; the config is ``schemas:<suffix>Config``.
+#: Modules are named as strings so that nothing is imported before a config uses the kind.
 _MODELS = (
-    ("AbUpt", "abupt", "AbUpt"),
-    ("Upt", "upt", "Upt"),
-    ("Transolver", "transolver", "Transolver"),
-    ("TransolverPlusPlus", "transolver", "TransolverPlusPlus"),
-    ("RopeTransformer", "rope_transformer", "RopeTransformer"),
+    ("AbUpt", "abupt", "AB-UPT: geometry branch, surface/volume anchor branches, chunkable queries"),
+    ("Upt", "upt", "UPT: supernode pooling, latent Transformer, Perceiver decoder"),
+    ("Transolver", "transolver", "Transolver: Physics-Attention over learned slices"),
+    ("TransolverPlusPlus", "transolver", "Transolver++: eidetic states, adaptive temperature, Gumbel slices"),
+    ("RopeTransformer", "rope_transformer", "Transformer over all points with 3-D rotary embeddings"),
 )
 
 
 def register(register: Any) -> None:
     """Register every CFD model kind with the registry's ``register`` callable."""
-    for kind, module, component in _MODELS:
+    for kind, module, summary in _MODELS:
         register(
             "model",
             f"{_P}.{kind}",
             config=f"{_P}.models.schemas:{kind}Config",
-            component=f"{_P}.models.{module}:{component}",
+            component=f"{_P}.models.{module}:{kind}",
+            summary=summary,
         )
