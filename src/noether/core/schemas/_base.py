@@ -80,7 +80,11 @@ class _SchemaMeta(type):
                     hint = f"; did you mean '{close[0]}'?" if close else ""
                     issues.append(Issue((key,), f"unknown key '{key}'{hint}"))
             issues.extend(Issue((name,), "required field is missing") for name in sorted(required - set(kwargs)))
-            if issues:
+            if issues:  # the object cannot be built: check the values that were given, to report them all
+                types = dict(_field_types(cls))
+                for key, value in kwargs.items():
+                    if key in types:
+                        issues.extend(value_issues(types[key], value, (key,)))
                 raise ConfigError(issues, f"invalid {cls.__name__}")
         return super().__call__(*args, **kwargs)
 
