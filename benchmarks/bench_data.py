@@ -2,48 +2,53 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import torch
 
 from noether.core.schemas import DatasetBaseConfig
-from noether.data.dataset import Dataset
+from noether.data.arrays import ArrayDataset
+
+#: Inputs and outputs of the benchmark MLP (32 -> width -> width -> 8).
+IN_DIM = 32
+OUT_DIM = 8
 
 
 @attrs.frozen(kw_only=True)
 class RandomRegressionConfig(DatasetBaseConfig):
-    """``size`` samples of ``dim`` inputs and one target."""
+    """``size`` samples of ``dim`` inputs and ``out_dim`` targets."""
 
     size: int = 6400
-    dim: int = 64
+    dim: int = IN_DIM
+    out_dim: int = OUT_DIM
     seed: int = 0
 
 
-def make_tensors(size: int, dim: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def make_tensors(
+    size: int, dim: int = IN_DIM, seed: int = 0, out_dim: int = OUT_DIM
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The same inputs and targets for every contender."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(size, dim, generator=g)
-    y = torch.sin(x.sum(dim=1, keepdim=True))
-    return x, y
+    w = torch.randn(dim, out_dim, generator=g) / dim**0.5
+    return x, torch.sin(x @ w)
 
 
-class RandomRegression(Dataset):
-    """Properties ``x`` and ``y``."""
+class RandomRegression(ArrayDataset):
+    """Properties ``x`` and ``y``, served by one gather per batch (the batched data path)."""
 
     config_class = RandomRegressionConfig
+    array_properties: ClassVar[dict[str, str]] = {"x": "Input ``(dim,)``.", "y": "Target ``(out_dim,)``."}
+    normalize_arrays = False
 
     def __init__(self, config: RandomRegressionConfig, **kwargs: Any) -> None:
-        super().__init__(config, **kwargs)
-        self.x, self.y = make_tensors(config.size, config.dim, config.seed)
+        x, y = make_tensors(config.size, config.dim, config.seed, config.out_dim)
+        super().__init__(config, {"x": x, "y": y})
 
-    def __len__(self) -> int:
-        return len(self.x)
 
-    def getitem_x(self, idx: int) -> torch.Tensor:
-        """Input."""
-        return self.x[idx]
+class PerSampleRegression(RandomRegression):
+    """The same data loaded sample by sample (no batch loaders), to measure what the batched path saves."""
 
-    def getitem_y(self, idx: int) -> torch.Tensor:
-        """Target."""
-        return self.y[idx]
+    getitems_x = None
+    getitems_y = None

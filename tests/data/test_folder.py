@@ -109,10 +109,11 @@ def test_pickled_arrays_are_refused(tmp_path: Path) -> None:
 
 def test_normalizers_apply_by_array_name(folder: tuple[Path, list[dict[str, np.ndarray]]]) -> None:
     root, arrays = folder
-    config = FolderDatasetConfig(root=str(root), split="train",
-                                 dataset_normalizers={"pressure": {"kind": MEAN_STD, "mean": [1.0], "std": [2.0]}})
     import noether
 
+    config = noether.structure({"kind": "noether.data.FolderDataset", "root": str(root), "split": "train",
+                                "normalizers": {"pressure": {"kind": MEAN_STD, "mean": [1.0], "std": [2.0]}}},
+                               FolderDatasetConfig)
     ds = build_dataset(noether.structure(noether.unstructure(config), FolderDatasetConfig))
     expected = (arrays[0]["pressure"] - 1.0) / 2.0
     np.testing.assert_allclose(ds[0]["pressure"].numpy(), expected, rtol=1e-6)
@@ -121,8 +122,11 @@ def test_normalizers_apply_by_array_name(folder: tuple[Path, list[dict[str, np.n
 
 def test_workers_read_the_same_samples(folder: tuple[Path, list[dict[str, np.ndarray]]]) -> None:
     root, _ = folder
-    ds = build_dataset(FolderDatasetConfig(root=str(root), split="train", properties=["label", "position"],
-                                           pipeline={"kind": "ConcatCollator", "items": ["position"]}))
+    import noether
+
+    ds = build_dataset(noether.structure({
+        "kind": "noether.data.FolderDataset", "root": str(root), "split": "train", "properties": ["label", "position"],
+        "pipeline": {"kind": "ConcatCollator", "items": ["position"]}}, FolderDatasetConfig))
     ds[0]  # leaves a file open in this process; workers must open their own
     batches = [list(DataLoader(ds, batch_size=2, num_workers=w, collate_fn=ds.collate_fn)) for w in (0, 2)]
     for a, b in zip(*batches, strict=True):

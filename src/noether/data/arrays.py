@@ -14,6 +14,7 @@ from typing import Any, ClassVar, Union
 import numpy as np
 import torch
 
+from noether.data.batch import BatchIndices
 from noether.data.dataset import Dataset, with_normalizers
 
 #: What :func:`row` and :func:`gather_rows` read: a tensor, or a numpy array / memory map.
@@ -39,7 +40,8 @@ def gather_rows(array: Array, indices: Sequence[int]) -> torch.Tensor:
     Equal, value for value, to ``torch.stack([row(array, i) for i in indices])``.
     """
     if isinstance(array, torch.Tensor):
-        return array.index_select(0, torch.as_tensor(indices, dtype=torch.int64))
+        index = indices.tensor if isinstance(indices, BatchIndices) else torch.as_tensor(indices, dtype=torch.int64)
+        return array.index_select(0, index)
     return _tensor(np.take(array, np.asarray(indices, dtype=np.int64), axis=0))
 
 

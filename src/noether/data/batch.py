@@ -12,9 +12,10 @@ A :class:`SampleBatch` is also a read-only sequence of sample dicts, so any othe
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, overload
 
+import numpy as np
 import torch
 
 from noether.data.errors import SampleError
@@ -29,6 +30,33 @@ Plan = tuple[tuple[str, Getter, BatchGetter | None], ...]
 
 class BatchLoadError(RuntimeError):
     """A batch loader failed (or returned a wrong shape) although every sample loads one by one."""
+
+
+class BatchIndices(list[int]):
+    """The sample indices of one batch: a list, with its int64 tensor made at most once and then shared.
+
+    Every gather of the batch and the collated ``index`` need the same index tensor; building it from a
+    Python list costs more than a gather of a small batch, so it is built once (or wrapped from a numpy
+    array without copying, when a wrapper has mapped the indices with one).
+    """
+
+    __slots__ = ("_tensor",)
+
+    def __init__(self, values: Iterable[int] = (), tensor: torch.Tensor | None = None) -> None:
+        super().__init__(values)
+        self._tensor = tensor
+
+    @classmethod
+    def from_array(cls, array: np.ndarray) -> BatchIndices:
+        """Indices from a one-dimensional int64 array (the tensor shares its memory)."""
+        return cls(array.tolist(), torch.from_numpy(array))
+
+    @property
+    def tensor(self) -> torch.Tensor:
+        """The indices as an int64 tensor (read-only by convention: it may be shared)."""
+        if self._tensor is None:
+            self._tensor = torch.tensor(self, dtype=torch.int64)
+        return self._tensor
 
 
 class SampleBatch(Sequence[dict[str, Any]]):
@@ -132,8 +160,13 @@ def load_batch(
     return SampleBatch(columns, size)
 
 
-def valid_indices(indices: Sequence[Any], length: int) -> list[int] | None:
-    """``indices`` as a list if every one is a plain int in ``[0, length)``, else ``None`` (check one by one)."""
+def valid_indices(indices: Sequence[Any], length: int) -> BatchIndices | None:
+    """``indices`` as :class:`BatchIndices` if every one is a plain int in ``[0, length)``, else ``None``
+    (the caller then checks them one by one, for the message)."""
+    if isinstance(indices, BatchIndices):
+        if not indices or (min(indices) >= 0 and max(indices) < length):
+            return indices
+        return None
     if all(type(i) is int and 0 <= i < length for i in indices):
-        return indices if isinstance(indices, list) else list(indices)
+        return BatchIndices(indices)
     return None

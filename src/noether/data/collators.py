@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
-from noether.data.batch import SampleBatch
+from noether.data.batch import BatchIndices, SampleBatch
 from noether.data.schemas import ConcatCollatorConfig, DefaultCollatorConfig, PadCollatorConfig
 
 Sample = Mapping[str, Any]
@@ -78,49 +78,45 @@ class DefaultCollator(Collator):
 
     def collate(self, samples: Sequence[Sample], keys: Sequence[str]) -> dict[str, Any]:
         """Stack each key."""
-        batch: dict[str, Any] = {}
         in_main_process = torch.utils.data.get_worker_info() is None
-        for key in keys:
-            column = _column(samples, key)
-            first = column[0]
-            # Fast paths for the common cases; default_collate also handles the rest and, inside workers,
-            # builds the batch in shared memory.
-            if in_main_process and isinstance(first, torch.Tensor):
-                try:
-                    batch[key] = torch.stack(column)
-                    continue
-                except (RuntimeError, TypeError):
-                    pass
-            elif type(first) is int:
-                try:
-                    batch[key] = torch.tensor(column)
-                    continue
-                except (TypeError, ValueError, RuntimeError):
-                    pass
+        return {key: self._stack(key, _column(samples, key), in_main_process) for key in keys}
+
+    def _stack(self, key: str, column: Sequence[Any], in_main_process: bool) -> Any:
+        first = column[0]
+        # Fast paths for the common cases; default_collate also handles the rest and, inside workers,
+        # builds the batch in shared memory.
+        if in_main_process and isinstance(first, torch.Tensor):
             try:
-                batch[key] = default_collate(column)
-            except RuntimeError as exc:
-                shapes = sorted({tuple(getattr(v, "shape", ())) for v in _column(samples, key)})
-                raise RuntimeError(
-                    f"cannot stack '{key}': samples have shapes {shapes[:4]}; use a ConcatCollator or "
-                    f"PadCollator for variable-size items, or PointSampling to a fixed count ({exc})"
-                ) from exc
-        return batch
+                return torch.stack(list(column))
+            except (RuntimeError, TypeError):
+                pass
+        elif type(first) is int:
+            try:
+                return torch.tensor(column)
+            except (TypeError, ValueError, RuntimeError):
+                pass
+        try:
+            return default_collate(list(column))
+        except RuntimeError as exc:
+            shapes = sorted({tuple(getattr(v, "shape", ())) for v in column})
+            raise RuntimeError(
+                f"cannot stack '{key}': samples have shapes {shapes[:4]}; use a ConcatCollator or "
+                f"PadCollator for variable-size items, or PointSampling to a fixed count ({exc})"
+            ) from exc
 
     def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
         """Batched columns are the stacked tensors already; per-sample columns are stacked as samples are."""
+        in_main_process = torch.utils.data.get_worker_info() is None
         out: dict[str, Any] = {}
-        listed = []
         for key in keys:
             column = batch.columns[key]
             if isinstance(column, torch.Tensor):
                 out[key] = _owned(column)
+            elif isinstance(column, BatchIndices):
+                out[key] = column.tensor  # made once per batch, shared with the gathers
             else:
-                listed.append(key)
-        if listed:
-            out.update(self.collate([{key: batch.columns[key][i] for key in listed} for i in range(len(batch))],
-                                    listed))
-        return {key: out[key] for key in keys}  # the key order of the per-sample route
+                out[key] = self._stack(key, column, in_main_process)
+        return out
 
 
 def _owned(tensor: torch.Tensor) -> torch.Tensor:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 from noether.core.schemas.wrappers import RepeatWrapperConfig, ShuffleWrapperConfig, SubsetWrapperConfig
-from noether.data.batch import BatchGetter, Plan, SampleBatch, load_batch, valid_indices
+from noether.data.batch import BatchGetter, BatchIndices, Plan, SampleBatch, load_batch, valid_indices
 from noether.data.errors import check_index, load_sample
 
 
@@ -127,8 +127,8 @@ class _RemappedBatch:
     def __call__(self, indices: list[int]) -> Any:
         checked = valid_indices(indices, len(self.indices))
         if checked is None:
-            checked = [check_index(i, len(self.indices), self.label) for i in indices]
-        return self.getter(self.indices[checked].tolist())
+            checked = BatchIndices(check_index(i, len(self.indices), self.label) for i in indices)
+        return self.getter(BatchIndices.from_array(self.indices[checked]))
 
 
 class IndexMapWrapper(DatasetWrapper):
@@ -157,7 +157,7 @@ class IndexMapWrapper(DatasetWrapper):
         checked = valid_indices(indices, len(self.indices)) if _own_batch_fetch(type(self)) else None
         if checked is None:
             return [self[i] for i in indices]  # a bad index raises here, as for a single sample
-        batch = fetch_batch(self.dataset, self.indices[checked].tolist())
+        batch = fetch_batch(self.dataset, BatchIndices.from_array(self.indices[checked.tensor.numpy()]))
         if isinstance(batch, SampleBatch):
             if "index" in batch.columns:
                 batch.columns["index"] = checked
