@@ -236,7 +236,10 @@ def _set(doc: Document, path: Path_, value: Any, delete: bool, where: str) -> No
 
 
 def load_document(path: str | Path, overrides: Sequence[str] = ()) -> Document:
-    """Compose ``path`` with its bases and apply ``overrides``; the result remembers every origin."""
+    """Compose ``path`` with its bases, apply ``overrides``, resolve ``${...}``; the result remembers every origin."""
+    from noether.core.config.interpolation import resolve_interpolations
+
     doc = compose_file(Path(path))
     apply_overrides(doc, overrides)
+    doc.referenced = resolve_interpolations(doc)
     return doc

@@ -23,8 +23,26 @@ def locate(error: ConfigError, doc: Document) -> ConfigError:
     return ConfigError(issues, error.header)
 
 
+def drop_variables(doc: Document, cls: Any = None) -> None:
+    """Remove the top-level variables: keys that are no field of the root schema but a ``${...}`` target."""
+    if not doc.referenced or not isinstance(doc.data, dict):
+        return
+    from noether.core.config.interpolation import schema_keys
+
+    if cls is None:
+        from noether.core.schemas import ConfigSchema
+
+        cls = ConfigSchema
+    fields = schema_keys(cls)
+    if not fields:
+        return
+    for key in doc.referenced - fields:
+        doc.data.pop(key, None)
+
+
 def structure_document(doc: Document, cls: Any = None) -> Any:
-    """Structure a loaded document, raising a located :class:`ConfigError` on problems."""
+    """Structure a loaded document (its variables dropped), raising a located :class:`ConfigError` on problems."""
+    drop_variables(doc, cls)
     try:
         return structure(doc.data, cls)
     except ConfigError as exc:
@@ -32,7 +50,7 @@ def structure_document(doc: Document, cls: Any = None) -> Any:
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = (), cls: Any = None) -> Any:
-    """Load a YAML config (with its ``base`` files and dotted ``overrides``) into a ``ConfigSchema``.
+    """Load a YAML config (with its ``base``/``defaults`` files, dotted ``overrides`` and ``${...}`` resolved).
 
     Raises :class:`noether.ConfigError` listing every problem, each with its path and ``file:line:col``.
     """

@@ -43,11 +43,14 @@ class Document:
     """Plain data (dicts, lists, scalars) plus the origin of each value, keyed by path.
 
     ``locations`` maps a path tuple to ``file:line:col`` (1-based) or to an override's description; an error at a
-    path without an entry is located by its nearest ancestor that has one (:meth:`location_of`).
+    path without an entry is located by its nearest ancestor that has one (:meth:`location_of`). ``referenced``
+    holds the top-level keys that ``${...}`` references pointed into (filled by interpolation): those that are
+    not schema fields are variables, dropped before structuring.
     """
 
     data: Any
     locations: dict[Path_, str] = attrs.field(factory=dict)
+    referenced: set[str] = attrs.field(factory=set)
 
     def location_of(self, path: Path_) -> str | None:
         """Origin of the value at ``path``, or of its nearest ancestor that has one."""
