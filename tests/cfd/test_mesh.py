@@ -244,3 +244,19 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(MeshError, match="has 3 rows; the mesh has 8"):
         write_mesh(tmp_path / "bad.vtp", mesh, point_data={"p": np.zeros(3)})
     assert not (tmp_path / "bad.vtp").exists()
+
+
+@pytest.mark.parametrize("suffix", [".vtp", ".vtk"])
+def test_surface_cells_undo_the_triangulation(tmp_path: Path, suffix: str) -> None:
+    path = tmp_path / f"cube{suffix}"
+    if suffix == ".vtp":
+        write_ascii_vtp(path)
+    else:
+        meshio.Mesh(CUBE_POINTS, [("quad", CUBE_QUADS)], cell_data={"face_id": [np.arange(6)]}).write(
+            path, binary=False)
+    cells = read_mesh(path).surface_cells()
+    np.testing.assert_allclose(cells.areas, np.ones(6))
+    np.testing.assert_allclose(cells.centers, CUBE_POINTS[CUBE_QUADS].mean(axis=1))
+    np.testing.assert_allclose(cells.normals, [[0, 0, -1], [0, 0, 1], [0, -1, 0], [0, 1, 0], [1, 0, 0], [-1, 0, 0]],
+                               atol=1e-12)
+    np.testing.assert_array_equal(cells.data["face_id"], np.arange(6))

@@ -49,6 +49,9 @@ class Mesh:
     point_data: dict[str, np.ndarray] = attrs.field(factory=dict)
     #: One row per triangle.
     triangle_data: dict[str, np.ndarray] = attrs.field(factory=dict)
+    #: ``(F,)`` the surface cell (polygon/quad/triangle of the file) each triangle was cut from; ``None``:
+    #: every triangle is a cell of its own.
+    triangle_cells: np.ndarray | None = None
     #: ``(C, 3)`` centres of the 3-D cells (volume files; empty otherwise).
     cell_centers: np.ndarray = attrs.field(factory=lambda: np.zeros((0, 3)))
     #: One row per 3-D cell.
@@ -96,6 +99,28 @@ class Mesh:
                 return np.asarray(stored / np.where(norm > 0, norm, 1.0), dtype=np.float64)
         return point_normals(self.points, self.triangles)
 
+    def surface_cells(self) -> SurfaceCells:
+        """The file's surface cells (before triangulation): centres, areas, normals and their data.
+
+        Centres and normals are the area-weighted means over each cell's triangles; a cell's data is the
+        value its triangles share. With ``cell_data`` on polygons (CFD boundary files) these are the
+        positions and quadrature weights the values belong to.
+        """
+        owner = self.triangle_cells if self.triangle_cells is not None else np.arange(len(self.triangles))
+        count = int(owner.max()) + 1 if len(owner) else 0
+        areas = self.triangle_areas()
+        area = np.bincount(owner, weights=areas, minlength=count)
+        centers = np.stack([np.bincount(owner, weights=areas * c, minlength=count)
+                            for c in self.triangle_centers().T], axis=1) / np.where(area > 0, area, 1.0)[:, None]
+        weighted = self.triangle_normals() * areas[:, None]
+        normals = np.stack([np.bincount(owner, weights=w, minlength=count) for w in weighted.T], axis=1)
+        norm = np.linalg.norm(normals, axis=1, keepdims=True)
+        first = np.full(count, -1, np.int64)
+        first[owner[::-1]] = np.arange(len(owner))[::-1]  # the first triangle of each cell
+        data = {name: values[first] for name, values in self.triangle_data.items()}
+        return SurfaceCells(centers=centers, areas=area, normals=normals / np.where(norm > 0, norm, 1.0),
+                            data=data)
+
     def signed_volume(self) -> float:
         """Volume enclosed by the triangles (positive when they are oriented outward; closed surfaces)."""
         v = self.triangle_vertices()
@@ -115,6 +140,20 @@ class Mesh:
                 "geometry is needed, e.g. an STL or a VTP with polygons"
             )
         return self
+
+
+@attrs.frozen
+class SurfaceCells:
+    """The surface cells of a mesh as points: one row per cell."""
+
+    #: ``(C, 3)`` area-weighted centroids.
+    centers: np.ndarray
+    #: ``(C,)`` areas.
+    areas: np.ndarray
+    #: ``(C, 3)`` unit normals.
+    normals: np.ndarray
+    #: The cell data, one row per cell.
+    data: dict[str, np.ndarray]
 
 
 def triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
@@ -176,7 +215,7 @@ def read_mesh(path: str | os.PathLike[str], *, require_faces: bool = False) -> M
         except OSError as exc:
             raise MeshError(f"{path}: cannot read ({exc.strerror or exc})") from None
         mesh = Mesh(points=poly.points, triangles=poly.triangles, point_data=poly.point_data,
-                    triangle_data=poly.triangle_data, source=str(path))
+                    triangle_data=poly.triangle_data, triangle_cells=poly.triangle_cells, source=str(path))
     else:
         mesh = _read_with_meshio(path)
     return mesh.require_faces() if require_faces else mesh
@@ -208,6 +247,8 @@ def _read_with_meshio(path: Path) -> Mesh:
     if points.shape[1] == 2:
         points = np.concatenate([points, np.zeros((len(points), 1))], axis=1)
     tris: list[np.ndarray] = []
+    owners: list[np.ndarray] = []
+    n_surface_cells = 0
     tri_data: dict[str, list[np.ndarray]] = {name: [] for name in raw.cell_data}
     centers: list[np.ndarray] = []
     vol_data: dict[str, list[np.ndarray]] = {name: [] for name in raw.cell_data}
@@ -216,6 +257,8 @@ def _read_with_meshio(path: Path) -> Mesh:
         if block.type in _SURFACE_CELLS:
             block_tris, owner = _fan(block.data)
             tris.append(block_tris)
+            owners.append(owner + n_surface_cells)
+            n_surface_cells += len(block.data)
             for name, values in data.items():
                 tri_data[name].append(values[owner])
         elif block.type in _VOLUME_CELLS:
@@ -231,6 +274,7 @@ def _read_with_meshio(path: Path) -> Mesh:
         triangles=np.concatenate(tris).astype(np.int64) if tris else np.zeros((0, 3), np.int64),
         point_data={name: _column(v) for name, v in raw.point_data.items()},
         triangle_data={k: np.concatenate(v) for k, v in tri_data.items() if v and len(v) == len(tris)},
+        triangle_cells=np.concatenate(owners).astype(np.int64) if owners else None,
         cell_centers=np.concatenate(centers) if centers else np.zeros((0, 3)),
         cell_data={k: np.concatenate(v) for k, v in vol_data.items() if v and len(v) == len(centers)},
         source=str(path),

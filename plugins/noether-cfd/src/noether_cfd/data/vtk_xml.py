@@ -54,6 +54,8 @@ class PolyData:
     point_data: dict[str, np.ndarray]
     #: Arrays with one row per triangle (a polygon's values repeated for each of its triangles).
     triangle_data: dict[str, np.ndarray]
+    #: ``(F,)`` int64: the surface cell (polygon or strip, numbered over the file) each triangle comes from.
+    triangle_cells: np.ndarray
 
 
 def _decompressor(name: str | None) -> Callable[[bytes], bytes] | None:
@@ -261,20 +263,23 @@ def read_vtp(path: str | Path) -> PolyData:
     pieces = root.findall("PolyData/Piece")
     if not pieces:
         raise VtkXmlError("no <PolyData><Piece> in the file")
-    points, triangles, point_data, tri_data = [], [], [], []
-    base = 0
+    points, triangles, point_data, tri_data, owners = [], [], [], [], []
+    base = cell_base = 0
     for piece in pieces:
-        piece_points, piece_tris, pdata, tdata = _read_piece(decoder, piece)
+        piece_points, piece_tris, pdata, tdata, owner = _read_piece(decoder, piece)
         points.append(piece_points)
         triangles.append(piece_tris + base)
         point_data.append(pdata)
         tri_data.append(tdata)
+        owners.append(owner + cell_base)
         base += len(piece_points)
+        cell_base += int(piece.get("NumberOfPolys", "0")) + int(piece.get("NumberOfStrips", "0"))
     return PolyData(
         points=np.concatenate(points),
         triangles=np.concatenate(triangles),
         point_data=_merge(point_data),
         triangle_data=_merge(tri_data),
+        triangle_cells=np.concatenate(owners),
     )
 
 
@@ -286,7 +291,7 @@ def _merge(parts: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
 
 def _read_piece(
     decoder: _Decoder, piece: ElementTree.Element
-) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray]]:
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     n_points = int(piece.get("NumberOfPoints", "0"))
     points_array = piece.find("Points/DataArray")
     points = (np.zeros((0, 3)) if points_array is None else decoder.array(points_array)).astype(np.float64)
@@ -318,7 +323,8 @@ def _read_piece(
     triangles = np.concatenate([poly_tris, strip_tris])
     if len(triangles) and (triangles.min() < 0 or triangles.max() >= n_points):
         raise VtkXmlError("a cell refers to a point index outside the piece")
-    return points, triangles, point_data, cell_data
+    owner = np.concatenate([poly_owner, counts["Polys"] + strip_owner])
+    return points, triangles, point_data, cell_data, owner
 
 
 def _data_array(parent: ElementTree.Element, name: str | None, values: np.ndarray, ascii: bool) -> None:
