@@ -320,7 +320,7 @@ class NoetherConverter(cattrs.Converter):
                 raise
             beside = self._problems_beside_unknown_kind(value, union.base, {union.discriminator, "kind"})
             _raise_all([kind_error, *beside])
-        obj = self.structure(value, cls)
+        obj: Any = self.structure(value, cls)
         if union.family == "callback" and union.discriminator in value:
             kind = getattr(obj, "kind", None)
             if isinstance(kind, str):

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal, Union
 import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.schemas._types import NumberArray, PlainData
 from noether.core.schemas._constraints import Between, Constraint, Ge, Gt, Matches, NonBlank, NonEmpty
 
 
@@ -54,6 +55,11 @@ class SchemaBuilder:
             union = next((m for m in meta if isinstance(m, OpenUnion)), None)
             if union is not None:
                 return self.union_schema(union)
+            if any(isinstance(m, NumberArray) for m in meta):
+                return {"anyOf": [{"type": "number"}, {"type": "array", "minItems": 1}],
+                        "description": "a number or a nested list of numbers"}
+            if any(isinstance(m, PlainData) for m in meta):
+                return {}
             out = self.type_schema(base)
             for m in meta:
                 if isinstance(m, Constraint):

@@ -203,7 +203,7 @@ def plausible(value: Any, tp: Any) -> bool:
         if annotation(tp, NumberArray) is not None:
             return isinstance(value, list | tuple) or plausible(value, float)
         if annotation(tp, OpenUnion) is not None:
-            return isinstance(value, Mapping) or isinstance(value, str)
+            return isinstance(value, Mapping | str)
         return plausible(value, typing.get_args(tp)[0])
     if origin in _SEQUENCES:
         return isinstance(value, list | tuple | set | frozenset)

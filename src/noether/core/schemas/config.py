@@ -18,7 +18,6 @@ from noether.core.schemas.slurm import SlurmConfig
 from noether.core.schemas.trackers import AnyTracker
 from noether.core.schemas.trainers import AnyTrainerConfig
 
-
 _PORT_HINT = ("Noether takes one port; for upstream's range [low, high] give one port from it, or leave "
               "master_port unset (MASTER_PORT, or a free port when the run starts)")
 

@@ -5,15 +5,16 @@ from __future__ import annotations
 import attrs
 
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
+from noether.core.schemas import Schema
 from noether.core.schemas import normalizers as n
 from noether.core.schemas import wrappers as w
 
-_NORMALIZERS = {
+_NORMALIZERS: dict[type[Schema], str] = {
     n.MeanStdNormalizerConfig: "noether.data.normalizers:MeanStdNormalizer",
     n.PositionNormalizerConfig: "noether.data.normalizers:PositionNormalizer",
     n.ShiftAndScaleNormalizerConfig: "noether.data.normalizers:ShiftAndScaleNormalizer",
 }
-_WRAPPERS = {
+_WRAPPERS: dict[type[Schema], str] = {
     w.RepeatWrapperConfig: "noether.data.wrappers:RepeatWrapper",
     w.ShuffleWrapperConfig: "noether.data.wrappers:ShuffleWrapper",
     w.SubsetWrapperConfig: "noether.data.wrappers:SubsetWrapper",

@@ -5,9 +5,10 @@ from __future__ import annotations
 import attrs
 
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
+from noether.core.schemas import Schema
 from noether.core.schemas import schedules as s
 
-_COMPONENTS = {
+_COMPONENTS: dict[type[Schema], str] = {
     s.ConstantScheduleConfig: "constant:ConstantSchedule",
     s.CustomScheduleConfig: "constant:CustomSchedule",
     s.ProgressScheduleConfig: "progress:ProgressSchedule",
