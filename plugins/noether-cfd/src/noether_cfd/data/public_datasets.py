@@ -1,0 +1,110 @@
+"""Loaders of public CFD data sets in the layout they are distributed in (see :mod:`noether_cfd.data.layouts`).
+
+Each reads one simulation's files when a sample is first asked for and keeps the most recent sample, so the
+properties of one sample cost one read of its files. With ``store`` set, the raw folder is first converted
+into a chunked store there (resumable; see :mod:`noether_cfd.data.store`) and samples are read from it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from noether_cfd.data.fields_dataset import CfdFieldsDataset, as_tensor
+from noether_cfd.data.layouts import CaeMLLayout, Layout, LayoutError, ShapeNetCarLayout
+from noether_cfd.data.schemas import (
+    AhmedMLDatasetConfig,
+    CaeMLDatasetConfig,
+    ShapeNetCarDatasetConfig,
+    _PublicCfdDatasetConfig,
+)
+from noether_cfd.data.store import StoreReader, convert_samples
+
+
+class PublicCfdDataset(CfdFieldsDataset):
+    """A split of a public data set read from its raw layout (or from a store made from it)."""
+
+    def __init__(self, config: _PublicCfdDatasetConfig, layout: Layout) -> None:
+        super().__init__(config)
+        self.layout = layout
+        #: The raw data folder.
+        self.root = Path(config.root).expanduser()
+        if not self.root.is_dir():
+            raise LayoutError(f"{self.root}: no such folder; download the {layout.name} data set there (see "
+                              "docs/cfd/data.md) or point 'root' at it")
+        found = layout.sample_ids(self.root)
+        if not found:
+            raise LayoutError(f"{self.root}: no simulations in the {layout.name} layout ({layout.description})")
+        if config.sample_ids is not None:
+            missing = sorted(set(config.sample_ids) - set(found))
+            if missing:
+                raise LayoutError(f"{self.root}: sample_ids not found: {', '.join(missing[:10])}")
+            ids = list(config.sample_ids)
+        else:
+            ids = layout.split_ids(found, config.split)
+        #: The sample ids of the split, in order.
+        self.sample_ids: list[str] = ids
+        self._store: StoreReader | None = None
+        if config.store is not None:
+            convert_samples(config.store, found, lambda sid: layout.read(self.root, sid),
+                            source=f"{layout.name}:{self.root}")
+            self._store = StoreReader(config.store)
+        self._cached: tuple[int, dict[str, np.ndarray]] | None = None
+        self._fields = frozenset(self._store.fields) if self._store is not None else frozenset(self._sample(0))
+
+    def __len__(self) -> int:
+        return len(self.sample_ids)
+
+    @property
+    def available_fields(self) -> frozenset[str]:
+        """Fields of the first sample (every sample of these data sets has the same)."""
+        return self._fields
+
+    def _sample(self, idx: int) -> dict[str, np.ndarray]:
+        if self._cached is None or self._cached[0] != idx:
+            self._cached = (idx, self.layout.read(self.root, self.sample_ids[idx]))
+        return self._cached[1]
+
+    def load_field(self, idx: int, name: str) -> torch.Tensor:
+        """A field of sample ``idx``."""
+        if self._store is not None:
+            return as_tensor(self._store.read(self.sample_ids[idx], name))
+        sample = self._sample(idx)
+        if name not in sample:
+            raise LayoutError(f"{self.root}: sample '{self.sample_ids[idx]}' has no '{name}' (it has "
+                              f"{', '.join(sorted(sample))})")
+        return as_tensor(sample[name])
+
+
+class ShapeNetCarDataset(PublicCfdDataset):
+    """ShapeNet-Car (889 simulations): surface pressure and volume velocity."""
+
+    config_class: ClassVar[type] = ShapeNetCarDatasetConfig
+
+    def __init__(self, config: ShapeNetCarDatasetConfig) -> None:
+        drop: Any = config.drop_surface_points
+        super().__init__(config, ShapeNetCarLayout(drop_surface_points=tuple(drop) if drop is not None else None))
+
+
+class DrivAerMLDataset(PublicCfdDataset):
+    """DrivAerML (500 DrivAer variants, hybrid RANS-LES): surface pressure and wall shear, volume velocity."""
+
+    config_class: ClassVar[type] = CaeMLDatasetConfig
+
+    def __init__(self, config: CaeMLDatasetConfig) -> None:
+        super().__init__(config, CaeMLLayout(variant=config.variant, surface_location=config.surface_location,
+                                             load_volume=config.load_volume))
+
+    def geometry_path(self, idx: int) -> Path | None:
+        """The STL of sample ``idx`` (for ``noether predict``), if the run folder has one."""
+        assert isinstance(self.layout, CaeMLLayout)
+        return self.layout.files(self.root, self.sample_ids[idx]).get("geometry")
+
+
+class AhmedMLDataset(DrivAerMLDataset):
+    """AhmedML (500 Ahmed bodies): the DrivAerML layout."""
+
+    config_class: ClassVar[type] = AhmedMLDatasetConfig

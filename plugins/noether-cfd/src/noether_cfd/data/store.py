@@ -1,0 +1,284 @@
+"""A chunked store of CFD samples: one folder per sample, one ``.npy`` file per field, points pre-shuffled.
+
+Layout::
+
+    <store>/store.json                 format version, fields (shape per point, dtype), point sets, sources
+    <store>/splits.json                {"train": [ids...], "val": [...], "test": [...]}   (optional)
+    <store>/samples/<id>/meta.json     the sample's point counts and what it was made from
+    <store>/samples/<id>/<field>.npy   one array per field (``surface_pressure.npy``, ``volume_velocity.npy``)
+
+Why plain ``.npy`` files: numpy opens them as memory maps, so a run reads only the bytes of the fields and
+points it asks for, in 4 KiB pages (the effective chunk); there is no decompression of whole chunks to get a
+few random points, no extra dependency, and the files open with any numpy. The points of each point set
+(``surface_*``, ``volume_*``) are stored in one random order, the same for every field of the set, so that the
+first ``n`` rows are a uniform random subset: reading a subset is one contiguous read. Surface triangles, when
+present (``surface_triangles``), are renumbered to match.
+
+Writing is atomic per sample: a sample is written into a temporary folder and renamed into place, so a
+conversion that is interrupted leaves complete samples and nothing else, and running it again resumes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import attrs
+import numpy as np
+from tqdm import tqdm
+
+FORMAT_VERSION = 1
+STORE_FILE = "store.json"
+SPLITS_FILE = "splits.json"
+META_FILE = "meta.json"
+SAMPLES = "samples"
+#: Point sets: the fields ``<set>_*`` share the row count of ``<set>_position``.
+POINT_SETS = ("surface", "volume")
+#: Integer index arrays into a point set (renumbered when the points are shuffled), and the set they index.
+INDEX_FIELDS = {"surface_triangles": "surface"}
+#: Temporary sample folders older than this (seconds) belong to dead processes and are removed.
+STALE_AFTER = 3600.0
+
+
+class StoreError(ValueError):
+    """A store that cannot be written or read as asked (the message names the store and what to do)."""
+
+
+def point_set_of(field: str) -> str | None:
+    """The point set a per-point field belongs to (``None`` for per-sample fields such as ``conditions``)."""
+    if field in INDEX_FIELDS:
+        return None
+    prefix = field.split("_", 1)[0]
+    return prefix if prefix in POINT_SETS and field != prefix else None
+
+
+def _atomic_json(path: Path, data: Any) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(data, f, indent=1, sort_keys=True)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _check_id(sample_id: str) -> str:
+    if not sample_id or sample_id.startswith(".") or any(c in sample_id for c in "/\\\0"):
+        raise StoreError(f"sample id {sample_id!r} cannot name a folder (no '/', '\\', leading '.')")
+    return sample_id
+
+
+def shuffled_sample(arrays: Mapping[str, np.ndarray], seed: int) -> tuple[dict[str, np.ndarray], dict[str, int]]:
+    """The arrays with each point set's rows in one random order (index fields renumbered) and the counts."""
+    counts: dict[str, int] = {}
+    for name, values in arrays.items():
+        point_set = point_set_of(name)
+        if point_set is None:
+            continue
+        n = len(values)
+        if counts.setdefault(point_set, n) != n:
+            raise StoreError(f"field '{name}' has {n} rows, but other {point_set} fields have {counts[point_set]}")
+    rng = np.random.default_rng(seed)
+    orders = {point_set: rng.permutation(n) for point_set, n in counts.items()}
+    out: dict[str, np.ndarray] = {}
+    for name, values in arrays.items():
+        values = np.asarray(values)
+        point_set = point_set_of(name)
+        if point_set is not None:
+            out[name] = np.ascontiguousarray(values[orders[point_set]])
+        elif name in INDEX_FIELDS and INDEX_FIELDS[name] in orders:
+            order = orders[INDEX_FIELDS[name]]
+            new_index = np.empty_like(order)
+            new_index[order] = np.arange(len(order))
+            out[name] = new_index[values]
+        else:
+            out[name] = values
+    return out, counts
+
+
+def write_sample(store: str | os.PathLike[str], sample_id: str, arrays: Mapping[str, np.ndarray], *,
+                 seed: int = 0, source: str = "") -> Path:
+    """Write one sample (arrays by field name) into ``store`` atomically; returns its folder.
+
+    The points are shuffled with a generator of ``seed`` (the same seed gives the same store).
+    """
+    samples = Path(store) / SAMPLES
+    samples.mkdir(parents=True, exist_ok=True)
+    target = samples / _check_id(sample_id)
+    shuffled, counts = shuffled_sample(arrays, seed)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{sample_id}.tmp-", dir=samples))
+    try:
+        for name, values in shuffled.items():
+            np.save(tmp / f"{name}.npy", values, allow_pickle=False)
+        meta = {"id": sample_id, "points": counts, "source": source,
+                "fields": {name: {"shape": list(v.shape[1:]), "dtype": str(v.dtype)} for name, v in shuffled.items()}}
+        (tmp / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
+        if target.exists():
+            shutil.rmtree(target)  # an explicit rewrite of this sample
+        os.rename(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def sample_complete(store: str | os.PathLike[str], sample_id: str) -> bool:
+    """Whether the store holds a finished copy of ``sample_id``."""
+    return (Path(store) / SAMPLES / sample_id / META_FILE).is_file()
+
+
+@attrs.frozen
+class ConversionReport:
+    """What :func:`convert_folder` did."""
+
+    #: The store folder.
+    store: Path
+    #: Samples written by this call.
+    written: tuple[str, ...]
+    #: Samples already complete in the store (from an earlier, possibly interrupted, run).
+    skipped: tuple[str, ...]
+    #: Samples that could not be read, with the reason (only with ``skip_errors``).
+    failed: tuple[tuple[str, str], ...]
+
+
+def convert_samples(
+    store: str | os.PathLike[str],
+    sample_ids: Sequence[str],
+    read: Callable[[str], Mapping[str, np.ndarray]],
+    *,
+    splits: Mapping[str, Sequence[str]] | None = None,
+    seed: int = 0,
+    source: str = "",
+    skip_errors: bool = False,
+    progress: bool | None = None,
+) -> ConversionReport:
+    """Write every sample ``read(id)`` into ``store``, skipping samples already there (resumable).
+
+    ``splits`` (split name -> ids) is written as ``splits.json``. Sample ``i`` is shuffled with the seed
+    ``(seed, i)``-derived generator, so that a resumed conversion writes what an uninterrupted one would.
+    """
+    root = Path(store)
+    (root / SAMPLES).mkdir(parents=True, exist_ok=True)
+    _remove_stale(root / SAMPLES)
+    written: list[str] = []
+    skipped: list[str] = []
+    failed: list[tuple[str, str]] = []
+    with tqdm(total=len(sample_ids), desc=f"converting into {root}", unit="sample",
+              disable=None if progress is None else not progress) as bar:
+        for position, sample_id in enumerate(sample_ids):
+            if sample_complete(root, sample_id):
+                skipped.append(sample_id)
+            else:
+                try:
+                    arrays = read(sample_id)
+                except (OSError, ValueError) as exc:
+                    if not skip_errors:
+                        raise StoreError(f"sample '{sample_id}': {exc}") from None
+                    failed.append((sample_id, str(exc)))
+                    bar.update(1)
+                    continue
+                sample_seed = int(np.random.default_rng([seed, position]).integers(2**63))
+                write_sample(root, sample_id, arrays, seed=sample_seed, source=source)
+                written.append(sample_id)
+            bar.update(1)
+    done = [sid for sid in sample_ids if sample_complete(root, sid)]
+    _atomic_json(root / STORE_FILE, {"version": FORMAT_VERSION, "source": source, "seed": seed,
+                                     "fields": _fields_of(root, done), "samples": done})
+    if splits is not None:
+        present = set(done)
+        _atomic_json(root / SPLITS_FILE, {name: [s for s in ids if s in present] for name, ids in splits.items()})
+    return ConversionReport(store=root, written=tuple(written), skipped=tuple(skipped), failed=tuple(failed))
+
+
+def _remove_stale(samples: Path) -> None:
+    now = time.time()
+    for path in samples.glob(".*.tmp-*"):
+        try:
+            if now - path.stat().st_mtime > STALE_AFTER:
+                shutil.rmtree(path, ignore_errors=True)
+        except OSError:
+            pass
+
+
+def _fields_of(root: Path, sample_ids: Iterable[str]) -> dict[str, Any]:
+    """The fields every sample has (a field missing from one sample is left out, with a note)."""
+    fields: dict[str, Any] | None = None
+    for sample_id in sample_ids:
+        meta = json.loads((root / SAMPLES / sample_id / META_FILE).read_text(encoding="utf-8"))
+        sample_fields = meta["fields"]
+        if fields is None:
+            fields = dict(sample_fields)
+        else:
+            fields = {k: v for k, v in fields.items() if k in sample_fields and sample_fields[k] == v}
+    return fields or {}
+
+
+def convert_folder(
+    source: str | os.PathLike[str],
+    store: str | os.PathLike[str],
+    *,
+    layout: str = "auto",
+    seed: int = 0,
+    skip_errors: bool = False,
+    progress: bool | None = None,
+) -> ConversionReport:
+    """Convert a folder of simulations in a known layout into a chunked store (resumable, atomic per sample).
+
+    ``layout``: ``shapenet_car``, ``drivaerml``, ``ahmedml``, ``generic`` (one sub-folder per simulation
+    with a surface file and optionally a volume file), or ``auto`` (recognised from the folder's contents).
+    Each layout's default splits are written to ``splits.json``.
+    """
+    from noether_cfd.data.layouts import detect_layout, get_layout
+
+    source_path = Path(source).expanduser()
+    if not source_path.is_dir():
+        raise StoreError(f"{source_path}: no such folder (the simulations to convert)")
+    chosen = detect_layout(source_path) if layout == "auto" else get_layout(layout)
+    ids = chosen.sample_ids(source_path)
+    if not ids:
+        raise StoreError(f"{source_path}: no simulations found in the {chosen.name} layout ({chosen.description})")
+    splits = {name: chosen.split_ids(ids, name) for name in ("train", "val", "test")}
+    return convert_samples(store, ids, lambda sid: chosen.read(source_path, sid), splits=splits, seed=seed,
+                           source=f"{chosen.name}:{source_path}", skip_errors=skip_errors, progress=progress)
+
+
+class StoreReader:
+    """Read access to a store: its samples, splits and fields, as memory maps."""
+
+    def __init__(self, store: str | os.PathLike[str]) -> None:
+        self.root = Path(store).expanduser()
+        info = self.root / STORE_FILE
+        if not info.is_file():
+            raise StoreError(f"{self.root}: not a CFD store (no {STORE_FILE}); create one with "
+                             "noether_cfd.data.store.convert_folder(source, store)")
+        meta = json.loads(info.read_text(encoding="utf-8"))
+        if meta.get("version") != FORMAT_VERSION:
+            raise StoreError(f"{self.root}: store format {meta.get('version')}, this version reads {FORMAT_VERSION}")
+        #: Field name -> ``{"shape": per-row shape, "dtype": ...}`` (fields every sample has).
+        self.fields: dict[str, Any] = meta["fields"]
+        #: Every sample id, in conversion order.
+        self.samples: list[str] = list(meta["samples"])
+
+    def split(self, name: str | None) -> list[str]:
+        """The ids of a split (``None``: every sample)."""
+        if name is None:
+            return list(self.samples)
+        path = self.root / SPLITS_FILE
+        splits = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        if name not in splits:
+            raise StoreError(f"{self.root}: no split '{name}'; splits: {', '.join(sorted(splits)) or '(none)'}")
+        return list(splits[name])
+
+    def read(self, sample_id: str, field: str, rows: int | None = None) -> np.ndarray:
+        """A field of a sample as a read-only memory map; ``rows``: only the first ``rows`` (a random subset)."""
+        if field not in self.fields:
+            raise StoreError(f"{self.root}: no field '{field}'; fields: {', '.join(sorted(self.fields))}")
+        values = np.load(self.root / SAMPLES / sample_id / f"{field}.npy", mmap_mode="r", allow_pickle=False)
+        return values if rows is None or point_set_of(field) is None else values[:rows]
