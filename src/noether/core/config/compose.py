@@ -2,7 +2,9 @@
 
 Rule: a file may name other files under the top-level key ``base`` (one path or a list, relative to the file).
 They are loaded in order and deep-merged (mappings merge key by key; any other value, lists included, is
-replaced by the later one); the file's own content is merged last. Overrides are applied after composition.
+replaced by the later one); the file's own content is merged last. A file may also hold upstream's
+``defaults:`` list of config groups (:mod:`noether.core.config.groups`). Overrides are applied after
+composition, then ``${...}`` references are resolved (:mod:`noether.core.config.interpolation`).
 """
 
 from __future__ import annotations
@@ -16,11 +18,14 @@ from typing import Any
 
 import attrs
 
+from noether.core.config.groups import DEFAULTS_KEY, GroupChoices, compose_defaults, group_candidates
 from noether.core.config.source_file import display_path
 from noether.core.config.yaml_source import Document, Path_, parse_yaml, read_yaml
 from noether.core.errors import ConfigError, Issue, describe_value, format_path
 
 BASE_KEY = "base"
+#: Deepest chain of files naming files (``base``/``defaults``) followed.
+MAX_COMPOSITION_DEPTH = 32
 
 
 def _drop_under(locations: dict[Path_, str], path: Path_) -> None:
@@ -60,11 +65,12 @@ def _copy_locations(source: Document, target: Document, path: Path_) -> None:
 
 
 def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
-                 referenced_at: str | None = None) -> Document:
-    """Load ``path`` with its ``base`` files merged underneath it.
+                 referenced_at: str | None = None, choices: GroupChoices | None = None) -> Document:
+    """Load ``path`` with its ``base`` files merged underneath it and its ``defaults`` groups composed.
 
     ``_chain`` holds, for every file on the way here, its real path and the location of the ``base:`` entry that
-    named it; ``referenced_at`` is the location of the entry naming ``path`` (errors about the file point there).
+    named it; ``referenced_at`` is the location of the entry naming ``path`` (errors about the file point there);
+    ``choices`` carries the group options chosen so far (see :mod:`noether.core.config.groups`).
     """
     path = path.expanduser()
     real = os.path.realpath(path)  # never raises, unlike Path.resolve on a symlink loop
@@ -74,6 +80,9 @@ def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
         links.append(f"{display_path(Path(real))} (named again at {referenced_at})")
         raise ConfigError([Issue((BASE_KEY,), "circular 'base' chain: " + " -> ".join(links), referenced_at)],
                           "invalid composition")
+    if len(_chain) > MAX_COMPOSITION_DEPTH:
+        raise ConfigError([Issue((BASE_KEY,), f"more than {MAX_COMPOSITION_DEPTH} nested 'base'/'defaults' files",
+                                 referenced_at)], "invalid composition")
     doc = read_yaml(path, referenced_at)
     if doc.data is None:
         doc.data = {}
@@ -83,6 +92,24 @@ def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
             "invalid config",
         )
     bases = doc.data.pop(BASE_KEY, None)
+    chain = (*_chain, (real, referenced_at))
+    if DEFAULTS_KEY in doc.data:
+        defaults = doc.data.pop(DEFAULTS_KEY)
+        choices = choices or GroupChoices(path.parent)
+        try:
+            own_group = os.path.relpath(path.parent, choices.config_dir).replace(os.sep, "/")
+        except ValueError:
+            own_group = ""
+        own_group = "" if own_group == "." or own_group.startswith("..") else own_group
+        group_choices = choices
+
+        def compose_member(member: Path, member_chain: Any, at: str | None) -> Document:
+            return compose_file(member, member_chain, at, group_choices)
+
+        doc = compose_defaults(doc, defaults, path, own_group, choices, compose_member, merge_into,
+                               is_primary=not _chain, chain=chain)
+        _drop_under(doc.locations, (DEFAULTS_KEY,))
+        doc.locations.pop((DEFAULTS_KEY,), None)
     if bases is None:
         return doc
     base_list = [bases] if isinstance(bases, str) else bases
@@ -92,7 +119,6 @@ def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
             "invalid composition",
         )
     merged = Document({}, {(): doc.locations[()]})
-    chain = (*_chain, (real, referenced_at))
     for index, base in enumerate(base_list):
         where = doc.locations.get((BASE_KEY, index) if isinstance(bases, list) else (BASE_KEY,))
         where = where or doc.location_of((BASE_KEY,))
@@ -102,7 +128,9 @@ def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
         base_path = Path(base).expanduser()
         if not base_path.is_absolute():
             base_path = path.parent / base_path
-        merge_into(merged, compose_file(base_path, chain, where))
+        merge_into(merged, compose_file(base_path, chain, where, choices))
+    _drop_under(doc.locations, (BASE_KEY,))
+    doc.locations.pop((BASE_KEY,), None)
     merge_into(merged, doc)
     return merged
 
@@ -239,7 +267,13 @@ def load_document(path: str | Path, overrides: Sequence[str] = ()) -> Document:
     """Compose ``path`` with its bases, apply ``overrides``, resolve ``${...}``; the result remembers every origin."""
     from noether.core.config.interpolation import resolve_interpolations
 
-    doc = compose_file(Path(path))
-    apply_overrides(doc, overrides)
+    primary = Path(path)
+    choices = GroupChoices(primary.expanduser().parent, group_candidates(primary.expanduser().parent, overrides))
+    for _ in range(5):  # 'override' entries read late (experiment files) change choices made earlier: recompose
+        before = dict(choices.from_files)
+        doc = compose_file(primary, choices=choices)
+        if choices.from_files == before:
+            break
+    apply_overrides(doc, [text for text in overrides if text not in choices.used])
     doc.referenced = resolve_interpolations(doc)
     return doc
