@@ -25,6 +25,7 @@ import os
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,10 +70,12 @@ def _atomic_json(path: Path, data: Any) -> None:
             os.unlink(tmp)
 
 
-def _check_id(sample_id: str) -> str:
-    if not sample_id or sample_id.startswith(".") or any(c in sample_id for c in "/\\\0"):
-        raise StoreError(f"sample id {sample_id!r} cannot name a folder (no '/', '\\', leading '.')")
-    return sample_id
+def sample_folder(store: str | os.PathLike[str], sample_id: str) -> Path:
+    """The folder of a sample: its id, with characters that cannot be in a folder name %-escaped."""
+    if not sample_id:
+        raise StoreError("a sample id must not be empty")
+    name = urllib.parse.quote(sample_id, safe="")
+    return Path(store) / SAMPLES / ("%2E" + name[1:] if name.startswith(".") else name)
 
 
 def shuffled_sample(arrays: Mapping[str, np.ndarray], seed: int) -> tuple[dict[str, np.ndarray], dict[str, int]]:
@@ -109,11 +112,10 @@ def write_sample(store: str | os.PathLike[str], sample_id: str, arrays: Mapping[
 
     The points are shuffled with a generator of ``seed`` (the same seed gives the same store).
     """
-    samples = Path(store) / SAMPLES
-    samples.mkdir(parents=True, exist_ok=True)
-    target = samples / _check_id(sample_id)
+    target = sample_folder(store, sample_id)
+    target.parent.mkdir(parents=True, exist_ok=True)
     shuffled, counts = shuffled_sample(arrays, seed)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{sample_id}.tmp-", dir=samples))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
     try:
         for name, values in shuffled.items():
             np.save(tmp / f"{name}.npy", values, allow_pickle=False)
@@ -131,7 +133,7 @@ def write_sample(store: str | os.PathLike[str], sample_id: str, arrays: Mapping[
 
 def sample_complete(store: str | os.PathLike[str], sample_id: str) -> bool:
     """Whether the store holds a finished copy of ``sample_id``."""
-    return (Path(store) / SAMPLES / sample_id / META_FILE).is_file()
+    return (sample_folder(store, sample_id) / META_FILE).is_file()
 
 
 @attrs.frozen
@@ -211,7 +213,7 @@ def _fields_of(root: Path, sample_ids: Iterable[str]) -> dict[str, Any]:
     """The fields every sample has (a field missing from one sample is left out, with a note)."""
     fields: dict[str, Any] | None = None
     for sample_id in sample_ids:
-        meta = json.loads((root / SAMPLES / sample_id / META_FILE).read_text(encoding="utf-8"))
+        meta = json.loads((sample_folder(root, sample_id) / META_FILE).read_text(encoding="utf-8"))
         sample_fields = meta["fields"]
         if fields is None:
             fields = dict(sample_fields)
@@ -280,5 +282,5 @@ class StoreReader:
         """A field of a sample as a read-only memory map; ``rows``: only the first ``rows`` (a random subset)."""
         if field not in self.fields:
             raise StoreError(f"{self.root}: no field '{field}'; fields: {', '.join(sorted(self.fields))}")
-        values = np.load(self.root / SAMPLES / sample_id / f"{field}.npy", mmap_mode="r", allow_pickle=False)
+        values = np.load(sample_folder(self.root, sample_id) / f"{field}.npy", mmap_mode="r", allow_pickle=False)
         return values if rows is None or point_set_of(field) is None else values[:rows]
