@@ -1,7 +1,7 @@
 """Checkpoints: crash-safe write vs plain ``torch.save`` (10M parameters + AdamW state), and resume cost at
 update 10 vs update 10,000 of one long epoch (must be equal: the data order is computed, never replayed).
 
-Run: ``python benchmarks/checkpoints.py``.
+Run: ``python benchmarks/checkpoints.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -83,6 +83,6 @@ def bench_resume_position() -> None:
 
 
 if __name__ == "__main__":
-    bench_save()
+    bench_save(2 if "--quick" in sys.argv else 5)
     print("\nresume position cost (no replay)")
     bench_resume_position()

@@ -1,5 +1,5 @@
 """Config: structure+validate and unstructure of a large config, YAML loading with locations, next to a
-pydantic model of the same shape when pydantic is installed. Run: ``python benchmarks/config.py``.
+pydantic model of the same shape when pydantic is installed. Run: ``python benchmarks/config.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ def timeit(fn: Callable[[], Any], repeats: int = 200) -> tuple[float, float, flo
 
 
 def main() -> None:
+    repeats = 20 if "--quick" in sys.argv else 200
     with tempfile.TemporaryDirectory() as out:
         data = large_config(out)
         config = noether.structure(data)
@@ -77,17 +78,17 @@ def main() -> None:
         path = Path(out) / "large.yaml"
         path.write_text(dump_yaml(data))
         rows = [
-            ("structure + validate", timeit(lambda: noether.structure(data))),
-            ("unstructure", timeit(lambda: noether.unstructure(config))),
-            ("load_config (YAML with locations)", timeit(lambda: noether.load_config(path), 50)),
+            ("structure + validate", timeit(lambda: noether.structure(data), repeats)),
+            ("unstructure", timeit(lambda: noether.unstructure(config), repeats)),
+            ("load_config (YAML with locations)", timeit(lambda: noether.load_config(path), max(repeats // 4, 5))),
         ]
         try:
             from benchmarks.pydantic_twin import build_twin
 
             twin = build_twin()
-            rows.append(("pydantic twin: model_validate", timeit(lambda: twin.model_validate(flat))))
+            rows.append(("pydantic twin: model_validate", timeit(lambda: twin.model_validate(flat), repeats)))
             obj = twin.model_validate(flat)
-            rows.append(("pydantic twin: model_dump", timeit(lambda: obj.model_dump())))
+            rows.append(("pydantic twin: model_dump", timeit(lambda: obj.model_dump(), repeats)))
         except ImportError:
             print("(pydantic not installed: pip install -e '.[bench]' to compare)")
     print(f"large config: {fields} fields after defaults")

@@ -1,5 +1,5 @@
 """Data: samples per second of the airfoil pipeline with 0, 1 and 2 DataLoader workers, next to iterating the
-dataset directly. Run: ``python benchmarks/data.py``.
+dataset directly. Run: ``python benchmarks/data.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def main() -> None:
         contenders = {"dataset[i] directly": direct, "DataLoader, 0 workers": lambda: loader(0),
                       "DataLoader, 1 worker": lambda: loader(1), "DataLoader, 2 workers": lambda: loader(2)}
         samples: dict[str, list[float]] = {k: [] for k in contenders}
-        for _ in range(5):
+        for _ in range(2 if "--quick" in sys.argv else 5):
             for name, fn in contenders.items():
                 samples[name].append(fn())
     print(f"airfoil train split: {n} samples, batch {BATCH} (worker start-up included per epoch)")

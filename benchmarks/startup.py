@@ -1,7 +1,10 @@
-"""Start-up: wall time of CLI commands next to ``python -c 'import torch'``.
+"""Start-up: ``noether check`` over the dependency-import floor, other CLI commands, and where check's time goes.
 
-Each command runs in a fresh process, alternating, ``--repeats`` times; medians and min-max are printed.
-``noether check`` must never import torch (checked here too). Run: ``python benchmarks/startup.py``.
+Each command runs in a fresh process, alternating, ``--repeats`` times; medians and min-max are printed. The
+floor is ``python -c "import attrs, cattrs, ruamel.yaml, pluggy"`` (the four dependencies check needs); the
+target of issue 18 is check at most 1.5x the floor. ``noether check`` must never import torch (checked here
+too). The breakdown profiles one check in a fresh process (cProfile, so its figures are inflated; read them
+as shares). Figures only, no pass/fail. Run: ``python benchmarks/startup.py [--repeats N] [--no-run]``.
 """
 
 from __future__ import annotations
@@ -16,6 +19,41 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "airfoil.yaml"
+FLOOR = "python -c 'import attrs, cattrs, ruamel.yaml, pluggy'"
+CHECK = "noether check (example)"
+#: Allowed ratio of ``noether check`` to the dependency-import floor (issue 18).
+TARGET = 1.5
+
+#: Run in a fresh process: profile ``noether check`` and print ``label seconds`` per part of its start-up.
+BREAKDOWN = r"""
+import cProfile, pstats, sys, time
+start = time.perf_counter()
+import attrs, cattrs, ruamel.yaml, pluggy
+floor = time.perf_counter() - start
+profile = cProfile.Profile()
+profile.enable()
+from noether.cli.main import main
+try:
+    main(["check", "-q", sys.argv[1]])
+except SystemExit:
+    pass
+profile.disable()
+table = pstats.Stats(profile).stats
+def cum(fragment, name):
+    return sum(v[3] for (path, _, func), v in table.items() if func == name and fragment in path)
+total = cum("noether/cli/main.py", "main") + cum("noether/cli/main.py", "<module>")
+parts = {
+    "attrs class creation (attrs.define/frozen)": cum("attr/_next_gen.py", "wrap") or cum("attr/_make.py", "wrap"),
+    "cattrs code generation (make_dict_structure_fn)": cum("cattrs/gen/__init__.py", "make_dict_structure_fn"),
+    "entry-point scanning (importlib.metadata)": cum("importlib/metadata/__init__.py", "entry_points"),
+    "YAML parsing (ruamel.yaml load)": cum("ruamel/yaml/main.py", "load"),
+    "structuring the config (converter.structure)": cum("noether/core/config/converter.py", "structure"),
+}
+print(f"dependency imports (unprofiled) {floor:.4f}")
+print(f"noether check after them (profiled) {total:.4f}")
+for label, seconds in parts.items():
+    print(f"  {label} {seconds:.4f}")
+"""
 
 
 def timed(cmd: list[str]) -> float:
@@ -41,32 +79,51 @@ def first_update_seconds(out: str) -> float:
         time.sleep(0.005)
 
 
+def breakdown() -> None:
+    """Print where one ``noether check`` spends its start-up (see ``BREAKDOWN``)."""
+    proc = subprocess.run([sys.executable, "-c", BREAKDOWN, str(EXAMPLE)], capture_output=True, text=True, cwd=ROOT)
+    if proc.returncode != 0:
+        print(f"(breakdown failed: {proc.stderr.strip().splitlines()[-1:]})")
+        return
+    print("\nwhere noether check's start-up goes (one fresh process; cProfile inflates, read as shares):")
+    for line in proc.stdout.strip().splitlines():
+        label, _, seconds = line.rpartition(" ")
+        print(f"  {label:<60} {float(seconds) * 1e3:>7.1f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--no-run", action="store_true", help="leave out 'noether run -> first update'")
     args = parser.parse_args()
     py = sys.executable
     commands = {
-        "python -c 'import torch'": [py, "-c", "import torch"],
+        FLOOR: [py, "-c", "import attrs, cattrs, ruamel.yaml, pluggy"],
+        CHECK: [py, "-m", "noether", "check", "-q", str(EXAMPLE)],
         "noether --help": [py, "-m", "noether", "--help"],
-        "noether check (example)": [py, "-m", "noether", "check", "-q", str(EXAMPLE)],
         "noether plugins": [py, "-m", "noether", "plugins"],
         "python -c 'pass'": [py, "-c", "pass"],
+        "python -c 'import torch'": [py, "-c", "import torch"],
     }
     probe = subprocess.run(
         [py, "-c", "import sys; from noether.cli.main import main; main(['check', '-q', sys.argv[1]]); "
                    "print('torch' in sys.modules)", str(EXAMPLE)], capture_output=True, text=True, cwd=ROOT)
-    print(f"noether check imports torch: {probe.stdout.strip()}")
+    print(f"noether check imports torch: {probe.stdout.strip() or probe.stderr.strip()[-200:]}")
     samples: dict[str, list[float]] = {name: [] for name in commands}
-    samples["noether run -> first update"] = []
+    if not args.no_run:
+        samples["noether run -> first update"] = []
     for _ in range(args.repeats):
-        for name, cmd in commands.items():
+        for name, cmd in commands.items():  # alternate against machine noise
             samples[name].append(timed(cmd))
-        with tempfile.TemporaryDirectory() as out:
-            samples["noether run -> first update"].append(first_update_seconds(out))
-    print(f"\n{'command':<34} {'median s':>9} {'min-max s':>15}")
+        if not args.no_run:
+            with tempfile.TemporaryDirectory() as out:
+                samples["noether run -> first update"].append(first_update_seconds(out))
+    print(f"\n{'command (' + str(args.repeats) + ' fresh processes each)':<52} {'median s':>9} {'min-max s':>15}")
     for name, values in samples.items():
-        print(f"{name:<34} {statistics.median(values):>9.3f} {min(values):>7.3f}-{max(values):<7.3f}")
+        print(f"{name:<52} {statistics.median(values):>9.3f} {min(values):>7.3f}-{max(values):<7.3f}")
+    ratio = statistics.median(samples[CHECK]) / statistics.median(samples[FLOOR])
+    print(f"\nnoether check / dependency-import floor = {ratio:.2f}x (target <= {TARGET:.1f}x; noisy)")
+    breakdown()
 
 
 if __name__ == "__main__":
