@@ -8,12 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from noether_cfd.models.schemas import MODEL_CONFIGS, AbUptConfig, CfdModelConfig
 
 import noether
 from noether.core.errors import ConfigError
 from noether.core.registry import get_registry
 from noether.core.schemas import AnyModelConfig
-from noether_cfd.models.schemas import MODEL_CONFIGS, AbUptConfig, CfdModelConfig
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "cfd" / "models.md"
 KINDS = {f"noether_cfd.{suffix}": config for suffix, config in MODEL_CONFIGS.items()}

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from noether_cfd import batch as keys
-from noether_cfd.models.base import CfdModel, PointSet, chunks
+from noether_cfd.models.base import CfdModel, PointSet, chunks, concat_outputs
 from noether_cfd.models.blocks import Block, KeysValues
 from noether_cfd.models.containers import Modules, ModulesByName
 from noether_cfd.models.embeddings import Rotary3d, RotaryAngles
@@ -26,17 +26,18 @@ from noether_cfd.models.schemas import AbUptConfig
 from noether_cfd.models.supernodes import SupernodePooling
 
 #: The keys and key mask each branch attends to in one layer.
-_LayerContext = dict[str, tuple[KeysValues, torch.Tensor]]
+_LayerContext = dict[str, tuple[KeysValues, torch.Tensor | None]]
 
 
 @attrs.frozen
 class _Branch:
-    """A branch's point set, its anchors (the leading ``anchors`` points, ``anchor_mask`` real) and angles."""
+    """A branch's point set, positions, and anchors (the leading ``anchors`` points; ``anchor_mask`` marks
+    the real ones, ``None`` when all are)."""
 
     point_set: PointSet
+    positions: torch.Tensor
     anchors: int
-    anchor_mask: torch.Tensor
-    rope: RotaryAngles
+    anchor_mask: torch.Tensor | None
 
 
 @attrs.frozen
@@ -44,7 +45,7 @@ class _Geometry:
     """The processed geometry tokens, their mask and angles."""
 
     tokens: torch.Tensor
-    mask: torch.Tensor
+    mask: torch.Tensor | None
     rope: RotaryAngles
 
 
@@ -86,37 +87,47 @@ class AbUpt(CfdModel):
         self.rope = Rotary3d(dim // heads, config.position_dim, config.max_wavelength)
 
     def predict(self, batch: Mapping[str, torch.Tensor], chunk_size: int | None) -> dict[str, torch.Tensor]:
-        """Predict every configured field, ``chunk_size`` query points at a time when given."""
+        """Predict every configured field, ``chunk_size`` query points at a time when given.
+
+        Chunked, only the anchors' tokens and each layer's anchor keys are held for the whole point set; a
+        chunk's tokens live only while the chunk is decoded.
+        """
         condition = self.condition(batch)
         geometry = self._geometry(batch, condition)
         branches = {s.name: self._branch(batch, s) for s in self.point_sets}
-        tokens = {s.name: self.embed_points(self.embeddings[s.name], batch, s) + self.branch_embedding[i]
-                  for i, s in enumerate(self.point_sets)}
         result: dict[str, torch.Tensor] = {}
         if chunk_size is None:
-            final, _ = self._layers(tokens, {n: b.rope for n, b in branches.items()}, branches, geometry, condition)
-        else:
-            anchors = {n: t[:, : branches[n].anchors] for n, t in tokens.items()}
-            anchor_rope = {n: b.rope.slice(0, b.anchors) for n, b in branches.items()}
-            _, contexts = self._layers(anchors, anchor_rope, branches, geometry, condition)
-            final = {}
-            for name, t in tokens.items():
-                parts = []
-                for a, b in chunks(t.shape[1], chunk_size):
-                    out, _ = self._layers({name: t[:, a:b]}, {name: branches[name].rope.slice(a, b)}, branches,
-                                          geometry, condition, contexts)
-                    parts.append(out[name])
-                final[name] = torch.cat(parts, dim=1)
-        for s in self.point_sets:
-            result.update(self.outputs(s, final[s.name]))
+            tokens = {n: self._tokens(batch, b) for n, b in branches.items()}
+            ropes = {n: self.rope.angles(b.positions) for n, b in branches.items()}
+            final, _ = self._layers(tokens, ropes, branches, geometry, condition)
+            for name, b in branches.items():
+                result.update(self.outputs(b.point_set, final[name]))
+            return result
+        anchors = {n: self._tokens(batch, b, 0, b.anchors) for n, b in branches.items()}
+        anchor_ropes = {n: self.rope.angles(b.positions[:, : b.anchors]) for n, b in branches.items()}
+        _, contexts = self._layers(anchors, anchor_ropes, branches, geometry, condition)
+        for name, b in branches.items():
+            parts = []
+            for start, stop in chunks(b.positions.shape[1], chunk_size):
+                x = {name: self._tokens(batch, b, start, stop)}
+                rope = {name: self.rope.angles(b.positions[:, start:stop])}
+                out, _ = self._layers(x, rope, branches, geometry, condition, contexts)
+                parts.append(self.outputs(b.point_set, out[name]))
+            result.update(concat_outputs(parts))
         return result
+
+    def _tokens(self, batch: Mapping[str, torch.Tensor], branch: _Branch, start: int = 0,
+                stop: int | None = None) -> torch.Tensor:
+        index = self.point_sets.index(branch.point_set)
+        embedding = self.embeddings[branch.point_set.name]
+        return self.embed_points(embedding, batch, branch.point_set, start, stop) + self.branch_embedding[index]
 
     def _geometry(self, batch: Mapping[str, torch.Tensor], condition: torch.Tensor | None) -> _Geometry:
         tokens, centers = self.encoder(
             self.require(batch, keys.GEOMETRY_POSITION), self.require(batch, keys.SUPERNODE_INDEX),
             self.require(batch, keys.SUPERNODE_NEIGHBORS), batch.get(keys.SUPERNODE_NEIGHBOR_MASK),
         )
-        mask = self.supernode_mask(batch)
+        mask = self.key_padding(self.supernode_mask(batch))
         rope = self.rope.angles(centers)
         for block in self.geometry_blocks:
             tokens = block(tokens, mask=mask, condition=condition, rope=rope)
@@ -138,7 +149,8 @@ class AbUpt(CfdModel):
             anchors = min(int(count.max()), positions.shape[1])
             index = torch.arange(positions.shape[1], device=positions.device)
             anchor_mask = mask & (index[None, :] < count[:, None])
-        return _Branch(point_set, anchors, anchor_mask[:, :anchors], self.rope.angles(positions))
+        anchor_mask = anchor_mask[:, :anchors]
+        return _Branch(point_set, positions, anchors, self.key_padding(anchor_mask))
 
     def _layers(
         self,

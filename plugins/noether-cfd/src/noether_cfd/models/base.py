@@ -143,6 +143,11 @@ class CfdModel(Model):
             return torch.ones(index.shape[:2], dtype=torch.bool, device=index.device)
         return mask.bool()
 
+    @staticmethod
+    def key_padding(mask: torch.Tensor) -> torch.Tensor | None:
+        """``mask`` for attention, or ``None`` when every point is real (lets SDPA take its unmasked kernels)."""
+        return None if bool(mask.all()) else mask
+
     def features(self, batch: Mapping[str, torch.Tensor], point_set: PointSet) -> torch.Tensor | None:
         """``(B, N, F)`` further per-point inputs of a point set, in config order; ``None`` without any."""
         if not point_set.features:
@@ -187,3 +192,8 @@ def chunks(length: int, chunk_size: int | None) -> Iterator[tuple[int, int]]:
         yield start, min(start + step, length)
     if length == 0:
         yield 0, 0
+
+
+def concat_outputs(parts: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+    """The per-chunk output dicts of one point set joined along the point dimension."""
+    return {field: torch.cat([part[field] for part in parts], dim=1) for field in parts[0]}

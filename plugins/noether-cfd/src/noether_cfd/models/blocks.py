@@ -24,10 +24,12 @@ class KeysValues(NamedTuple):
 
 
 def key_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
-    """``(B, M)`` real-key mask as an SDPA mask ``(B, 1, 1, M)``; ``None`` when every key is real."""
-    if mask is None or bool(mask.all()):
-        return None
-    return mask[:, None, None, :]
+    """``(B, M)`` real-key mask as an SDPA mask ``(B, 1, 1, M)``.
+
+    Models pass ``None`` when every key is real (:meth:`CfdModel.key_padding` decides once per forward), so
+    no block synchronises with the device to find out.
+    """
+    return None if mask is None else mask[:, None, None, :]
 
 
 class Attention(nn.Module):

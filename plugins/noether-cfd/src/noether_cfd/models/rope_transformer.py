@@ -46,7 +46,7 @@ class RopeTransformer(CfdModel):
                   for i, s in enumerate(self.point_sets)]
         sizes = [t.shape[1] for t in tokens]
         x = torch.cat(tokens, dim=1)
-        mask = torch.cat([self.mask(batch, s) for s in self.point_sets], dim=1)
+        mask = self.key_padding(torch.cat([self.mask(batch, s) for s in self.point_sets], dim=1))
         rope = self.rope.angles(torch.cat([self.positions(batch, s) for s in self.point_sets], dim=1))
         for block in self.blocks:
             if chunk_size is None:

@@ -8,7 +8,7 @@ from typing import Any
 import torch
 
 from noether_cfd import batch as keys
-from noether_cfd.models.base import CfdModel, chunks
+from noether_cfd.models.base import CfdModel, chunks, concat_outputs
 from noether_cfd.models.blocks import Block
 from noether_cfd.models.containers import Modules
 from noether_cfd.models.embeddings import Rotary3d
@@ -52,7 +52,7 @@ class Upt(CfdModel):
             self.require(batch, keys.GEOMETRY_POSITION), self.require(batch, keys.SUPERNODE_INDEX),
             self.require(batch, keys.SUPERNODE_NEIGHBORS), batch.get(keys.SUPERNODE_NEIGHBOR_MASK),
         )
-        latent_mask = self.supernode_mask(batch)
+        latent_mask = self.key_padding(self.supernode_mask(batch))
         latent_rope = None if self.rope is None else self.rope.angles(centers)
         for block in self.approximator:
             latent = block(latent, mask=latent_mask, condition=condition, rope=latent_rope)
@@ -66,6 +66,6 @@ class Upt(CfdModel):
                 rope = None if self.rope is None else self.rope.angles(positions[:, a:b])
                 for block, context in zip(self.decoder, contexts, strict=True):
                     x = block(x, context, mask=latent_mask, condition=condition, rope=rope)
-                parts.append(x)
-            result.update(self.outputs(s, torch.cat(parts, dim=1)))
+                parts.append(self.outputs(s, x))  # only the fields of a chunk are kept, not its tokens
+            result.update(concat_outputs(parts))
         return result
