@@ -242,6 +242,8 @@ def _read_with_meshio(path: Path) -> Mesh:
         raise MeshError(f"{path}: cannot read the file as {path.suffix.lower()} ({type(exc).__name__}: {exc})"
                         ) from None
     points = np.asarray(raw.points, dtype=np.float64)
+    if points.size == 0:
+        points = np.zeros((0, 3))
     if points.ndim != 2 or points.shape[1] not in (2, 3):
         raise MeshError(f"{path}: points have shape {points.shape}; expected (N, 3)")
     if points.shape[1] == 2:
