@@ -15,7 +15,9 @@ import pytest
 import torch
 from noether_cfd import batch as keys
 from noether_cfd.models.base import CfdModel
+from noether_cfd.models.blocks import Block
 from noether_cfd.models.schemas import MODEL_CONFIGS, CfdModelConfig
+from noether_cfd.models.transolver import PhysicsBlock
 from noether_cfd.pipeline.collate import pad_batch
 from noether_cfd.pipeline.graph import neighbor_lists
 
@@ -258,3 +260,28 @@ def test_transolver_plus_plus_draws_gumbel_noise_only_while_training(padded: dic
         calm = [model(**padded)[keys.SURFACE_PRESSURE] for _ in range(2)]
     assert not torch.equal(noisy[0], noisy[1])
     assert torch.equal(calm[0], calm[1])
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_CONFIGS))
+def test_chunked_evaluation_bounds_the_tokens_any_layer_works_on(
+    kind: str, samples: list[dict[str, torch.Tensor]]
+) -> None:
+    """A large query set: in the chunked path no block's feed-forward layer sees more tokens than a chunk
+    (the supernodes and anchors are fewer here), while the one-pass path pushes every point through at once.
+    (Transolver and the RoPE Transformer still hold every point's token between layers: their points
+    interact.)"""
+    sample = single(samples[0])
+    g = torch.Generator().manual_seed(9)
+    sample[keys.VOLUME_POSITION] = torch.rand(1, 3000, 3, generator=g) * 4 - 2
+    model = build(kind).eval()
+    seen: list[int] = []
+    hooks = [m.mlp.register_forward_hook(lambda _m, args, _out: seen.append(args[0].shape[1]))
+             for m in model.modules() if isinstance(m, Block | PhysicsBlock)]
+    assert hooks
+    chunk = 64
+    model.predict_chunked(sample, chunk)
+    assert max(seen) <= chunk
+    seen.clear()
+    with torch.no_grad():
+        model(**sample)
+    assert max(seen) >= 3000
