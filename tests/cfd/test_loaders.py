@@ -132,3 +132,32 @@ def test_missing_data_gives_an_actionable_error(tmp_path: Path) -> None:
     make_caeml(tmp_path, runs=1)
     with pytest.raises(LayoutError, match="sample_ids not found: 7"):
         build({"kind": "noether_cfd.DrivAerMLDataset", "root": str(tmp_path), "split": "train", "sample_ids": ["7"]})
+
+
+def test_noether_check_accepts_upstream_kinds_without_torch(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    import subprocess
+    import sys
+
+    config = tmp_path / "cfg.yaml"
+    config.write_text(
+        f"output_path: {tmp_path}\n"
+        "model: {kind: noether.data.airfoil.AirfoilMLP, name: m}\n"
+        "trainer: {kind: SupervisedTrainer, max_epochs: 1, effective_batch_size: 1}\n"
+        "datasets:\n"
+        "  train: {kind: noether.data.datasets.cfd.ShapeNetCarDataset, root: /data/shapenet, split: train}\n"
+        "  val: {kind: noether.data.datasets.cfd.DrivAerMLDataset, root: /data/drivaerml, split: val,"
+        " load_volume: false}\n"
+        "  test: {kind: noether.data.datasets.cfd.AhmedMLDataset, root: /data/ahmedml, split: test,"
+        " surface_location: nowhere}\n"
+    )
+    script = ("import sys; from noether.cli.main import main; code = main(['check', sys.argv[1]]); "
+              "assert 'torch' not in sys.modules, 'torch imported'; sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True,
+                            env=cli_env, timeout=120)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "datasets.test.surface_location" in result.stderr and "nowhere" in result.stderr
+    assert "Traceback" not in result.stderr
+    config.write_text(config.read_text().replace("surface_location: nowhere", "surface_location: point"))
+    result = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True,
+                            env=cli_env, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -171,3 +171,23 @@ def test_conversion_errors(tmp_path: Path) -> None:
         convert_folder(tmp_path / "empty", tmp_path / "out", layout="openfoam")
     with pytest.raises(StoreError, match="has 3 rows, but other surface fields have 4"):
         write_sample(tmp_path / "out", "x", {"surface_position": np.zeros((4, 3)), "surface_pressure": np.zeros(3)})
+
+
+def test_noether_stats_on_a_store(store: Path, tmp_path: Path) -> None:
+    from noether.cli.main import main
+
+    config = tmp_path / "cfg.yaml"
+    config.write_text(
+        f"output_path: {tmp_path}\n"
+        "model: {kind: noether.data.airfoil.AirfoilMLP, name: m}\n"
+        "trainer: {kind: SupervisedTrainer, max_epochs: 1, effective_batch_size: 1}\n"
+        f"datasets:\n  train: {{kind: noether_cfd.CfdStoreDataset, root: {store}}}\n"
+    )
+    out = tmp_path / "stats.yaml"
+    assert main(["stats", str(config), "--properties", "surface_wallshear,surface_pressure", "--no-progress",
+                 "--out", str(out)]) == 0
+    text = out.read_text()
+    reader = StoreReader(store)
+    count = sum(len(reader.read(s, "surface_pressure")) for s in reader.samples)
+    assert f"surface_pressure_count:\n  - {count}" in text
+    assert text.count("surface_wallshear_mean:\n  - ") == 1 and "surface_wallshear_std" in text
