@@ -285,3 +285,15 @@ def test_chunked_evaluation_bounds_the_tokens_any_layer_works_on(
     with torch.no_grad():
         model(**sample)
     assert max(seen) >= 3000
+
+
+@pytest.mark.parametrize("kind", sorted(MODEL_CONFIGS))
+def test_models_train_under_bfloat16_autocast(kind: str, padded: dict[str, Any]) -> None:
+    """Mixed precision (CPU autocast here; the same dtype rules apply on a GPU): finite bf16 outputs and
+    finite gradients."""
+    model = build(kind).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        out = model(**padded)
+    assert all(v.dtype == torch.bfloat16 for v in out.values())
+    sum(v.float().pow(2).mean() for v in out.values()).backward()  # type: ignore[union-attr]
+    assert all(bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)

@@ -99,5 +99,6 @@ def rotate(x: torch.Tensor, angles: RotaryAngles) -> torch.Tensor:
     rotated, rest = x[..., : 2 * pairs], x[..., 2 * pairs :]
     a, b = rotated.unflatten(-1, (pairs, 2)).unbind(-1)
     cos, sin = angles.cos[:, None], angles.sin[:, None]
-    out = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2)
+    # Rotate in the angles' precision (float32), then return to the compute dtype (bf16 under autocast).
+    out = torch.stack([a * cos - b * sin, a * sin + b * cos], dim=-1).flatten(-2).to(x.dtype)
     return torch.cat([out, rest], dim=-1)
