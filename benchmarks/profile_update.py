@@ -44,6 +44,9 @@ PARTS = [
     ("  callbacks: after each micro-step", "noether/core/callbacks", "track_after_accumulation_step"),
     ("  due callbacks and log flush (_after_update)", "noether/training/trainer.py", "_after_update"),
     ("    periodic callbacks that fired", "noether/core/callbacks", "periodic_callback"),
+    ("    model.eval() around them", "torch/nn/modules/module.py", "eval"),
+    ("    model.train() after them", "torch/nn/modules/module.py", "train"),
+    ("    log writer flush", "noether/core/writers/log_writer.py", "flush"),
     ("  counters", "noether/training/counters.py", "advance"),
 ]
 
@@ -60,6 +63,63 @@ def run_once(width: int, updates: int, dataset: str, profile: cProfile.Profile |
         else:
             profile.runcall(run, config)
         return time.perf_counter() - start
+
+
+def data_path_us(repeats: int = 2000) -> dict[str, float]:
+    """Microseconds per batch of 64 of each data path, unprofiled (median of 5 timings of ``repeats`` batches)."""
+    import statistics
+
+    import noether
+    from benchmarks.bench_data import make_tensors
+    from benchmarks.overhead import BATCH, SIZE
+    from noether.core.schemas import AnyDatasetConfig
+    from noether.data.dataset import build_dataset
+    from noether.training.sampler import ResumableBatchSampler
+
+    x, y = make_tensors(SIZE)
+    perm = torch.randperm(SIZE)
+    indices = [perm[i * BATCH:(i + 1) * BATCH].tolist() for i in range(SIZE // BATCH)]
+
+    def raw() -> None:
+        for i in range(repeats):
+            idx = perm[(i % 100) * BATCH:(i % 100 + 1) * BATCH]
+            x[idx], y[idx]
+
+    def through(kind: str) -> Any:
+        dataset = build_dataset(noether.structure({"kind": f"benchmarks.bench_data.{kind}", "size": SIZE},
+                                                  AnyDatasetConfig))
+
+        def fetch() -> None:
+            for i in range(repeats):
+                dataset.collate_fn(dataset.__getitems__(indices[i % 100]))
+
+        return fetch, dataset
+
+    def loader(dataset: Any) -> Any:
+        def iterate() -> None:
+            done = 0
+            while done < repeats:
+                sampler = ResumableBatchSampler(SIZE, effective_batch_size=BATCH, accumulation_steps=1, seed=0,
+                                                single_epoch=True)
+                for _ in torch.utils.data.DataLoader(dataset, batch_sampler=sampler, collate_fn=dataset.collate_fn):
+                    done += 1
+                    if done == repeats:
+                        break
+
+        return iterate
+
+    batched, batched_set = through("RandomRegression")
+    per_sample, _ = through("PerSampleRegression")
+    contenders = {"raw x[idx], y[idx]": raw, "noether batched: __getitems__ + pipeline": batched,
+                  "noether per-sample: __getitems__ + pipeline": per_sample,
+                  "noether batched through DataLoader + sampler": loader(batched_set)}
+    times: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(5):
+        for name, fn in contenders.items():
+            start = time.perf_counter()
+            fn()
+            times[name].append((time.perf_counter() - start) / repeats * 1e6)
+    return {name: statistics.median(values) for name, values in times.items()}
 
 
 def cumulative(stats: pstats.Stats, fragment: str, name: str) -> float:
@@ -81,6 +141,9 @@ def main() -> None:
     plain = (run_once(args.width, args.updates, dataset, None) - run_once(args.width, short, dataset, None))
     plain_us = plain / (args.updates - short) * 1e6
     raw_us = (raw_tensors(args.width, args.updates) - raw_tensors(args.width, short)) / (args.updates - short) * 1e6
+    print("data path per batch of 64, unprofiled (median of 5):")
+    for name, us in data_path_us().items():
+        print(f"  {name:<52} {us:>8.1f} us")
     profile = cProfile.Profile()
     run_once(args.width, args.updates, dataset, profile)
     stats = pstats.Stats(profile)

@@ -55,7 +55,7 @@ class BatchIndices(list[int]):
     def tensor(self) -> torch.Tensor:
         """The indices as an int64 tensor (read-only by convention: it may be shared)."""
         if self._tensor is None:
-            self._tensor = torch.tensor(self, dtype=torch.int64)
+            self._tensor = torch.from_numpy(np.asarray(self, dtype=np.int64))  # torch.tensor(list) is slower
         return self._tensor
 
 
@@ -161,12 +161,26 @@ def load_batch(
 
 
 def valid_indices(indices: Sequence[Any], length: int) -> BatchIndices | None:
-    """``indices`` as :class:`BatchIndices` if every one is a plain int in ``[0, length)``, else ``None``
-    (the caller then checks them one by one, for the message)."""
+    """``indices`` as :class:`BatchIndices` if they are integers in ``[0, length)``, else ``None`` (the caller
+    then checks them one by one, for the message).
+
+    The check and the index tensor go through one numpy array: converting a Python list with ``torch.tensor``
+    or checking it element by element costs several times more than a gather of a batch of 64.
+    """
     if isinstance(indices, BatchIndices):
-        if not indices or (min(indices) >= 0 and max(indices) < length):
-            return indices
+        array = indices.tensor.numpy()
+    else:
+        try:
+            array = np.asarray(indices)
+        except (TypeError, ValueError):
+            return None
+        if array.ndim != 1 or array.dtype.kind not in "iu":
+            return None  # bools, floats, objects: the per-sample check names the offending index
+        array = array.astype(np.int64, copy=False)
+    # Python's min/max over a short list cost less than numpy's reductions.
+    values: Any = indices if type(indices) is list else array
+    if len(values) and (min(values) < 0 or max(values) >= length):
         return None
-    if all(type(i) is int and 0 <= i < length for i in indices):
-        return BatchIndices(indices)
-    return None
+    if isinstance(indices, BatchIndices):
+        return indices
+    return BatchIndices(indices if type(indices) is list else array.tolist(), torch.from_numpy(array))

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import torch
 from torch.utils.data import default_collate
 
@@ -91,10 +92,10 @@ class DefaultCollator(Collator):
             except (RuntimeError, TypeError):
                 pass
         elif type(first) is int:
-            try:
-                return torch.tensor(column)
-            except (TypeError, ValueError, RuntimeError):
-                pass
+            # Through numpy: several times faster than torch.tensor on a list, and the same int64 tensor.
+            array = np.asarray(column)
+            if array.ndim == 1 and array.dtype.kind == "i":
+                return torch.from_numpy(array.astype(np.int64, copy=False))
         try:
             return default_collate(list(column))
         except RuntimeError as exc:
