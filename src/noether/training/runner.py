@@ -58,12 +58,15 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
 
     ``interrupt_at_update`` stops after that update as if SIGTERM had arrived (used by ``verify-resume``).
     """
-    resolved = resolve_run(config)
-    try:
-        trainer, tracker = build_components(resolved, interrupt_at_update)
-        return execute(resolved, trainer, tracker)
-    finally:
-        close_run(resolved)
+    from noether.core.registry import registry_for_plugins, use_registry
+
+    with use_registry(registry_for_plugins(config.plugins)):  # the config's plugin settings, for this run only
+        resolved = resolve_run(config)
+        try:
+            trainer, tracker = build_components(resolved, interrupt_at_update)
+            return execute(resolved, trainer, tracker)
+        finally:
+            close_run(resolved)
 
 
 def resolve_run(config: ConfigSchema) -> ResolvedRun:

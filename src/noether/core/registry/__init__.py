@@ -10,6 +10,7 @@ from noether.core.registry.manager import (
     Registry,
     get_registry,
     registry_for,
+    registry_for_plugins,
     set_registry,
     use_registry,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "registry_for",
+    "registry_for_plugins",
     "set_registry",
     "use_registry",
 ]

@@ -325,6 +325,9 @@ class Registry:
         if top in NEVER_IMPORTED and "." in kind and not close and not others:
             lines.append(f"'{top}' classes are not imported as {family} kinds; name a registered kind or a class "
                          f"of your own package")
+        if not plugin_note and not others:  # a broken plugin's kinds are unknown: it may be the provider
+            lines.extend(f"note: plugin '{b.name}' ({b.distribution}) failed to load and may provide it: {b.error}"
+                         for b in self.broken)
         if not close and not others and not plugin_note:
             lines.append(f"known {family} kinds: " + (", ".join(self.kinds(family)) or "(none)"))
         return UnknownKindError(family, kind, "; ".join(lines), close)
@@ -467,6 +470,11 @@ def registry_for(*, disable: Iterable[str] = (), autoload: bool = True, prefer: 
         found = Registry(autoload=None if autoload else False, disable=disable, prefer=prefer)
         _BY_SETTINGS[key] = found
     return found
+
+
+def registry_for_plugins(plugins: Any) -> Registry:
+    """:func:`registry_for` with the settings of a ``PluginsConfig`` (a structured config's ``plugins``)."""
+    return registry_for(disable=plugins.disable, autoload=plugins.autoload, prefer=plugins.prefer)
 
 
 def set_registry(registry: Registry | None) -> Registry | None:
