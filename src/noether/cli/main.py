@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from noether import __version__
 
 #: Subcommand modules under ``noether.cli.commands``, in the order ``--help`` lists them.
-COMMANDS = ("run", "check", "schema", "plugins", "schedule", "stats", "plot", "verify_resume", "submit")
+COMMANDS = ("run", "check", "schema", "plugins", "schedule", "stats", "plot", "verify_resume", "submit", "sweep",
+            "compare")
 
 #: Exit status for a user error in a config or on the command line.
 EXIT_USAGE = 2
@@ -34,7 +35,16 @@ def build_parser() -> argparse.ArgumentParser:
                 continue
             raise
         module.add_parser(subparsers)
+    _add_plugin_commands(subparsers)
     return parser
+
+
+def _add_plugin_commands(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Subcommands of installed plugins (the ``noether_add_commands`` hook); a failing plugin is reported."""
+    from noether.core.registry import get_registry
+
+    for broken in get_registry().add_commands(subparsers):
+        print(f"warning: plugin '{broken.name}' could not add its commands: {broken.error}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -83,6 +83,18 @@ def _yaml_string_override(key: str, value: str | None) -> str:
     return f"{key}={json.dumps(value)}" if value is not None else f"{key}=null"
 
 
+def _task_ids(array: str) -> list[int]:
+    """The task ids of an ``--array`` value (``0-3``, ``1,3``, ``0-7:2``, ``%`` throttle ignored)."""
+    ids: list[int] = []
+    for part in array.split("%")[0].split(","):
+        if not part:
+            continue
+        span, _, step = part.partition(":")
+        first, _, last = span.partition("-")
+        ids.extend(range(int(first), int(last or first) + 1, int(step or 1)))
+    return ids
+
+
 def render_job_script(
     config: Any,
     config_path: str | Path,
@@ -91,11 +103,16 @@ def render_job_script(
     run_id: str,
     grace_seconds: int = 120,
     noether_command: Sequence[str] = ("noether",),
+    array_points: Sequence[tuple[str, Sequence[str]]] | None = None,
+    done_dir: Path | None = None,
 ) -> JobScript:
     """The sbatch script that runs ``noether run config_path overrides...`` as a requeueable SLURM job.
 
     ``config`` is the validated :class:`~noether.core.schemas.ConfigSchema` of ``config_path`` with
-    ``overrides``; it must have a ``slurm`` section.
+    ``overrides``; it must have a ``slurm`` section. ``array_points`` (for ``noether sweep --slurm``) gives, per
+    array task id in order of ``slurm.array``, the run id and the extra overrides of that task; every task then
+    behaves as a single job (its own run directory, resume on requeue). A task that exits with status 0 touches
+    ``done_dir/<run id>``.
     """
     from noether import __version__
     from noether.core.initializers.paths import run_directory
@@ -115,12 +132,16 @@ def render_job_script(
     run_dir = run_directory(output_path, run_id, config.stage_name, config.debug)
     slurm_dir = output_path / "slurm"
     is_array = slurm.array is not None
+    if array_points is not None and not is_array:
+        raise SlurmScriptError("a sweep array needs slurm.array (the task ids of its points)")
 
     lines = [
         "#!/bin/bash",
         f"# Written by `noether submit` (noether {__version__}) on "
         f"{datetime.datetime.now().isoformat(timespec='seconds')}.",
         f"# Config: {_comment(str(config_file))}",
+        f"# Sweep of {len(array_points)} points, one per array task: {_comment(str(base))}/<run id>"
+        if array_points is not None else
         f"# Run {run_id}{' (+ -a<array task id>)' if is_array else ''}: {_comment(str(run_dir))}",
         "#",
         f"# Preemption: SLURM sends USR1 to this script {grace_seconds} s before the time limit",
@@ -136,7 +157,8 @@ def render_job_script(
         _directive("--open-mode", "append"),
     ]
     if slurm.output is None:
-        lines.append(_directive("--output", str(slurm_dir / f"{run_id}-%j.out")))
+        log_name = "sweep-%A_%a.out" if array_points is not None else f"{run_id}-%j.out"
+        lines.append(_directive("--output", str(slurm_dir / log_name)))
 
     body: list[str] = ["", f"readonly EXIT_INTERRUPTED={EXIT_INTERRUPTED}", ""]
     if slurm.env_path:
@@ -147,7 +169,16 @@ def render_job_script(
             "",
         ]
     # Every attempt of the job uses the same run id, hence the same run directory and tracker run.
-    if is_array:
+    if array_points is not None:
+        body.append("# One sweep point per array task: its run id and overrides.")
+        body.append('case "${SLURM_ARRAY_TASK_ID:-}" in')
+        for task, (point_id, point_overrides) in zip(_task_ids(slurm.array), array_points, strict=False):
+            if not _RUN_ID.fullmatch(point_id):
+                raise SlurmScriptError(f"run_id {point_id!r} must consist of letters, digits, '.', '_' and '-'")
+            body.append(f"    {task}) run_id={q(point_id)}; point=({' '.join(q(o) for o in point_overrides)}) ;;")
+        body.append('    *) echo "noether: no sweep point for array task ${SLURM_ARRAY_TASK_ID:-}" >&2; exit 1 ;;')
+        body.append("esac")
+    elif is_array:
         body.append(f'run_id={q(run_id)}-a"${{SLURM_ARRAY_TASK_ID:-0}}"')
     else:
         body.append(f"run_id={q(run_id)}")
@@ -155,6 +186,8 @@ def render_job_script(
     body.append(f'run_dir={q(str(base))}/"$run_id"{stage}')
 
     words = [q(str(config_file)), *(q(o) for o in overrides)]
+    if array_points is not None:
+        words.append('"${point[@]}"')
     if slurm.chdir is not None:
         # The job runs in another directory: pin output_path to where submit resolved it (and looks for
         # checkpoints), so a relative output_path cannot point elsewhere inside the job.
@@ -203,6 +236,11 @@ def render_job_script(
         '    scontrol requeue "$SLURM_JOB_ID" || exit "$status"',
         "    exit 0",
         "fi",
+    ]
+    if done_dir is not None:
+        done = q(str(done_dir))
+        body += ['if [ "$status" -eq 0 ]; then', f'    mkdir -p {done} && touch {done}/"$run_id"', "fi"]
+    body += [
         'exit "$status"',
     ]
     text = "\n".join(lines + body) + "\n"
