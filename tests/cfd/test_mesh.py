@@ -260,3 +260,49 @@ def test_surface_cells_undo_the_triangulation(tmp_path: Path, suffix: str) -> No
     np.testing.assert_allclose(cells.normals, [[0, 0, -1], [0, 0, 1], [0, -1, 0], [0, 1, 0], [1, 0, 0], [-1, 0, 0]],
                                atol=1e-12)
     np.testing.assert_array_equal(cells.data["face_id"], np.arange(6))
+
+
+def _legacy_polydata(binary: bool, version: str) -> bytes:
+    """The cube as legacy POLYDATA, one vertex cell first; old-style or 5.x (OFFSETS/CONNECTIVITY) cells."""
+    def values(array: np.ndarray, dtype: str) -> bytes:
+        if binary:
+            return np.asarray(array).astype(">" + dtype).tobytes() + b"\n"
+        return (" ".join(str(v) for v in np.asarray(array).ravel()) + "\n").encode()
+
+    out = [f"# vtk DataFile Version {version}\ncube\n{'BINARY' if binary else 'ASCII'}\nDATASET POLYDATA\n".encode(),
+           b"POINTS 8 float\n", values(CUBE_POINTS, "f4")]
+    if version.startswith("5"):
+        out += [b"VERTICES 2 1\nOFFSETS vtktypeint64\n", values([0, 1], "i8"),
+                b"CONNECTIVITY vtktypeint64\n", values([0], "i8"),
+                b"POLYGONS 7 24\nOFFSETS vtktypeint64\n", values(np.arange(7) * 4, "i8"),
+                b"CONNECTIVITY vtktypeint64\n", values(CUBE_QUADS, "i8")]
+    else:
+        out += [b"VERTICES 1 2\n", values([1, 0], "i4"),
+                b"POLYGONS 6 30\n", values(np.hstack([np.full((6, 1), 4), CUBE_QUADS]), "i4")]
+    out += [b"CELL_DATA 7\nSCALARS face_id int 1\nLOOKUP_TABLE default\n", values(np.arange(-1, 6), "i4"),
+            b"POINT_DATA 8\nNORMALS Normals float\n", values(CUBE_POINTS - 0.5, "f4"),
+            b"FIELD FieldData 1\np 1 8 double\n", values(CUBE_POINTS[:, 1], "f8")]
+    return b"".join(out)
+
+
+@pytest.mark.parametrize("binary", [False, True])
+@pytest.mark.parametrize("version", ["3.0", "5.1"])
+def test_legacy_polydata(tmp_path: Path, binary: bool, version: str) -> None:
+    path = tmp_path / "cube.vtk"
+    path.write_bytes(_legacy_polydata(binary, version))
+    mesh = read_mesh(path, require_faces=True)
+    check_cube(mesh)
+    np.testing.assert_array_equal(mesh.triangle_data["face_id"], np.repeat(np.arange(6), 2))
+    np.testing.assert_array_equal(mesh.point_data["p"], CUBE_POINTS[:, 1])
+    # The file's normals are used (normalised) instead of computed ones.
+    np.testing.assert_allclose(mesh.point_normals(), (CUBE_POINTS - 0.5) / np.sqrt(0.75), rtol=1e-6)
+
+
+def test_truncated_legacy_polydata_is_a_mesh_error(tmp_path: Path) -> None:
+    path = tmp_path / "cut.vtk"
+    path.write_bytes(_legacy_polydata(True, "5.1")[:-20])
+    with pytest.raises(MeshError, match=r"cut\.vtk: .*truncated"):
+        read_mesh(path)
+    path.write_bytes(_legacy_polydata(False, "3.0").replace(b"p 1 8 double", b"p 1"))
+    with pytest.raises(MeshError, match=r"cut\.vtk: malformed \.vtk file"):
+        read_mesh(path)

@@ -2,9 +2,10 @@
 
 :func:`read_mesh` returns a :class:`Mesh`: points, the surface as triangles (polygons and quads are
 triangulated, their cell data repeated per triangle), point data, triangle data, and for volume files the
-centres and data of the 3-D cells. STL, VTU and legacy VTK are read with meshio; VTP (which meshio does not
-read) with :mod:`noether_cfd.data.vtk_xml`. Every failure a user can cause (missing file, unknown suffix, a
-file that does not parse, a surface without faces) is a :class:`MeshError` that names the file.
+centres and data of the 3-D cells. STL, VTU and legacy VTK grids are read with meshio; VTP and legacy
+``POLYDATA`` (which meshio does not read) with :mod:`noether_cfd.data.vtk_xml` and
+:mod:`noether_cfd.data.vtk_legacy`. Every failure a user can cause (missing file, unknown suffix, a file
+that does not parse, a surface without faces) is a :class:`MeshError` that names the file.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from noether_cfd.data.vtk_legacy import is_legacy_polydata, read_legacy_polydata
 from noether_cfd.data.vtk_xml import VtkXmlError, read_vtp, write_vtp
 
 #: Suffixes :func:`read_mesh` reads.
@@ -207,11 +209,14 @@ def read_mesh(path: str | os.PathLike[str], *, require_faces: bool = False) -> M
     path = _check_path(path, READ_SUFFIXES, "read")
     if not path.is_file():
         raise MeshError(f"{path}: no such file" if not path.exists() else f"{path}: not a file")
-    if path.suffix.lower() == ".vtp":
+    suffix = path.suffix.lower()
+    if suffix == ".vtp" or (suffix == ".vtk" and _is_legacy_polydata(path)):
         try:
-            poly = read_vtp(path)
+            poly = read_vtp(path) if suffix == ".vtp" else read_legacy_polydata(path)
         except VtkXmlError as exc:
             raise MeshError(f"{path}: {exc}") from None
+        except (ValueError, IndexError, KeyError) as exc:  # a malformed file the parser did not anticipate
+            raise MeshError(f"{path}: malformed {suffix} file ({type(exc).__name__}: {exc})") from None
         except OSError as exc:
             raise MeshError(f"{path}: cannot read ({exc.strerror or exc})") from None
         mesh = Mesh(points=poly.points, triangles=poly.triangles, point_data=poly.point_data,
@@ -227,6 +232,13 @@ def _meshio_readers() -> dict[str, Any]:
     import meshio.vtu
 
     return {".stl": meshio.stl.read, ".vtu": meshio.vtu.read, ".vtk": meshio.vtk.read}
+
+
+def _is_legacy_polydata(path: Path) -> bool:
+    try:
+        return is_legacy_polydata(path)
+    except OSError as exc:
+        raise MeshError(f"{path}: cannot read ({exc.strerror or exc})") from None
 
 
 def _read_with_meshio(path: Path) -> Mesh:
