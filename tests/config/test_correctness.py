@@ -339,6 +339,13 @@ def test_bounds(override: str, path: str, fragment: str) -> None:
     assert fragment in found[path][0], found
 
 
+def test_huge_integers_are_described_without_printing_them() -> None:
+    found = issues_of({"value": 10**5000}, ConstantScheduleConfig)
+    assert found == {"value": "must fit in a 64-bit integer, got an integer of 16610 bits"}
+    found = issues_of({"kind": 10**5000, "value": 1.0}, ConstantScheduleConfig)
+    assert "an integer of 16610 bits" in found["kind"]
+
+
 @pytest.mark.parametrize("value", [{0.9, 0.99}, datetime.date(2024, 1, 1), b"\x00", object()])
 def test_optimizer_argument_that_is_not_plain_data_is_rejected(value: Any) -> None:
     data = noether.unstructure(noether.load_config(EXAMPLE))

@@ -71,5 +71,10 @@ class ConfigError(ValueError):
 
 def describe_value(value: object, limit: int = 60) -> str:
     """A short repr of an offending value for error messages."""
-    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer of {value.bit_length()} bits"  # repr of a huge int may exceed Python's digit limit
+    try:
+        text = repr(value)
+    except Exception:  # an object whose repr fails must not hide the real problem
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."

@@ -70,7 +70,7 @@ def int_problem(value: Any) -> str | None:
     if isinstance(value, bool) or not isinstance(value, int):
         return f"expected an integer, got {describe_value(value)}"
     if not INT64_MIN <= value <= INT64_MAX:
-        return f"must fit in a 64-bit integer, got an integer with {len(str(abs(value)))} digits"
+        return f"must fit in a 64-bit integer, got an integer of {value.bit_length()} bits"
     return None
 
 
