@@ -365,3 +365,18 @@ def test_round_trip_with_nan_where_nan_is_allowed() -> None:
     assert math.isnan(config.dataset_statistics["p"][0])
     assert noether.structure(noether.unstructure(config)) == config
     assert isinstance(config, ConfigSchema)
+
+
+def test_schema_modules_import_neither_torch_nor_the_converter_nor_the_registry() -> None:
+    import ast
+
+    forbidden = ("torch", "numpy", "noether.core.config", "noether.core.registry")
+    files = [*sorted((ROOT / "src/noether/core/schemas").glob("*.py")), ROOT / "src/noether/data/schemas.py",
+             ROOT / "src/noether/data/airfoil/schemas.py"]
+    found = []
+    for path in files:
+        for node in ast.walk(ast.parse(path.read_text())):  # function-level imports count too
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            found.extend(f"{path.name}: {n}" for n in names if n.startswith(forbidden))
+    assert found == []
