@@ -72,7 +72,7 @@ class Mesh:
 
     def triangle_centers(self) -> np.ndarray:
         """``(F, 3)`` centroids of the triangles."""
-        return self.triangle_vertices().mean(axis=1)
+        return np.asarray(sum(self.points[self.triangles[:, k]] for k in range(3)) / 3.0)
 
     def triangle_areas(self) -> np.ndarray:
         """``(F,)`` areas of the triangles."""
@@ -110,18 +110,16 @@ class Mesh:
         """
         owner = self.triangle_cells if self.triangle_cells is not None else np.arange(len(self.triangles))
         count = int(owner.max()) + 1 if len(owner) else 0
-        areas = self.triangle_areas()
-        area = np.bincount(owner, weights=areas, minlength=count)
-        centers = np.stack([np.bincount(owner, weights=areas * c, minlength=count)
-                            for c in self.triangle_centers().T], axis=1) / np.where(area > 0, area, 1.0)[:, None]
-        weighted = self.triangle_normals() * areas[:, None]
-        normals = np.stack([np.bincount(owner, weights=w, minlength=count) for w in weighted.T], axis=1)
-        norm = np.linalg.norm(normals, axis=1, keepdims=True)
+        doubled = _doubled_area_vectors(self.points, self.triangles)
+        areas = 0.5 * np.linalg.norm(doubled, axis=1)
+        area = _scatter(owner, areas, count)
+        centers = _scatter(owner, self.triangle_centers() * areas[:, None], count)
+        centers /= np.where(area > 0, area, 1.0)[:, None]
+        normals = _unit(_scatter(owner, doubled, count))
         first = np.full(count, -1, np.int64)
         first[owner[::-1]] = np.arange(len(owner))[::-1]  # the first triangle of each cell
         data = {name: values[first] for name, values in self.triangle_data.items()}
-        return SurfaceCells(centers=centers, areas=area, normals=normals / np.where(norm > 0, norm, 1.0),
-                            data=data)
+        return SurfaceCells(centers=centers, areas=area, normals=normals, data=data)
 
     def signed_volume(self) -> float:
         """Volume enclosed by the triangles (positive when they are oriented outward; closed surfaces)."""
@@ -158,37 +156,45 @@ class SurfaceCells:
     data: dict[str, np.ndarray]
 
 
+def _doubled_area_vectors(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """``(F, 3)`` cross products of two edges: along the normal, twice the area long."""
+    a, b, c = (points[triangles[:, k]] for k in range(3))
+    return np.cross(b - a, c - a)
+
+
 def triangle_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """``(F,)`` areas of the triangles of ``points``."""
-    v = points[triangles]
-    return 0.5 * np.linalg.norm(np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0]), axis=1)
+    return np.asarray(0.5 * np.linalg.norm(_doubled_area_vectors(points, triangles), axis=1))
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.where(norm > 0, norm, 1.0))
 
 
 def triangle_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """``(F, 3)`` unit normals (zero for degenerate triangles)."""
-    v = points[triangles]
-    cross = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])
-    norm = np.linalg.norm(cross, axis=1, keepdims=True)
-    return np.asarray(cross / np.where(norm > 0, norm, 1.0))
+    return _unit(_doubled_area_vectors(points, triangles))
+
+
+def _scatter(index: np.ndarray, values: np.ndarray, size: int) -> np.ndarray:
+    """Sums of ``values`` rows by ``index`` (``np.bincount`` per column: much faster than ``np.add.at``)."""
+    if values.ndim == 1:
+        return np.bincount(index, weights=values, minlength=size)
+    return np.stack([np.bincount(index, weights=values[:, c], minlength=size) for c in range(values.shape[1])],
+                    axis=1)
 
 
 def point_areas(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """``(N,)`` a third of the adjacent triangles' areas per point (zero for points on no triangle)."""
     areas = triangle_areas(points, triangles)
-    out = np.zeros(len(points))
-    np.add.at(out, triangles.ravel(), np.repeat(areas / 3.0, 3))
-    return out
+    return _scatter(triangles.ravel(), np.repeat(areas / 3.0, 3), len(points))
 
 
 def point_normals(points: np.ndarray, triangles: np.ndarray) -> np.ndarray:
     """``(N, 3)`` area-weighted mean of the adjacent triangles' normals, normalised."""
-    v = points[triangles]
-    weighted = np.cross(v[:, 1] - v[:, 0], v[:, 2] - v[:, 0])  # length = 2 * area: the weighting for free
-    out = np.zeros((len(points), 3))
-    for corner in range(3):
-        np.add.at(out, triangles[:, corner], weighted)
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
-    return np.asarray(out / np.where(norm > 0, norm, 1.0))
+    weighted = _doubled_area_vectors(points, triangles)  # length = 2 * area: the weighting for free
+    return _unit(_scatter(triangles.ravel(), np.repeat(weighted, 3, axis=0), len(points)))
 
 
 def _check_path(path: str | os.PathLike[str], suffixes: tuple[str, ...], verb: str) -> Path:

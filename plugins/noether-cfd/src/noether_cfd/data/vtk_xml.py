@@ -344,7 +344,7 @@ def _data_array(parent: ElementTree.Element, name: str | None, values: np.ndarra
         return
     # Inline binary, zlib-compressed in one block; header and data as two base64 streams (as VTK writes).
     data = values.astype(dtype, copy=False).tobytes()
-    block = zlib.compress(data, 6)
+    block = zlib.compress(data, 1)  # level 1: several times faster than 6 on mesh data, files ~1.5x larger
     header = np.array([1, len(data), len(data), len(block)], dtype="<u8").tobytes()
     element.set("format", "binary")
     element.text = (base64.b64encode(header) + base64.b64encode(block)).decode("ascii")
