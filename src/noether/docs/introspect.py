@@ -26,6 +26,7 @@ from noether.core.config.json_schema import _field_docs
 from noether.core.registry import FAMILIES, Registration, get_registry
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import Between, Constraint
+from noether.core.schemas._types import NumberArray, PlainData
 
 #: Modules whose module-level names are searched for union aliases (``CallbacksConfig``, ``AnyModelConfig``).
 ALIAS_MODULES = (
@@ -332,6 +333,11 @@ def type_text(tp: Any, link: Linker, family_link: FamilyLinker) -> str:
         return f"a {family_link(marker.family)}{extra}"
     origin = typing.get_origin(tp)
     if origin is Annotated:
+        meta = typing.get_args(tp)[1:]
+        if any(isinstance(m, NumberArray) for m in meta):
+            return "number or (nested) list of numbers"
+        if any(isinstance(m, PlainData) for m in meta):
+            return "plain data (string, number, boolean, null, list, mapping)"
         return type_text(typing.get_args(tp)[0], link, family_link)
     if origin in (Union, types.UnionType):
         members = typing.get_args(tp)
