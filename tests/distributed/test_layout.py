@@ -16,6 +16,7 @@ from noether.training.distributed import (
     detect_layout,
     free_port,
     gather_objects,
+    is_reporting_process,
     shard_indices,
 )
 from tests.distributed.helpers import REPO, child_env
@@ -25,20 +26,39 @@ from tests.distributed.helpers import REPO, child_env
     ("env", "expected"),
     [
         ({}, ProcessLayout()),
-        ({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}, ProcessLayout(3, 4, 1)),
+        # Without LOCAL_WORLD_SIZE every process counts as on this node.
+        ({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1"}, ProcessLayout(3, 4, 1, 4)),
+        ({"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}, ProcessLayout(3, 4, 1, 2)),
         # srun tasks: the step's task count.
         ({"SLURM_PROCID": "2", "SLURM_STEP_NUM_TASKS": "4", "SLURM_NTASKS": "4", "SLURM_LOCALID": "0",
-          "SLURM_STEP_ID": "0"}, ProcessLayout(2, 4, 0)),
+          "SLURM_STEP_ID": "0"}, ProcessLayout(2, 4, 0, 4)),
+        ({"SLURM_PROCID": "2", "SLURM_STEP_NUM_TASKS": "4", "SLURM_STEP_TASKS_PER_NODE": "2(x2)",
+          "SLURM_LOCALID": "0"}, ProcessLayout(2, 4, 0, 2)),
         # The batch script itself (no srun): one process, even though the job has 4 tasks.
         ({"SLURM_PROCID": "0", "SLURM_NTASKS": "4", "SLURM_JOB_ID": "7"}, ProcessLayout()),
         ({"SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1", "SLURM_NTASKS": "1"}, ProcessLayout()),
         # torchrun inside a SLURM job: torchrun's variables win.
         ({"RANK": "1", "WORLD_SIZE": "2", "SLURM_PROCID": "0", "SLURM_STEP_NUM_TASKS": "1"},
-         ProcessLayout(1, 2, 0)),
+         ProcessLayout(1, 2, 0, 2)),
     ],
 )
 def test_detect_layout(env: dict[str, str], expected: ProcessLayout) -> None:
     assert detect_layout(env) == expected
+
+
+@pytest.mark.parametrize(
+    ("env", "reports"),
+    [
+        ({}, True),
+        ({"RANK": "0", "SLURM_PROCID": "1"}, True),  # torchrun in a SLURM job: torchrun's rank decides
+        ({"RANK": "1"}, False),
+        ({"SLURM_PROCID": "0"}, True),
+        # srun without torchrun (also when the tasks do not form a process group): one report per job
+        ({"SLURM_PROCID": "1", "SLURM_NTASKS": "2"}, False),
+    ],
+)
+def test_one_end_of_run_report_per_job(env: dict[str, str], reports: bool) -> None:
+    assert is_reporting_process(env) is reports
 
 
 @pytest.mark.parametrize("world", [1, 2, 3, 5, 8])

@@ -33,3 +33,30 @@ class FailingCallback(PeriodicCallback):
 
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         raise RuntimeError("boom from a callback")
+
+
+class SigtermAtUpdate(PeriodicCallback):
+    """Sends this process SIGTERM after update 3 (as a scheduler would), to test the interruption path."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        import os
+        import signal
+
+        if counter.update == 3:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+class LegacyTrainerCallback(PeriodicCallback):
+    """A third-party callback written against the old ``self.trainer`` API (before the callback context)."""
+
+    def before_training(self, counter: Any) -> None:
+        self.trainer.summary["legacy/datasets"] = len(self.trainer.context.datasets)
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        trainer = self.trainer
+        batches = list(trainer.iterate_dataset("val"))
+        with_model = [trainer.train_step(batch, trainer.train_model).total_loss for batch in batches]
+        trainer.log_writer.add_scalar("legacy/val_loss", float(sum(with_model) / len(with_model)))
+        trainer.log_writer.add_scalar("legacy/on_cpu", int(trainer.device.type == "cpu"))
+        if trainer.context.is_rank0:
+            trainer.save_checkpoint("legacy", weights=True, optim=False, trainer_state=False)

@@ -93,3 +93,21 @@ def test_training_run_writes_event_files_matching_metrics_jsonl(tmp_path: Path) 
     summary = _scalars(acc, "summary/loss/val/total/min")
     assert list(summary.values()) == pytest.approx([best])
     assert not any(math.isnan(v) for v in summary.values())
+
+
+def test_in_place_resume_purges_the_steps_logged_after_the_checkpoint(tmp_path: Path) -> None:
+    config = TensorboardTrackerSchema(log_dir="tb", flush_secs=1)
+    hp: dict[str, Any] = {"stage_name": None}
+    first = TensorboardTracker(config, run_dir=tmp_path, run_name="toy", run_id="r", hp=hp)
+    for update in range(1, 7):  # killed after update 6, the checkpoint was written after update 3
+        first.log({"update": update, "loss": float(update)}, step=update)
+    first.close()
+    second = TensorboardTracker(config, run_dir=tmp_path, run_name="toy", run_id="r", hp=hp)
+    second.resumed_at(3)
+    for update in range(4, 9):
+        second.log({"update": update, "loss": 10.0 * update}, step=update)
+    second.close()
+    events = _load(tmp_path / "tb").Scalars("loss")
+    steps = [e.step for e in events]
+    assert steps == sorted(set(steps)) == list(range(1, 9))  # every step once
+    assert {e.step: e.value for e in events}[5] == 50.0  # the re-run's value, not the interrupted run's

@@ -274,6 +274,8 @@ class BaseTrainer:
                 self._loop()
             self._call_each(lambda cb: cb.after_training(self.counter), self.callbacks, "after_training")
             self.log_writer.flush()
+            if self.context.is_rank0 and not self.stop.requested:
+                self.checkpoints.remove_ephemeral()  # they only backed ``latest`` while the run was going
         finally:
             self.stop.restore()
             self.log_writer.close()

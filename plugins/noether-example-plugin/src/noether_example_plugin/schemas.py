@@ -47,7 +47,7 @@ class GradientNormCallbackConfig(CallBackBaseConfig):
 class ExponentialDecayScheduleConfig(ScheduleBaseConfig):
     """``start_value * rate ** (step / total)``."""
 
-    kind: Literal["noether_example_plugin.ExponentialDecaySchedule"] = (  # type: ignore[assignment]
+    kind: Literal["noether_example_plugin.ExponentialDecaySchedule"] = (
         "noether_example_plugin.ExponentialDecaySchedule"
     )
     start_value: Annotated[float, Gt(0.0)] = 1.0

@@ -114,6 +114,8 @@ class MLflowTracker(Tracker):
         self._client = MlflowClient(tracking_uri=uri)
         self._closed = False
         self._last_step = 0
+        #: Steps up to this one are in the MLflow run already (an in-place resume re-logs them): not logged.
+        self._logged_through: int | None = None
         self._warned: set[str] = set()
         self._names: dict[str, str] = {}
         #: Everything passed to :meth:`set_summary`.
@@ -200,9 +202,21 @@ class MLflowTracker(Tracker):
                                "skipped", key, type(value).__name__)
         return metrics
 
+    def resumed_at(self, update: int) -> None:
+        """MLflow appends metric history: the steps after ``update`` that the interrupted run logged already
+        are not logged again (a resumed run reproduces them exactly)."""
+        super().resumed_at(update)
+        run = self._client.get_run(self.mlflow_run_id)
+        logged = [m.step for key in run.data.metrics for m in self._client.get_metric_history(self.mlflow_run_id, key)
+                  if not key.startswith("summary/")]
+        newest = max(logged, default=update)
+        self._logged_through = newest if newest > update else None
+
     def log(self, metrics: dict[str, Any], step: int) -> None:
         """Log the numeric metrics of one step at MLflow step ``step`` (the update number)."""
         self._last_step = max(self._last_step, step)
+        if self._logged_through is not None and step <= self._logged_through:
+            return
         self._log_metrics(self._metrics(metrics, step))
 
     def _log_metrics(self, metrics: list[Metric]) -> None:

@@ -1,4 +1,4 @@
-"""The tracker interface and the no-op tracker."""
+"""The tracker interface."""
 
 from __future__ import annotations
 
@@ -20,6 +20,14 @@ class Tracker:
         self.run_name = run_name
         self.run_id = run_id
         self.hp = hp
+        #: The update a run continued in place from (see :meth:`resumed_at`), ``None`` for a fresh run.
+        self.resumed_after: int | None = None
+
+    def resumed_at(self, update: int) -> None:
+        """The run continues in its own directory from the checkpoint after ``update``; called once, before
+        the first :meth:`log`. Steps after ``update`` were logged by the interrupted run and are logged again:
+        a tracker that appends drops its earlier records of them (or the new ones) instead of keeping both."""
+        self.resumed_after = update
 
     def log(self, metrics: dict[str, Any], step: int) -> None:
         """Record the metrics of one step."""
@@ -29,10 +37,6 @@ class Tracker:
 
     def close(self) -> None:
         """Flush and release the service."""
-
-
-class NoopTracker(Tracker):
-    """No service: only the local metrics file is written."""
 
 
 def missing_package(package: str, extra: str | None = None) -> ImportError:

@@ -53,6 +53,7 @@ class TensorboardTracker(Tracker):
         from noether.core.config.dump import dump_yaml
 
         self.log_dir = run_dir / config.log_dir
+        self._writer_class = SummaryWriter
         self._writer: Any = SummaryWriter(log_dir=str(self.log_dir), flush_secs=config.flush_secs)
         self._last_step = 0
         self._warned: set[str] = set()
@@ -61,6 +62,16 @@ class TensorboardTracker(Tracker):
         header = f"run **{run_name}** (id `{run_id}`)\n\n"
         self._writer.add_text("Configuration", header + _markdown_code(dump_yaml(hp)), global_step=0)
         logger.info("TensorBoard event files in %s", self.log_dir)
+
+    def resumed_at(self, update: int) -> None:
+        """Continue with a new event file that purges the steps after ``update`` (TensorBoard's ``purge_step``):
+        the interrupted run's records of them are hidden, the re-run's shown once."""
+        super().resumed_at(update)
+        if self._writer is None:
+            return
+        self._writer.close()
+        self._writer = self._writer_class(log_dir=str(self.log_dir), flush_secs=self.config.flush_secs,
+                                          purge_step=update + 1)
 
     def log(self, metrics: dict[str, Any], step: int) -> None:
         """Write one step: numbers as scalars and strings as text, at step ``step`` (the update number)."""

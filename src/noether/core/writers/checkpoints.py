@@ -170,6 +170,14 @@ class CheckpointStore:
         for name in (manifest or {}).get("files", {}):
             (self.directory / name).unlink(missing_ok=True)
 
+    def remove_ephemeral(self) -> None:
+        """Delete every ephemeral set that ``latest`` does not point to (at the end of a run)."""
+        self.wait()
+        latest = self.latest_tag()
+        for manifest in self.manifests():
+            if manifest.get("ephemeral") and manifest["tag"] != latest:
+                self.delete(manifest["tag"])
+
     def prune(self, keep_last: int) -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
         self.wait()
