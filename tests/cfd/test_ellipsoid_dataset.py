@@ -120,3 +120,17 @@ def test_noether_stats_measures_the_properties(root: Path, tmp_path: Path) -> No
     assert main(args) == 0
     text = out.read_text()
     assert "surface_pressure_mean" in text and "volume_velocity_count:\n  - 320" in text
+
+
+def test_a_fresh_ellipsoid_geometry_as_stl(root: Path, tmp_path: Path) -> None:
+    from noether_cfd.data.ellipsoid_generate import ellipsoid_surface
+    from noether_cfd.data.mesh import read_mesh, write_mesh
+
+    ds = dataset(root)
+    axes, rot = ds.body(2)
+    path = write_mesh(tmp_path / "body.stl", ellipsoid_surface(axes, rot, subdivisions=2))
+    back = read_mesh(path, require_faces=True)
+    assert back.triangles.shape == (320, 3) and back.signed_volume() > 0
+    # The same surface as the sample's (up to the STL's float32 and its point order).
+    np.testing.assert_allclose(np.sort(back.points, axis=0), np.sort(ds.mesh(2).points, axis=0), atol=1e-6)
+    np.testing.assert_allclose(ds.mesh(2).point_areas(), ds[2]["surface_area"].numpy(), rtol=1e-5)

@@ -238,8 +238,8 @@ def test_errors_name_the_file(tmp_path: Path) -> None:
     write_mesh(empty, Mesh(points=CUBE_POINTS))
     with pytest.raises(MeshError, match="no faces"):
         read_mesh(empty, require_faces=True)
-    with pytest.raises(MeshError, match=r"cannot write '\.stl'"):
-        write_mesh(tmp_path / "x.stl", Mesh(points=CUBE_POINTS))
+    with pytest.raises(MeshError, match=r"cannot write '\.obj'"):
+        write_mesh(tmp_path / "x.obj", Mesh(points=CUBE_POINTS))
     mesh = read_mesh(tmp_path / "points.vtp")
     with pytest.raises(MeshError, match="has 3 rows; the mesh has 8"):
         write_mesh(tmp_path / "bad.vtp", mesh, point_data={"p": np.zeros(3)})
@@ -306,3 +306,13 @@ def test_truncated_legacy_polydata_is_a_mesh_error(tmp_path: Path) -> None:
     path.write_bytes(_legacy_polydata(False, "3.0").replace(b"p 1 8 double", b"p 1"))
     with pytest.raises(MeshError, match=r"cut\.vtk: malformed \.vtk file"):
         read_mesh(path)
+
+
+def test_stl_writing_is_geometry_only(tmp_path: Path) -> None:
+    source = tmp_path / "cube.vtp"
+    write_ascii_vtp(source)
+    mesh = read_mesh(source)
+    check_cube(read_mesh(write_mesh(tmp_path / "cube.stl", mesh)))
+    with pytest.raises(MeshError, match="STL holds triangles only"):
+        write_mesh(tmp_path / "fields.stl", mesh, point_data={"p": np.zeros(8)})
+    assert not (tmp_path / "fields.stl").exists()

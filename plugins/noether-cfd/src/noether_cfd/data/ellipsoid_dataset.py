@@ -24,6 +24,7 @@ import torch
 from noether.data.dataset import Dataset, with_normalizers
 from noether_cfd import batch as keys
 from noether_cfd.data.ellipsoid_generate import EllipsoidSettings, ensure_generated
+from noether_cfd.data.mesh import Mesh
 from noether_cfd.data.schemas import EllipsoidFlowDatasetConfig
 
 
@@ -61,6 +62,10 @@ class EllipsoidFlowDataset(Dataset):
     def body(self, idx: int) -> tuple[np.ndarray, np.ndarray]:
         """Semi-axes ``(3,)`` and body-to-world rotation ``(3, 3)`` of sample ``idx`` (float64)."""
         return self._axes[idx], self._rotations[idx]
+
+    def mesh(self, idx: int) -> Mesh:
+        """The surface of sample ``idx`` as a mesh (raw positions, shared triangles), e.g. to write results on."""
+        return Mesh(points=self.arrays[keys.SURFACE_POSITION][idx].double().numpy(), triangles=self.triangles)
 
     @with_normalizers(required=False)
     def getitem_surface_position(self, idx: int) -> torch.Tensor:

@@ -30,7 +30,7 @@ from noether_cfd.data.ellipsoid_flow import (
     surface_normals,
 )
 from noether_cfd.data.icosphere import icosphere
-from noether_cfd.data.mesh import point_areas
+from noether_cfd.data.mesh import Mesh, point_areas
 
 #: Bumped whenever the generated values change, so that old copies are not reused.
 FORMAT_VERSION = 1
@@ -75,6 +75,16 @@ class EllipsoidSettings:
         """``ellipsoid-v<version>-<digest of the settings>``."""
         digest = hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:12]
         return f"ellipsoid-v{FORMAT_VERSION}-{digest}"
+
+
+def ellipsoid_surface(semi_axes: np.ndarray, rotation: np.ndarray | None = None, subdivisions: int = 3) -> Mesh:
+    """The triangulated surface of an ellipsoid (an icosphere mapped onto it), rotated body to world.
+
+    E.g. ``write_mesh("body.stl", ellipsoid_surface([1.0, 0.4, 0.3]))`` makes a geometry to predict on.
+    """
+    unit, triangles = icosphere(subdivisions)
+    rot = np.eye(3) if rotation is None else np.asarray(rotation, dtype=np.float64).reshape(3, 3)
+    return Mesh(points=(unit * np.asarray(semi_axes, dtype=np.float64).reshape(3)) @ rot.T, triangles=triangles)
 
 
 def sample_body(settings: EllipsoidSettings, split: str, index: int) -> tuple[np.ndarray, np.ndarray]:

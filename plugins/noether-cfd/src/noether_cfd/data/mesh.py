@@ -1,4 +1,4 @@
-"""Meshes from files: STL, VTP, VTU and legacy VTK in; VTP and VTU out; normals and areas when missing.
+"""Meshes from files: STL, VTP, VTU and legacy VTK in; VTP, VTU (and bare STL) out; normals and areas when missing.
 
 :func:`read_mesh` returns a :class:`Mesh`: points, the surface as triangles (polygons and quads are
 triangulated, their cell data repeated per triangle), point data, triangle data, and for volume files the
@@ -27,7 +27,7 @@ from noether_cfd.data.vtk_xml import VtkXmlError, read_vtp, write_vtp
 #: Suffixes :func:`read_mesh` reads.
 READ_SUFFIXES = (".stl", ".vtp", ".vtu", ".vtk")
 #: Suffixes :func:`write_mesh` writes.
-WRITE_SUFFIXES = (".vtp", ".vtu")
+WRITE_SUFFIXES = (".vtp", ".vtu", ".stl")
 #: Point-data names taken as normals stored in the file (VTK's convention first).
 NORMAL_NAMES = ("Normals", "normals", "Normal", "normal")
 _SURFACE_CELLS = ("triangle", "quad", "polygon")
@@ -347,6 +347,8 @@ def write_mesh(
 ) -> Path:
     """Write the surface of ``mesh`` with fields on its points/triangles as ``.vtp`` or ``.vtu``, atomically.
 
+    ``.stl`` writes the bare triangles (a geometry for ``noether predict``); fields are an error there.
+
     ``point_data``/``triangle_data`` are added to (and override) the mesh's own; their row counts are checked.
     The file appears under its final name only once complete.
     """
@@ -357,9 +359,16 @@ def write_mesh(
         for name, values in data.items():
             if len(values) != rows:
                 raise MeshError(f"{path}: {kind} field '{name}' has {len(values)} rows; the mesh has {rows}")
+    suffix = path.suffix.lower()
+    if suffix == ".stl" and (point_data or triangle_data or not mesh.has_faces):
+        raise MeshError(f"{path}: STL holds triangles only (no fields, no point clouds); write .vtp or .vtu")
     with atomic_path(path) as tmp:
-        if path.suffix.lower() == ".vtp":
+        if suffix == ".vtp":
             write_vtp(tmp, mesh.points, mesh.triangles, pdata, tdata, ascii=ascii)
+        elif suffix == ".stl":
+            import meshio
+
+            meshio.Mesh(mesh.points, [("triangle", mesh.triangles)]).write(tmp, file_format="stl", binary=not ascii)
         else:
             import meshio
 
