@@ -162,3 +162,13 @@ def test_resolved_config_holds_no_references(tmp_path: Path) -> None:
 
     text = dump_yaml(noether.unstructure(noether.load_config(write(tmp_path, CONFIG))))
     assert "${" not in text and "mlp-16-3" in text
+
+
+def test_unresolvable_references_are_reported_with_the_other_problems(tmp_path: Path) -> None:
+    path = write(tmp_path, CONFIG.replace("hidden_dim: ${hidden}", "hidden_dim: ${hiden}")
+                 .replace("input_dim: 3", "input_dim: three"))
+    with pytest.raises(noether.ConfigError) as info:
+        noether.load_config(path)
+    paths = [issue.dotted_path for issue in info.value.issues]
+    assert paths == ["model.hidden_dim", "model.input_dim"]  # the reference once, not again as "not a number"
+    assert "did you mean 'hidden'" in info.value.issues[0].message

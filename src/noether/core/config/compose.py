@@ -263,9 +263,13 @@ def _set(doc: Document, path: Path_, value: Any, delete: bool, where: str) -> No
         doc.locations[path] = where
 
 
-def load_document(path: str | Path, overrides: Sequence[str] = ()) -> Document:
-    """Compose ``path`` with its bases, apply ``overrides``, resolve ``${...}``; the result remembers every origin."""
-    from noether.core.config.interpolation import resolve_interpolations
+def load_document(path: str | Path, overrides: Sequence[str] = (), *, defer_errors: bool = False) -> Document:
+    """Compose ``path`` with its bases, apply ``overrides``, resolve ``${...}``; the result remembers every origin.
+
+    References that cannot be resolved raise a :class:`ConfigError`, or with ``defer_errors`` are kept in
+    ``Document.deferred`` to be reported with the validation's problems (as :func:`load_config` does).
+    """
+    from noether.core.config.interpolation import resolve_collecting
 
     primary = Path(path)
     choices = GroupChoices(primary.expanduser().parent, group_candidates(primary.expanduser().parent, overrides))
@@ -275,5 +279,8 @@ def load_document(path: str | Path, overrides: Sequence[str] = ()) -> Document:
         if choices.from_files == before:
             break
     apply_overrides(doc, [text for text in overrides if text not in choices.used])
-    doc.referenced = resolve_interpolations(doc)
+    doc.referenced, issues = resolve_collecting(doc)
+    if issues and not defer_errors:
+        raise ConfigError(issues, "invalid interpolation")
+    doc.deferred.extend(issues)
     return doc

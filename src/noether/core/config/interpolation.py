@@ -193,11 +193,9 @@ def _unliteral(value: Any) -> Any:
     return value
 
 
-def resolve_interpolations(doc: Document) -> set[str]:
-    """Resolve every ``${...}`` of ``doc`` in place; returns the top-level keys that references pointed into.
-
-    Raises :class:`ConfigError` listing every reference that cannot be resolved.
-    """
+def resolve_collecting(doc: Document) -> tuple[set[str], list[Issue]]:
+    """Resolve every ``${...}`` of ``doc`` in place; returns the top-level keys references pointed into, and an
+    issue per reference that cannot be resolved (such a reference stays as its text)."""
     resolver = _Resolver(doc)
     issues: list[Issue] = []
     if isinstance(doc.data, dict):
@@ -212,9 +210,18 @@ def resolve_interpolations(doc: Document) -> set[str]:
             resolver.active.clear()
             _resolve_rest(resolver, root, issues)
     doc.data = _unliteral(doc.data)
+    return resolver.referenced_roots, _unique(issues)
+
+
+def resolve_interpolations(doc: Document) -> set[str]:
+    """Resolve every ``${...}`` of ``doc`` in place; returns the top-level keys that references pointed into.
+
+    Raises :class:`ConfigError` listing every reference that cannot be resolved.
+    """
+    referenced, issues = resolve_collecting(doc)
     if issues:
-        raise ConfigError(_unique(issues), "invalid interpolation")
-    return resolver.referenced_roots
+        raise ConfigError(issues, "invalid interpolation")
+    return referenced
 
 
 def _resolve_rest(resolver: _Resolver, path: Path_, issues: list[Issue]) -> None:

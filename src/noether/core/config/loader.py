@@ -41,12 +41,23 @@ def drop_variables(doc: Document, cls: Any = None) -> None:
 
 
 def structure_document(doc: Document, cls: Any = None) -> Any:
-    """Structure a loaded document (its variables dropped), raising a located :class:`ConfigError` on problems."""
+    """Structure a loaded document (its variables dropped), raising a located :class:`ConfigError` on problems.
+
+    Problems deferred by loading (unresolvable references) are reported first; validation problems at or below
+    such a reference are left out (they would only repeat that the ``${...}`` text is no valid value).
+    """
     drop_variables(doc, cls)
     try:
-        return structure(doc.data, cls)
+        config = structure(doc.data, cls)
     except ConfigError as exc:
-        raise locate(exc, doc) from None
+        if not doc.deferred:
+            raise locate(exc, doc) from None
+        others = [issue for issue in locate(exc, doc).issues
+                  if not any(tuple(issue.path[: len(d.path)]) == tuple(d.path) for d in doc.deferred)]
+        raise ConfigError([*doc.deferred, *others], exc.header) from None
+    if doc.deferred:
+        raise ConfigError(doc.deferred, "invalid interpolation")
+    return config
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = (), cls: Any = None) -> Any:
@@ -54,4 +65,4 @@ def load_config(path: str | Path, overrides: Sequence[str] = (), cls: Any = None
 
     Raises :class:`noether.ConfigError` listing every problem, each with its path and ``file:line:col``.
     """
-    return structure_document(load_document(path, overrides), cls)
+    return structure_document(load_document(path, overrides, defer_errors=True), cls)

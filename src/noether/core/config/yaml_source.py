@@ -51,6 +51,8 @@ class Document:
     data: Any
     locations: dict[Path_, str] = attrs.field(factory=dict)
     referenced: set[str] = attrs.field(factory=set)
+    #: Problems found while loading that are reported together with the validation's (unresolvable references).
+    deferred: list[Issue] = attrs.field(factory=list)
 
     def location_of(self, path: Path_) -> str | None:
         """Origin of the value at ``path``, or of its nearest ancestor that has one."""
