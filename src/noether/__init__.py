@@ -8,8 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from noether._lazy import lazy_getattr
-
-__version__ = "0.1.0"
+from noether._version import __version__
 
 _LAZY = {
     "structure": "noether.core.config.converter",

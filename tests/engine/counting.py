@@ -60,3 +60,15 @@ class LegacyTrainerCallback(PeriodicCallback):
         trainer.log_writer.add_scalar("legacy/on_cpu", int(trainer.device.type == "cpu"))
         if trainer.context.is_rank0:
             trainer.save_checkpoint("legacy", weights=True, optim=False, trainer_state=False)
+
+
+HANDLERS: list[list[str]] = []
+
+
+class HandlerProbe(PeriodicCallback):
+    """Records the class names of the ``noether`` logger's handlers while training runs."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        import logging
+
+        HANDLERS.append([type(h).__name__ for h in logging.getLogger("noether").handlers])

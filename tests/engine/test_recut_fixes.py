@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+import logging
 import os
 import shlex
+import sys
 import warnings
 from pathlib import Path
 
@@ -94,3 +97,25 @@ def test_interruption_prints_the_command_that_continues_in_place(tmp_path: Path,
     assert main([*argv[1:], "trainer.callbacks=[]"]) == 0
     rows = [json.loads(line) for line in (tmp_path / "out" / "sig" / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["update"] == 6 and len({r["update"] for r in rows}) == len(rows)
+
+
+class _Terminal(io.StringIO):
+    """Stands in for a terminal on stderr (a test has none): the progress bar is drawn into it."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_log_lines_go_above_the_progress_bar_on_a_terminal(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.engine import counting
+
+    counting.HANDLERS.clear()
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    data = toy_config(tmp_path, max_updates=4, callbacks=[
+        {"kind": "tests.engine.counting.HandlerProbe", "every_n_updates": 2}])
+    run(build(data, run_id="tty"))
+    assert all("_TqdmLoggingHandler" in names for names in counting.HANDLERS) and counting.HANDLERS
+    after = [type(h).__name__ for h in logging.getLogger("noether").handlers]
+    assert "_TqdmLoggingHandler" not in after and "StreamHandler" in after
+    assert "4/4" in terminal.getvalue()  # the bar itself was drawn on the terminal

@@ -114,7 +114,7 @@ def render_job_script(
     behaves as a single job (its own run directory, resume on requeue). A task that exits with status 0 touches
     ``done_dir/<run id>``.
     """
-    from noether import __version__
+    from noether._version import __version__
     from noether.core.initializers.paths import run_directory
     from noether.core.schemas import ResumeInitializerConfig
 

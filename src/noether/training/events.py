@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import torch
 
@@ -15,15 +15,40 @@ from noether.core.callbacks.context import MetricSink, StepResult
 from noether.core.models.base import Model
 from noether.core.time import UpdateCounter
 from noether.training import distributed
+from noether.training.checkpointing import Checkpointer
+from noether.training.context import RunContext
+from noether.training.loading import Loaders
 
-if TYPE_CHECKING:
-    from noether.training.trainer import BaseTrainer
+
+class Engine(Protocol):
+    """What the context reads of the trainer (declared here so that this module need not import it)."""
+
+    config: Any
+    context: RunContext
+    counter: UpdateCounter
+    model: Model
+    train_model: torch.nn.Module
+    loaders: Loaders
+    log_writer: Any
+    summary: dict[str, Any]
+    optimizers: dict[str, Any]
+    checkpointer: Checkpointer
+    eval_only: bool
+
+    @property
+    def interrupted(self) -> bool: ...  # noqa: D102
+
+    def train_step(self, batch: dict[str, Any], model: torch.nn.Module) -> Any: ...  # noqa: D102
+
+    def save_checkpoint(self, tag: str, *, weights: bool = True, optim: bool = True,  # noqa: D102
+                        trainer_state: bool = True, update_latest: bool = False,
+                        model_names: list[str] | None = None, ephemeral: bool = False) -> None: ...
 
 
 class EngineContext:
     """What a callback may use of the running trainer."""
 
-    def __init__(self, trainer: BaseTrainer) -> None:
+    def __init__(self, trainer: Engine) -> None:
         self._trainer = trainer
         self._context = trainer.context
 

@@ -119,7 +119,7 @@ class Registry:
         with self._lock:
             if self._loaded:
                 return
-            from noether import __version__
+            from noether._version import __version__
 
             for module_name in self._builtins:
                 provider = Provider(module_name, "noether", __version__)
