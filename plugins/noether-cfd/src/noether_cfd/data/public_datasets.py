@@ -53,14 +53,16 @@ class PublicCfdDataset(CfdFieldsDataset):
                             source=f"{layout.name}:{self.root}")
             self._store = StoreReader(config.store)
         self._cached: tuple[int, dict[str, np.ndarray]] | None = None
-        self._fields = frozenset(self._store.fields) if self._store is not None else frozenset(self._sample(0))
+        self._fields: frozenset[str] | None = frozenset(self._store.fields) if self._store is not None else None
 
     def __len__(self) -> int:
         return len(self.sample_ids)
 
     @property
     def available_fields(self) -> frozenset[str]:
-        """Fields of the first sample (every sample of these data sets has the same)."""
+        """Fields of the first sample (every sample of these data sets has the same); read on first use."""
+        if self._fields is None:
+            self._fields = frozenset(self._sample(0))
         return self._fields
 
     def _sample(self, idx: int) -> dict[str, np.ndarray]:

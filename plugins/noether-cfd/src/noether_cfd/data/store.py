@@ -107,10 +107,12 @@ def shuffled_sample(arrays: Mapping[str, np.ndarray], seed: int) -> tuple[dict[s
 
 
 def write_sample(store: str | os.PathLike[str], sample_id: str, arrays: Mapping[str, np.ndarray], *,
-                 seed: int = 0, source: str = "") -> Path:
+                 seed: int = 0, source: str = "", overwrite: bool = False) -> Path:
     """Write one sample (arrays by field name) into ``store`` atomically; returns its folder.
 
-    The points are shuffled with a generator of ``seed`` (the same seed gives the same store).
+    The points are shuffled with a generator of ``seed`` (the same seed gives the same store). A complete
+    copy already there is kept unless ``overwrite`` (so that processes converting at once, e.g. distributed
+    ranks, leave one copy and never delete one that another process reads).
     """
     target = sample_folder(store, sample_id)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -122,9 +124,13 @@ def write_sample(store: str | os.PathLike[str], sample_id: str, arrays: Mapping[
         meta = {"id": sample_id, "points": counts, "source": source,
                 "fields": {name: {"shape": list(v.shape[1:]), "dtype": str(v.dtype)} for name, v in shuffled.items()}}
         (tmp / META_FILE).write_text(json.dumps(meta, indent=1, sort_keys=True), encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)  # an explicit rewrite of this sample
-        os.rename(tmp, target)
+        if target.exists() and (overwrite or not (target / META_FILE).is_file()):
+            shutil.rmtree(target)  # an explicit rewrite, or an incomplete copy no rename can have made
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            if not (target / META_FILE).is_file():  # another process finished this sample first: fine
+                raise
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)

@@ -58,13 +58,13 @@ class PolyData:
     triangle_cells: np.ndarray
 
 
-def _decompressor(name: str | None) -> Callable[[bytes], bytes] | None:
+def _decompressor(name: str | None) -> Callable[[bytes, int], bytes] | None:
     if name is None:
         return None
     if name == "vtkZLibDataCompressor":
-        return zlib.decompress
+        return lambda block, size: zlib.decompress(block)
     if name == "vtkLZMADataCompressor":
-        return lzma.decompress
+        return lambda block, size: lzma.decompress(block)
     if name == "vtkLZ4DataCompressor":
         try:
             import lz4.block
@@ -73,12 +73,8 @@ def _decompressor(name: str | None) -> Callable[[bytes], bytes] | None:
                 "the file is LZ4-compressed; install the 'lz4' package (pip install lz4), or re-save it with "
                 "zlib compression"
             ) from None
-        return lambda block: bytes(lz4.block.decompress(block, uncompressed_size=_LZ4_SIZE[0]))
+        return lambda block, size: bytes(lz4.block.decompress(block, uncompressed_size=size))
     raise VtkXmlError(f"unsupported compressor {name!r}; supported: zlib, LZMA, LZ4")
-
-
-# LZ4 blocks do not record their uncompressed size; the block reader sets it before each call.
-_LZ4_SIZE = [0]
 
 
 @attrs.define
@@ -87,7 +83,8 @@ class _Decoder:
 
     byte_order: Literal["<", ">"]
     header: np.dtype[Any]
-    decompress: Callable[[bytes], bytes] | None
+    #: ``(block, uncompressed size) -> bytes`` (LZ4 blocks do not record their size; zlib/LZMA ignore it).
+    decompress: Callable[[bytes, int], bytes] | None
     appended: bytes | None
     appended_base64: bool
 
@@ -125,8 +122,8 @@ class _Decoder:
         data = read_rest(int(sizes.sum()))
         out, start = [], 0
         for i, size in enumerate(sizes):
-            _LZ4_SIZE[0] = last_size if (i == blocks - 1 and last_size) else block_size
-            out.append(self.decompress(data[start:start + int(size)]))
+            expected = last_size if (i == blocks - 1 and last_size) else block_size
+            out.append(self.decompress(data[start:start + int(size)], expected))
             start += int(size)
         return b"".join(out)
 
