@@ -188,11 +188,14 @@ def test_callback_implementation_kind_may_name_the_registered_class_path() -> No
 
 
 USER_CALLBACK = """
+from typing import Literal
+
 import attrs
 from noether.core.schemas import CallBackBaseConfig, PositiveInt
 
 @attrs.frozen(kw_only=True)
 class ScaledLossCallbackConfig(CallBackBaseConfig):
+    name: Literal["ScaledLossCallback"] = "ScaledLossCallback"
     factor: PositiveInt = 1
 
 class ScaledLossCallback:
@@ -212,6 +215,13 @@ def test_users_own_callback_by_import_path_with_its_config_class(tmp_path: Path,
     found = issues_of({"kind": "mycallbacks_13.ScaledLossCallback", "every_n_epochs": 2, "factor": 0},
                       CallbacksConfig)
     assert found == {"factor": "must be > 0, got 0"}
+    # upstream's style, with the config's own name next to the kind
+    named = noether.structure({"name": "ScaledLossCallback", "kind": "mycallbacks_13.ScaledLossCallback",
+                               "every_n_epochs": 2, "factor": 3}, CallbacksConfig)
+    assert named == cfg
+    found = issues_of({"name": "ScaledLossCallbak", "kind": "mycallbacks_13.ScaledLossCallback",
+                       "every_n_epochs": 2}, CallbacksConfig)
+    assert list(found) == ["name"] and "ScaledLossCallback" in found["name"]
 
 
 def test_check_never_imports_torch_for_torch_or_other_family_kinds(tmp_path: Path) -> None:

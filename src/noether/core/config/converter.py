@@ -16,6 +16,9 @@ import cattrs
 from cattrs.errors import ClassValidationError, IterableValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
+if typing.TYPE_CHECKING:
+    from noether.core.registry import Registry
+
 from noether.core.errors import ConfigError, Issue, PathPart, describe_value
 from noether.core.schemas._base import Schema, trusted_construction
 from noether.core.schemas._constraints import Constraint
@@ -363,6 +366,12 @@ class NoetherConverter(cattrs.Converter):
         try:
             return registry.resolve(union.family, tag).config_class()
         except RegistryError as exc:
+            by_kind = value.get("kind") if key != "kind" else None
+            if isinstance(by_kind, str):  # a user's own callback: its config class (by kind) checks the name
+                try:
+                    return registry.resolve(union.family, by_kind).config_class()
+                except RegistryError:
+                    pass
             raise _LocatedError((key,), str(exc)) from None
 
     # -- schema classes ------------------------------------------------------------------------------------
@@ -664,7 +673,7 @@ def structure(data: Mapping[str, Any] | Any, cls: Any = None) -> Any:
         raise ConfigError(issues) from None
 
 
-def _structure_with(registry: Any, data: Any, cls: Any) -> Any:
+def _structure_with(registry: Registry | None, data: Any, cls: Any) -> Any:
     from noether.core.registry import use_registry
 
     with use_registry(registry):
