@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal, Union
 import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
-from noether.core.schemas._types import NumberArray, PlainData
 from noether.core.schemas._constraints import Between, Constraint, Ge, Gt, Matches, NonBlank, NonEmpty
+from noether.core.schemas._types import NumberArray, PlainData
 
 
 def _constraint_keywords(constraint: Constraint) -> dict[str, Any]:
