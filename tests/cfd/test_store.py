@@ -191,3 +191,20 @@ def test_noether_stats_on_a_store(store: Path, tmp_path: Path) -> None:
     count = sum(len(reader.read(s, "surface_pressure")) for s in reader.samples)
     assert f"surface_pressure_count:\n  - {count}" in text
     assert text.count("surface_wallshear_mean:\n  - ") == 1 and "surface_wallshear_std" in text
+
+
+def test_two_processes_converting_at_once_make_one_store(raw: Path, store: Path, tmp_path: Path) -> None:
+    import functools
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    target = tmp_path / "shared"
+    context = multiprocessing.get_context("fork")  # like distributed ranks starting together
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        reports = list(pool.map(functools.partial(convert_folder, progress=False), [raw, raw], [target, target]))
+    assert all(sorted(r.written + r.skipped) == ["1", "2", "3", "4"] for r in reports)
+    assert sorted(p.name for p in (target / SAMPLES).iterdir()) == ["1", "2", "3", "4"]  # no temporaries
+    once, shared = StoreReader(store), StoreReader(target)
+    for sample_id in once.samples:
+        for field in once.fields:
+            np.testing.assert_array_equal(shared.read(sample_id, field), once.read(sample_id, field))
