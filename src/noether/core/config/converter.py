@@ -7,18 +7,26 @@ from __future__ import annotations
 
 import difflib
 import typing
-from collections.abc import Callable, Iterator, Mapping, MutableMapping, MutableSequence, Sequence
+from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import attrs
 import cattrs
-from cattrs.errors import ClassValidationError, IterableValidationError
+from cattrs.errors import ClassValidationError
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 
 if typing.TYPE_CHECKING:
     from noether.core.registry import Registry
 
+from noether.core.config.kind_checks import KIND_CHECKS, kind_problem
+from noether.core.config.located import (
+    LocatedError,
+    NestedError,
+    ProblemGroup,
+    errors_to_issues,
+    first_message,
+)
 from noether.core.errors import ConfigError, Issue, PathPart, describe_value
 from noether.core.schemas._base import Schema, trusted_construction
 from noether.core.schemas._constraints import Constraint
@@ -44,30 +52,23 @@ from noether.core.schemas._types import (
 )
 
 
-class _LocatedError(ValueError):
-    """An error that already knows its path relative to the value being structured."""
-
-    def __init__(self, path: tuple[PathPart, ...], message: str) -> None:
-        super().__init__(message)
-        self.path = path
-        self.message = message
-
-
-class _Nested(ValueError):
-    """The errors of one item of a container, under the item's key or index."""
-
-    def __init__(self, key: PathPart, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.key = key
-        self.error = error
+def _unknown_key_message(key: Any, known: set[str]) -> str:
+    if not isinstance(key, str):
+        return f"keys must be strings, got the key {describe_value(key)}"
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
+    return f"unknown key '{key}'{hint}"
 
 
-class _Problems(ValueError):
-    """Several errors of one value, each already carrying its path."""
+def _plugin_settings(section: Mapping[str, Any]) -> dict[str, Any]:
+    """``plugins.disable/autoload/prefer`` of a raw config, read leniently (the section is validated later)."""
 
-    def __init__(self, errors: list[BaseException]) -> None:
-        super().__init__("; ".join(str(e) for e in errors))
-        self.errors = errors
+    def names(key: str) -> list[str]:
+        value = section.get(key) or []
+        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+    return {"disable": names("disable"), "autoload": section.get("autoload", True) is not False,
+            "prefer": names("prefer")}
 
 
 def _fail(message: str) -> typing.NoReturn:
@@ -75,7 +76,7 @@ def _fail(message: str) -> typing.NoReturn:
 
 
 def _raise_all(errors: list[BaseException]) -> typing.NoReturn:
-    raise errors[0] if len(errors) == 1 else _Problems(errors)
+    raise errors[0] if len(errors) == 1 else ProblemGroup(errors)
 
 
 # -- strict scalars ---------------------------------------------------------------------------------------------
@@ -130,7 +131,7 @@ def _plain(value: Any) -> Any:
     """Free-form data checked to be plain YAML data; NaN made canonical so configs compare equal."""
     issues = list(plain_data_issues(value))
     if issues:
-        _raise_all([_LocatedError(i.path, i.message) for i in issues])
+        _raise_all([LocatedError(i.path, i.message) for i in issues])
     return _canonical_nan(value)
 
 
@@ -147,7 +148,7 @@ def _canonical_nan(value: Any) -> Any:
 def _number_array(value: Any) -> Any:
     issues = list(number_array_issues(value))
     if issues:
-        _raise_all([_LocatedError(i.path, i.message) for i in issues])
+        _raise_all([LocatedError(i.path, i.message) for i in issues])
     return _canonical_nan(list(value) if isinstance(value, tuple) else value)
 
 
@@ -233,7 +234,7 @@ class NoetherConverter(cattrs.Converter):
             try:
                 result.append(self.structure(item, item_tp))
             except Exception as exc:
-                errors.append(_Nested(index, exc))
+                errors.append(NestedError(index, exc))
         if errors:
             _raise_all(errors)
         if origin is frozenset:
@@ -253,12 +254,12 @@ class NoetherConverter(cattrs.Converter):
             try:
                 new_key = self.structure(key, key_tp)
             except Exception as exc:
-                errors.append(_LocatedError((), f"key {describe_value(key)}: {_first_message(exc)}"))
+                errors.append(LocatedError((), f"key {describe_value(key)}: {first_message(exc)}"))
                 continue
             try:
                 result[new_key] = self.structure(item, item_tp)
             except Exception as exc:
-                errors.append(_Nested(new_key, exc))
+                errors.append(NestedError(new_key, exc))
         if errors:
             _raise_all(errors)
         return result
@@ -318,7 +319,7 @@ class NoetherConverter(cattrs.Converter):
             _fail(f"expected a mapping with '{union.discriminator}', got {describe_shape(value)}")
         try:
             cls = self.resolve_config_class(union, value)
-        except _LocatedError as kind_error:
+        except LocatedError as kind_error:
             if union.base is None:
                 raise
             beside = self._problems_beside_unknown_kind(value, union.base, {union.discriminator, "kind"})
@@ -327,7 +328,7 @@ class NoetherConverter(cattrs.Converter):
         if union.family == "callback" and union.discriminator in value:
             kind = getattr(obj, "kind", None)
             if isinstance(kind, str):
-                problem = _kind_problem("callback", kind)
+                problem = kind_problem("callback", kind)
                 if problem is not None:
                     raise problem
         return obj
@@ -342,7 +343,7 @@ class NoetherConverter(cattrs.Converter):
         try:
             self.structure(value, base)
         except Exception as exc:
-            return [_LocatedError(i.path, i.message) for i in errors_to_issues(exc)
+            return [LocatedError(i.path, i.message) for i in errors_to_issues(exc)
                     if not (len(i.path) == 1 and i.message.startswith("unknown key"))
                     and not (i.path and i.path[0] in tags)]
         return []
@@ -360,9 +361,9 @@ class NoetherConverter(cattrs.Converter):
             if union.base is not None:
                 return union.base
             kinds = ", ".join(registry.kinds(union.family))
-            raise _LocatedError((key,), f"'{key}' is required to choose the {union.family}; known kinds: {kinds}")
+            raise LocatedError((key,), f"'{key}' is required to choose the {union.family}; known kinds: {kinds}")
         if not isinstance(tag, str):
-            raise _LocatedError((key,), f"expected a string, got {describe_value(tag)}")
+            raise LocatedError((key,), f"expected a string, got {describe_value(tag)}")
         try:
             return registry.resolve(union.family, tag).config_class()
         except RegistryError as exc:
@@ -372,7 +373,7 @@ class NoetherConverter(cattrs.Converter):
                     return registry.resolve(union.family, by_kind).config_class()
                 except RegistryError:
                     pass
-            raise _LocatedError((key,), str(exc)) from None
+            raise LocatedError((key,), str(exc)) from None
 
     # -- schema classes ------------------------------------------------------------------------------------
     def _schema_structure_factory(self, cls: type) -> Callable[[Any, Any], Any]:
@@ -381,7 +382,7 @@ class NoetherConverter(cattrs.Converter):
         aliases: dict[str, str] = getattr(cls, "__aliases__", {})
         ignored: frozenset[str] = getattr(cls, "__ignored_keys__", frozenset())
         extra_field: str | None = getattr(cls, "__extra_field__", None)
-        kind_check = _KIND_CHECKS.get(cls)
+        kind_check = KIND_CHECKS.get(cls)
 
         def structure_schema(value: Any, _: Any) -> Any:
             if not isinstance(value, Mapping):
@@ -392,7 +393,7 @@ class NoetherConverter(cattrs.Converter):
             for alias, target in aliases.items():
                 if alias in data:
                     if target in data:
-                        problems.append(_LocatedError((alias,), f"'{alias}' is an alias of '{target}'; give one"))
+                        problems.append(LocatedError((alias,), f"'{alias}' is an alias of '{target}'; give one"))
                     data[target] = data.pop(alias)
                     written_as[target] = alias
             unknown = [k for k in data if k not in names and k not in ignored]
@@ -401,7 +402,7 @@ class NoetherConverter(cattrs.Converter):
             else:
                 for key in unknown:
                     data.pop(key)
-                    problems.append(_LocatedError((key,), _unknown_key_message(key, names | set(aliases))))
+                    problems.append(LocatedError((key,), _unknown_key_message(key, names | set(aliases))))
             for key in ignored:
                 data.pop(key, None)
             found: list[Exception] = []
@@ -412,17 +413,17 @@ class NoetherConverter(cattrs.Converter):
                 found.extend(exc.exceptions)
                 found.extend(_cross_field_problems(cls, data, exc))
             except ConfigError as exc:
-                found.extend(_LocatedError(i.path, i.message) for i in exc.issues)
+                found.extend(LocatedError(i.path, i.message) for i in exc.issues)
             else:
                 if kind_check is not None:
                     found.extend(kind_check(obj))
                 if not problems and not found:
                     return obj
             if written_as and found:  # report under the key the user wrote, so the location is found
-                found = [_LocatedError(_as_written(i.path, written_as, extra_field), i.message)
+                found = [LocatedError(_as_written(i.path, written_as, extra_field), i.message)
                          for i in errors_to_issues(ClassValidationError("", found, cls))]
             elif extra_field and found:
-                found = [_LocatedError(_as_written(i.path, {}, extra_field), i.message)
+                found = [LocatedError(_as_written(i.path, {}, extra_field), i.message)
                          for i in errors_to_issues(ClassValidationError("", found, cls))]
             raise ClassValidationError(f"While structuring {cls.__name__}", [*problems, *found], cls)
 
@@ -489,151 +490,8 @@ def _cross_field_problems(cls: type, data: Mapping[str, Any], exc: ClassValidati
         found = list(check(shell))
     except Exception:  # a rule that needs structured values: it runs once the fields are valid
         return []
-    return [_LocatedError((name,) if name else (), message) for name, message in found if name not in failed]
+    return [LocatedError((name,) if name else (), message) for name, message in found if name not in failed]
 
-
-def _first_message(exc: BaseException) -> str:
-    issues = list(_walk(exc, ()))
-    return issues[0].message if issues else str(exc)
-
-
-def _unknown_key_message(key: Any, known: set[str]) -> str:
-    if not isinstance(key, str):
-        return f"keys must be strings, got the key {describe_value(key)}"
-    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
-    hint = f"; did you mean '{close[0]}'?" if close else f"; valid keys: {', '.join(sorted(known))}"
-    return f"unknown key '{key}'{hint}"
-
-
-def _walk(exc: BaseException, path: tuple[PathPart, ...]) -> Iterator[Issue]:
-    """Flatten cattrs' exception groups (and this module's errors) into issues with full paths."""
-    if isinstance(exc, ConfigError):
-        yield from (issue.prefixed(path) for issue in exc.issues)
-    elif isinstance(exc, ClassValidationError | IterableValidationError):
-        with_notes, without = exc.group_exceptions()
-        for sub, note in with_notes:
-            key: PathPart = note.name if hasattr(note, "name") else note.index
-            yield from _walk(sub, (*path, key))
-        for plain in without:
-            yield from _walk(plain, path)
-    elif isinstance(exc, _LocatedError):
-        yield Issue((*path, *exc.path), exc.message)
-    elif isinstance(exc, _Nested):
-        yield from _walk(exc.error, (*path, exc.key))
-    elif isinstance(exc, _Problems):
-        for member in exc.errors:
-            yield from _walk(member, path)
-    elif isinstance(exc, BaseExceptionGroup):
-        for member in exc.exceptions:
-            yield from _walk(member, path)
-    elif isinstance(exc, KeyError) and path:
-        yield Issue(path, "required field is missing")
-    elif isinstance(exc, TypeError | ValueError) and str(exc):
-        yield Issue(path, str(exc))
-    else:  # not a message written for users (a bug or a failing user hook): say so plainly
-        yield Issue(path, f"could not be validated ({type(exc).__name__}: {exc})")
-
-
-def errors_to_issues(exc: BaseException) -> list[Issue]:
-    """All issues contained in a structuring exception."""
-    return list(_walk(exc, ()))
-
-
-# -- registry checks of plain ``kind`` fields (optimizers, modifiers, callback implementations) -----------------
-def _optimizer_kind_check(obj: Any) -> list[Exception]:
-    from noether.core.optimizer.signatures import check_optimizer_args, configured_arg_names
-
-    problems: list[Exception] = []
-    if obj.kind is None:
-        return [_LocatedError(("kind",), "the optimizer class is required, e.g. 'torch.optim.AdamW'")]
-    problem = _kind_problem("optimizer", obj.kind)
-    if problem is not None:
-        return [problem]
-    names = configured_arg_names(obj.weight_decay, obj.lr, obj.extra_args)
-    for name in names:
-        problems.extend(_LocatedError((name,), message) for message in check_optimizer_args(obj.kind, [name]))
-    return problems
-
-
-def _modifier_kind_check(obj: Any) -> list[Exception]:
-    if obj.kind is None:
-        return [_LocatedError(("kind",), "the modifier class is required")]
-    problem = _kind_problem("param_group_modifier", obj.kind)
-    return [] if problem is None else [problem]
-
-
-def _kind_problem(family: str, kind: str) -> _LocatedError | None:
-    """Why the implementation ``kind`` of a ``family`` cannot be found, or ``None``.
-
-    Registered kinds (names, aliases, implementation paths) are never imported; the class path of the user's
-    own code is imported, as the run would; nothing under ``noether`` or ``torch`` is (see
-    :meth:`noether.core.registry.Registry.resolve`).
-    """
-    from noether.core.registry import RegistryError, get_registry
-    from noether.core.registry.manager import import_dotted, importable_path
-
-    registry = get_registry()
-    try:
-        if registry.find(family, kind) is not None or registry.find_by_component(family, kind) is not None:
-            return None
-    except RegistryError as exc:
-        return _LocatedError(("kind",), str(exc))
-    tried = ""
-    if importable_path(kind):
-        try:
-            import_dotted(kind)
-        except Exception as exc:  # the user's module ran and failed: report it, do not crash
-            tried = f"importing '{kind}' as a class path failed: {type(exc).__name__}: {exc}"
-        else:
-            return None
-    return _LocatedError(("kind",), str(registry.unknown_kind(family, kind, tried)))
-
-
-def _plugin_settings(section: Mapping[str, Any]) -> dict[str, Any]:
-    """``plugins.disable/autoload/prefer`` of a raw config, read leniently (the section is validated later)."""
-
-    def names(key: str) -> list[str]:
-        value = section.get(key) or []
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
-    return {"disable": names("disable"), "autoload": section.get("autoload", True) is not False,
-            "prefer": names("prefer")}
-
-
-def _requires_check(obj: Any) -> list[Exception]:
-    """Every distribution in ``requires`` is installed in a matching version."""
-    import importlib.metadata
-
-    from packaging.requirements import InvalidRequirement, Requirement
-
-    problems: list[Exception] = []
-    for index, text in enumerate(obj.requires):
-        path = ("requires", index)
-        try:
-            requirement = Requirement(text)
-        except InvalidRequirement as exc:
-            problems.append(_LocatedError(path, f"not a valid requirement: {exc}"))
-            continue
-        try:
-            version = importlib.metadata.version(requirement.name)
-        except importlib.metadata.PackageNotFoundError:
-            problems.append(_LocatedError(path, f"this config requires '{text}', which is not installed: "
-                                                f"pip install '{text}'"))
-            continue
-        if requirement.specifier and not requirement.specifier.contains(version, prereleases=True):
-            problems.append(_LocatedError(path, f"this config requires '{text}' but {requirement.name} {version} "
-                                                f"is installed: pip install '{text}'"))
-    return problems
-
-
-def _kind_checks() -> dict[type, Callable[[Any], list[Exception]]]:
-    from noether.core.schemas import OptimizerConfig, ParamGroupModifierConfig, PluginsConfig
-
-    return {OptimizerConfig: _optimizer_kind_check, ParamGroupModifierConfig: _modifier_kind_check,
-            PluginsConfig: _requires_check}
-
-
-_KIND_CHECKS: dict[type, Callable[[Any], list[Exception]]] = _kind_checks()
 
 _CONVERTER: NoetherConverter | None = None
 
