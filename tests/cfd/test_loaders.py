@@ -161,3 +161,13 @@ def test_noether_check_accepts_upstream_kinds_without_torch(tmp_path: Path, cli_
     result = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True,
                             env=cli_env, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_files_of_unused_point_sets_are_never_read(tmp_path: Path) -> None:
+    make_caeml(tmp_path, runs=2)
+    (tmp_path / "run_1" / "volume_1.vtu").write_text("not a mesh: reading it would fail")
+    surface_only = build({"kind": "noether_cfd.DrivAerMLDataset", "root": str(tmp_path), "split": "train",
+                          "sample_ids": ["1"], "included_properties": ["surface_position", "surface_pressure"]})
+    assert sorted(surface_only[0]) == ["surface_position", "surface_pressure"]  # type: ignore[index]
+    with pytest.raises(Exception, match=r"volume_1\.vtu: cannot read the file"):  # (when the fields are listed)
+        build({"kind": "noether_cfd.DrivAerMLDataset", "root": str(tmp_path), "split": "train", "sample_ids": ["1"]})

@@ -22,6 +22,9 @@ import numpy as np
 from noether_cfd import batch as keys
 from noether_cfd.data.mesh import READ_SUFFIXES, Mesh, MeshError, read_mesh
 
+#: The point sets a layout can read; ``read(..., point_sets=...)`` skips the files of the others.
+POINT_SETS = ("surface", "volume")
+
 
 class LayoutError(ValueError):
     """Files that do not match the layout (the message names the file and what was expected)."""
@@ -96,9 +99,20 @@ class ShapeNetCarLayout:
         test = [i for i in ids if i.split("/", 1)[0] == "param0"]
         return [i for i in ids if i not in test] if split == "train" else test
 
-    def read(self, root: Path, sample_id: str) -> dict[str, np.ndarray]:
-        """The arrays of one simulation."""
+    def read(self, root: Path, sample_id: str, point_sets: Iterable[str] = POINT_SETS) -> dict[str, np.ndarray]:
+        """The arrays of one simulation (of the ``point_sets`` asked for: ``surface``, ``volume``)."""
         folder = root / sample_id
+        out: dict[str, np.ndarray] = {}
+        if "surface" in point_sets:
+            out.update(self._surface(folder))
+        if "volume" in point_sets:
+            volume = read_mesh(folder / "hexvelo_smpl.vtk")
+            velocity = _first_array(volume.point_data, ("velocity", "velo", "U", "u"), 3, volume.source)
+            out[keys.VOLUME_POSITION] = volume.points.astype(np.float32)
+            out[keys.VOLUME_VELOCITY] = np.asarray(velocity, np.float32).reshape(-1, 3)
+        return out
+
+    def _surface(self, folder: Path) -> dict[str, np.ndarray]:
         surface = read_mesh(folder / "quadpress_smpl.vtk", require_faces=True).oriented_outward()
         press_file = folder / "press.npy"
         if press_file.is_file():
@@ -114,16 +128,12 @@ class ShapeNetCarLayout:
                 raise LayoutError(f"{folder}: cannot drop surface points [{start}, {stop}): the mesh has "
                                   f"{len(keep)}; set drop_surface_points: null")
             keep[start:stop] = False
-        volume = read_mesh(folder / "hexvelo_smpl.vtk")
-        velocity = _first_array(volume.point_data, ("velocity", "velo", "U", "u"), 3, volume.source)
         # Normals and areas come from the whole mesh, before points are dropped.
         return {
             keys.SURFACE_POSITION: surface.points[keep].astype(np.float32),
             keys.SURFACE_NORMAL: surface.point_normals()[keep].astype(np.float32),
             keys.SURFACE_AREA: surface.point_areas()[keep].astype(np.float32),
             keys.SURFACE_PRESSURE: _column(pressure[keep]),
-            keys.VOLUME_POSITION: volume.points.astype(np.float32),
-            keys.VOLUME_VELOCITY: np.asarray(velocity, np.float32).reshape(-1, 3),
         }
 
 
@@ -187,12 +197,13 @@ class CaeMLLayout:
             found["geometry"] = stl[0]
         return found
 
-    def read(self, root: Path, sample_id: str) -> dict[str, np.ndarray]:
-        """The arrays of one run."""
+    def read(self, root: Path, sample_id: str, point_sets: Iterable[str] = POINT_SETS) -> dict[str, np.ndarray]:
+        """The arrays of one run (of the ``point_sets`` asked for; the volume only with ``load_volume``)."""
         files = self.files(root, sample_id)
-        boundary = read_mesh(files["boundary"], require_faces=True).oriented_outward()
-        out = self._surface(boundary)
-        if self.load_volume:
+        out: dict[str, np.ndarray] = {}
+        if "surface" in point_sets:
+            out.update(self._surface(read_mesh(files["boundary"], require_faces=True).oriented_outward()))
+        if self.load_volume and "volume" in point_sets:
             if not files["volume"].is_file():
                 raise LayoutError(f"{files['volume']}: no such file (set load_volume: false for surface-only data)")
             out.update(self._volume(read_mesh(files["volume"])))
@@ -268,8 +279,8 @@ class GenericLayout:
                 return folder / f"{stem}{suffix}"
         return None
 
-    def read(self, root: Path, sample_id: str) -> dict[str, np.ndarray]:
-        """The arrays of one simulation."""
+    def read(self, root: Path, sample_id: str, point_sets: Iterable[str] = POINT_SETS) -> dict[str, np.ndarray]:
+        """The arrays of one simulation (the generic layout reads both point sets: they are small)."""
         folder = root / sample_id
         surface_file = self._find(folder, "surface")
         if surface_file is None:

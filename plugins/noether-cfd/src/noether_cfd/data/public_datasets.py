@@ -7,6 +7,7 @@ into a chunked store there (resumable; see :mod:`noether_cfd.data.store`) and sa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 from noether_cfd.data.fields_dataset import CfdFieldsDataset, as_tensor
-from noether_cfd.data.layouts import CaeMLLayout, Layout, LayoutError, ShapeNetCarLayout
+from noether_cfd.data.layouts import POINT_SETS, CaeMLLayout, Layout, LayoutError, ShapeNetCarLayout
 from noether_cfd.data.schemas import (
     AhmedMLDatasetConfig,
     CaeMLDatasetConfig,
@@ -22,6 +23,13 @@ from noether_cfd.data.schemas import (
     _PublicCfdDatasetConfig,
 )
 from noether_cfd.data.store import StoreReader, convert_samples
+
+
+def needed_point_sets(included: Iterable[str] | None, excluded: Iterable[str] | None) -> tuple[str, ...]:
+    """The point sets (``surface``, ``volume``) with at least one selected property."""
+    names = [n[len("getitem_"):] for n in dir(CfdFieldsDataset) if n.startswith("getitem_")]
+    chosen = [n for n in names if (included is None or n in included) and n not in (excluded or ())]
+    return tuple(s for s in POINT_SETS if any(n.startswith(f"{s}_") for n in chosen))
 
 
 class PublicCfdDataset(CfdFieldsDataset):
@@ -47,6 +55,8 @@ class PublicCfdDataset(CfdFieldsDataset):
             ids = layout.split_ids(found, config.split)
         #: The sample ids of the split, in order.
         self.sample_ids: list[str] = ids
+        #: The point sets the run's properties need: the files of the others are never read.
+        self.point_sets = needed_point_sets(config.included_properties, config.excluded_properties)
         self._store: StoreReader | None = None
         if config.store is not None:
             convert_samples(config.store, found, lambda sid: layout.read(self.root, sid),
@@ -67,7 +77,7 @@ class PublicCfdDataset(CfdFieldsDataset):
 
     def _sample(self, idx: int) -> dict[str, np.ndarray]:
         if self._cached is None or self._cached[0] != idx:
-            self._cached = (idx, self.layout.read(self.root, self.sample_ids[idx]))
+            self._cached = (idx, self.layout.read(self.root, self.sample_ids[idx], self.point_sets))
         return self._cached[1]
 
     def load_field(self, idx: int, name: str) -> torch.Tensor:
