@@ -8,7 +8,7 @@ Layout of ``<output_path>/[debug/]<run_id>[/<stage_name>]/``::
     log.txt              the run's log
     code.tar.gz          ``git archive`` of the code (``store_code_in_output``)
     ancestor             link to the run directory this run was resumed from (another run)
-    checkpoints/         checkpoint sets (see ``noether.core.writers.checkpoints``)
+    checkpoints/         checkpoint sets (see ``noether.core.writers.checkpoints``), ``latest.json`` among them
 """
 
 from __future__ import annotations
@@ -25,6 +25,8 @@ LOG = "log.txt"
 CODE_ARCHIVE = "code.tar.gz"
 ANCESTOR = "ancestor"
 CHECKPOINTS = "checkpoints"
+#: Inside ``checkpoints/``: the pointer to the newest complete resumable set.
+LATEST_POINTER = "latest.json"
 UPDATE_OUTPUTS = "update_outputs"
 
 

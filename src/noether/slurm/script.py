@@ -30,8 +30,8 @@ from typing import Any
 
 import attrs
 
-#: Exit status of ``noether run`` after a signal stopped training and a checkpoint was written.
-EXIT_INTERRUPTED = 75
+from noether.core.exit_codes import EXIT_INTERRUPTED
+from noether.core.layout import CHECKPOINTS, LATEST_POINTER
 
 #: Run ids become directory names and YAML/shell words: keep them to a safe alphabet.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -200,7 +200,7 @@ def render_job_script(
     if isinstance(config.trainer.initializer, ResumeInitializerConfig):
         resume.append("trainer.initializer=null")  # it would take precedence over resume_run_id
     body += [
-        'if [ -f "$run_dir/checkpoints/latest.json" ]; then',
+        f'if [ -f "$run_dir/{CHECKPOINTS}/{LATEST_POINTER}" ]; then',
         '    echo "noether: run $run_id continues from its latest checkpoint"'
         ' "(restart ${SLURM_RESTART_COUNT:-0})"',
         "    args+=(" + " ".join(resume) + ")",

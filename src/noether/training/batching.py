@@ -1,10 +1,13 @@
-"""Per-process batch size and gradient-accumulation steps from the trainer config."""
+"""Per-process batch size and gradient-accumulation steps, and the run's counter, from the trainer config."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import attrs
 
 from noether.core.errors import ConfigError, Issue
+from noether.core.time import UpdateCounter, updates_per_epoch
 
 
 @attrs.frozen
@@ -47,3 +50,19 @@ def plan_batches(
         )
     steps = per_device // max_per_device
     return BatchPlan(per_device // steps, steps)
+
+
+def make_counter(config: Any, train_dataset: Any, train_dataset_key: str, *, eval_only: bool) -> UpdateCounter:
+    """The run's counter from the trainer config's ``max_*`` and the training set's length."""
+    upe = updates_per_epoch(len(train_dataset), config.effective_batch_size)
+    if upe == 0 and not eval_only:
+        raise ValueError(
+            f"the training dataset '{train_dataset_key}' has {len(train_dataset)} samples, fewer than "
+            f"effective_batch_size={config.effective_batch_size}"
+        )
+    counter = UpdateCounter.from_limits(
+        updates_per_epoch=max(1, upe), effective_batch_size=config.effective_batch_size,
+        max_epochs=config.max_epochs, max_updates=config.max_updates, max_samples=config.max_samples)
+    if config.start_at_epoch is not None:
+        counter.start_at(config.start_at_epoch * counter.updates_per_epoch)
+    return counter

@@ -257,3 +257,13 @@ def broadcast_from_rank0(value: Any) -> Any:
     holder = [value]
     torch.distributed.broadcast_object_list(holder, src=0)
     return holder[0]
+
+
+def wrap_for_training(model: torch.nn.Module, config: Any, device: torch.device, world_size: int) -> torch.nn.Module:
+    """The module the loop runs: DDP over several processes, then ``torch.compile`` when configured."""
+    wrapped: torch.nn.Module = model
+    if world_size > 1:
+        wrapped = wrap_ddp(model, config, device)
+    if config.use_torch_compile:
+        wrapped = torch.compile(wrapped)  # type: ignore[assignment]
+    return wrapped

@@ -36,11 +36,11 @@ class Engine(Protocol):
     eval_only: bool
 
     @property
-    def interrupted(self) -> bool: ...  # noqa: D102
+    def interrupted(self) -> bool: ...
 
-    def train_step(self, batch: dict[str, Any], model: torch.nn.Module) -> Any: ...  # noqa: D102
+    def train_step(self, batch: dict[str, Any], model: torch.nn.Module) -> Any: ...
 
-    def save_checkpoint(self, tag: str, *, weights: bool = True, optim: bool = True,  # noqa: D102
+    def save_checkpoint(self, tag: str, *, weights: bool = True, optim: bool = True,
                         trainer_state: bool = True, update_latest: bool = False,
                         model_names: list[str] | None = None, ephemeral: bool = False) -> None: ...
 

@@ -15,3 +15,30 @@ class TrainerResult:
     total_loss: torch.Tensor
     losses_to_log: dict[str, torch.Tensor] | None = None
     additional_outputs: dict[str, Any] | None = None
+
+
+def to_result(losses: Any) -> TrainerResult:
+    """Normalise what ``loss_compute`` returned (a tensor, a list, a dict, or ``(losses, additional_outputs)``)
+    into a :class:`TrainerResult`; a ``total`` entry, or the sum of all losses, is the total loss."""
+    if isinstance(losses, TrainerResult):
+        return losses
+    additional = None
+    if isinstance(losses, tuple):
+        losses, additional = losses
+    if isinstance(losses, torch.Tensor):
+        named = {"loss": losses}
+    elif isinstance(losses, list):
+        named = {f"loss_{i}": value for i, value in enumerate(losses)}
+    elif isinstance(losses, dict):
+        named = dict(losses)
+    else:
+        raise TypeError(f"loss_compute returned {type(losses).__name__}; expected a tensor, list or dict")
+    if not named:
+        raise ValueError("No losses computed: loss_compute returned an empty collection")
+    if "total" in named:
+        total: torch.Tensor = named["total"]
+    elif len(named) == 1:
+        total = next(iter(named.values()))
+    else:
+        total = torch.stack([v.reshape(()) for v in named.values()]).sum()
+    return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)

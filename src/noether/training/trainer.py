@@ -11,7 +11,6 @@ callbacks that belong to the trainer.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -23,25 +22,24 @@ from noether.core.callbacks.base import CallbackBase
 from noether.core.layout import RunLayout
 from noether.core.models.base import Model
 from noether.core.schemas.trainers import BaseTrainerConfig
-from noether.core.time import Unit, UpdateCounter, updates_per_epoch
+from noether.core.time import Unit
 from noether.core.writers.checkpoints import LATEST, CheckpointStore
 from noether.core.writers.log_writer import LogWriter
-from noether.training.batching import BatchPlan, plan_batches
+from noether.training.batching import BatchPlan, make_counter, plan_batches
 from noether.training.callback_set import CallbackSet, call_each
 from noether.training.checkpointing import Checkpointer
 from noether.training.components import build_callbacks, build_optimizers
 from noether.training.context import RunContext
+from noether.training.distributed import any_process, unwrap, wrap_for_training
 from noether.training.events import EngineContext
 from noether.training.loading import Loaders, to_device
-from noether.training.result import TrainerResult
+from noether.training.precision import make_autocast, make_grad_scaler
+from noether.training.result import TrainerResult, to_result
 from noether.training.rng import RngSnapshot, restore_rng_state
 from noether.training.signals import StopRequest
 from noether.training.state import TrainState
 
 logger = logging.getLogger("noether")
-
-_DTYPES = {"float16": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
-
 
 class TrainingInterrupted(Exception):
     """Training stopped on a signal after writing a checkpoint; the run can be resumed."""
@@ -71,7 +69,8 @@ class BaseTrainer:
             effective_batch_size=config.effective_batch_size, max_batch_size=config.max_batch_size,
             world_size=context.world_size, disable_gradient_accumulation=config.disable_gradient_accumulation,
             eval_only=self.eval_only)
-        self.counter = self._make_counter()
+        self.counter = make_counter(config, context.datasets[context.train_dataset_key], context.train_dataset_key,
+                                    eval_only=self.eval_only)
         self.loaders = Loaders(context, self.plan, config.effective_batch_size, self.counter.updates_per_epoch)
         layout = RunLayout(context.run_dir)
         self.log_writer = LogWriter(layout.metrics if context.is_rank0 else None, context.tracker, self.counter)
@@ -85,9 +84,8 @@ class BaseTrainer:
         self.summary: dict[str, Any] = {}
         self.model = model
         model.to(self.device)
-        self.grad_scaler = torch.amp.GradScaler(
-            self.device.type, enabled=config.precision in ("float16", "fp16") and self.device.type == "cuda")
-        self._autocast = self._make_autocast()
+        self.grad_scaler = make_grad_scaler(config.precision, self.device)
+        self._autocast = make_autocast(config.precision, self.device)
         self.optimizers = build_optimizers(model)
         self.stop = StopRequest(save_on_sigint=config.save_on_sigint, interrupt_at_update=interrupt_at_update)
         self._interrupt_tag = ""
@@ -104,44 +102,7 @@ class BaseTrainer:
         self._resume_rng = None
         if context.resume is not None:
             self._resume_rng = self.checkpointer.restore(context.resume, rank=context.rank)
-        self.train_model = self._wrap_model(model)
-
-    def _make_counter(self) -> UpdateCounter:
-        config, context = self.config, self.context
-        train_set = context.datasets[context.train_dataset_key]
-        upe = updates_per_epoch(len(train_set), config.effective_batch_size)
-        if upe == 0 and not self.eval_only:
-            raise ValueError(
-                f"the training dataset '{context.train_dataset_key}' has {len(train_set)} samples, fewer than "
-                f"effective_batch_size={config.effective_batch_size}"
-            )
-        counter = UpdateCounter.from_limits(
-            updates_per_epoch=max(1, upe), effective_batch_size=config.effective_batch_size,
-            max_epochs=config.max_epochs, max_updates=config.max_updates, max_samples=config.max_samples)
-        if config.start_at_epoch is not None:
-            counter.start_at(config.start_at_epoch * counter.updates_per_epoch)
-        return counter
-
-    def _make_autocast(self) -> Callable[[], contextlib.AbstractContextManager[Any]]:
-        dtype = _DTYPES.get(self.config.precision)
-        if dtype is None:
-            return contextlib.nullcontext
-        device_type = self.device.type
-
-        def autocast() -> contextlib.AbstractContextManager[Any]:
-            return torch.autocast(device_type, dtype=dtype)
-
-        return autocast
-
-    def _wrap_model(self, model: Model) -> torch.nn.Module:
-        wrapped: torch.nn.Module = model
-        if self.context.world_size > 1:
-            from noether.training.distributed import wrap_ddp
-
-            wrapped = wrap_ddp(model, self.config, self.device)
-        if self.config.use_torch_compile:
-            wrapped = torch.compile(wrapped)  # type: ignore[assignment]
-        return wrapped
+        self.train_model = wrap_for_training(model, config, self.device, context.world_size)
 
     # ------------------------------------------------------------------------------------------------------
     # Methods meant to be overridden
@@ -182,8 +143,6 @@ class BaseTrainer:
         cached = self._forward_props.get(id(model))
         if cached is not None:
             return cached
-        from noether.training.distributed import unwrap
-
         config = getattr(unwrap(model), "config", None)  # DDP does not forward attribute access
         own = getattr(config, "forward_properties", None)
         props = list(own) if own else self.forward_properties
@@ -193,28 +152,7 @@ class BaseTrainer:
     @staticmethod
     def to_result(losses: Any) -> TrainerResult:
         """Normalise what :meth:`loss_compute` returned into a :class:`TrainerResult`."""
-        if isinstance(losses, TrainerResult):
-            return losses
-        additional = None
-        if isinstance(losses, tuple):
-            losses, additional = losses
-        if isinstance(losses, torch.Tensor):
-            named = {"loss": losses}
-        elif isinstance(losses, list):
-            named = {f"loss_{i}": value for i, value in enumerate(losses)}
-        elif isinstance(losses, dict):
-            named = dict(losses)
-        else:
-            raise TypeError(f"loss_compute returned {type(losses).__name__}; expected a tensor, list or dict")
-        if not named:
-            raise ValueError("No losses computed: loss_compute returned an empty collection")
-        if "total" in named:
-            total: torch.Tensor = named["total"]
-        elif len(named) == 1:
-            total = next(iter(named.values()))
-        else:
-            total = torch.stack([v.reshape(()) for v in named.values()]).sum()
-        return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)
+        return to_result(losses)
 
     def _check_batch_keys(self, batch: dict[str, Any], props: list[str]) -> None:
         self._checked_batch_keys = True
@@ -352,8 +290,6 @@ class BaseTrainer:
         return skipped, {"data_wait": data_wait, "forward": forward, "backward": backward, "update": forward + backward}
 
     def _non_finite(self, total: torch.Tensor) -> bool:
-        from noether.training.distributed import any_process
-
         # Every rank skips the same updates: DDP's all-reduce would wait for a missing backward.
         if not any_process(not bool(torch.isfinite(total))):
             return False
@@ -369,8 +305,6 @@ class BaseTrainer:
         counter = self.counter
         interrupt = self.stop.check(counter.update)
         if self.context.world_size > 1:
-            from noether.training.distributed import any_process
-
             # A signal reaches the ranks at different updates (or only one rank); all must stop after the same
             # update, and decide it once here: a signal arriving later is acted on after the next update.
             interrupt = any_process(interrupt)

@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-EXIT_USAGE = 2
+from noether.core.exit_codes import EXIT_USAGE
+from noether.core.layout import RunLayout
 
 #: Counter keys: the possible x axes, never plotted as metrics.
 COUNTERS = ("epoch", "update", "sample")
@@ -89,7 +90,7 @@ def _run_identity(run_dir: Path) -> tuple[str, frozenset[str]]:
     """The label of a run (``run_id[/stage]``) and its dataset keys, from ``hp_resolved.yaml`` if readable."""
     label = run_dir.name
     datasets: frozenset[str] = frozenset()
-    hp_path = run_dir / "hp_resolved.yaml"
+    hp_path = RunLayout(run_dir).hp_resolved
     if hp_path.is_file():
         try:
             from ruamel.yaml import YAML
@@ -122,7 +123,7 @@ def read_run(run_dir: Path, *, x_key: str = "update") -> RunCurves:
     """
     if not run_dir.exists():
         raise PlotError(f"{run_dir}: no such directory")
-    metrics_path = run_dir / "metrics.jsonl"
+    metrics_path = RunLayout(run_dir).metrics
     if not metrics_path.is_file():
         hint = ""
         nearby = _nearby_runs(run_dir)

@@ -10,7 +10,7 @@ import attrs
 
 from noether.core.initializers.paths import checkpoint_directory, normalize_tag
 from noether.core.schemas.initializers import ResumeInitializerConfig
-from noether.core.writers.checkpoints import CheckpointStore
+from noether.core.writers.checkpoints import CheckpointStore, split_file_name
 
 logger = logging.getLogger("noether")
 
@@ -44,8 +44,7 @@ class ResumeInitializer:
         optims: dict[str, dict[str, Any]] = {}
         trainer: dict[str, Any] | None = None
         for name, obj in objects.items():
-            stem = name[: -len(".th")]
-            owner, _, what = stem.rpartition(f"_cp={tag}_")
+            owner, what = split_file_name(name, tag)
             if what == "model":
                 models[owner] = obj
             elif what == "optim":
@@ -58,5 +57,5 @@ class ResumeInitializer:
                 "load its weights with a PreviousRunInitializer instead"
             )
         logger.info("resuming from checkpoint '%s' in %s (update %s)", tag, self.directory,
-                    trainer["training_iteration"]["update"])
+                    manifest["training_iteration"].get("update"))
         return ResumeState(tag, self.directory, trainer, models, optims)

@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from noether.core.layout import LATEST_POINTER
 from noether.core.time import is_periodic_tag, parse_short_tag
 from noether.core.writers.atomic import (
     CorruptCheckpointError,
@@ -147,7 +148,7 @@ class CheckpointStore:
 
     def _move_latest(self, tag: str, manifest: Mapping[str, Any]) -> None:
         previous = self.latest_tag()
-        atomic_write_json(self.directory / f"{LATEST}.json", {"tag": tag})
+        atomic_write_json(self.directory / LATEST_POINTER, {"tag": tag})
         for name in manifest["files"]:
             link = self.directory / name.replace(f"_cp={tag}_", f"_cp={LATEST}_")
             tmp = link.with_name(f".{link.name}.{os.getpid()}.lnk")
@@ -191,7 +192,7 @@ class CheckpointStore:
     def latest_tag(self) -> str | None:
         """The tag ``latest`` points to, if any."""
         try:
-            return str(json.loads((self.directory / f"{LATEST}.json").read_text())["tag"])
+            return str(json.loads((self.directory / LATEST_POINTER).read_text())["tag"])
         except (OSError, ValueError, KeyError):
             return None
 
