@@ -96,6 +96,7 @@ def test_drivaerml_layout_cells_volume_coefficients(drivaer: Path) -> None:
     assert 0.9 * 4 * np.pi * 1.3**2 < float(sample["surface_area"].sum()) < 4 * np.pi * 1.3**2
     np.testing.assert_allclose(sample["volume_pressure"].numpy()[:, 0], sample["volume_position"].numpy()[:, 2] * 3)
     np.testing.assert_allclose(sample["force_coefficients"].numpy(), [0.33, -0.3, 0.0, 0.02], rtol=1e-6)
+    assert ds.coefficient_names == ["cd", "cl", "cs", "cmy"]
     np.testing.assert_allclose(sample["conditions"].numpy(), [7.0, 1.4], rtol=1e-6)
     assert ds.geometry_path(0) == drivaer / "run_3" / "drivaer_3.stl"
 

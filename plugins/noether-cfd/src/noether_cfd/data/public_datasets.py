@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from noether_cfd.data.fields_dataset import CfdFieldsDataset, as_tensor
-from noether_cfd.data.layouts import POINT_SETS, CaeMLLayout, Layout, LayoutError, ShapeNetCarLayout
+from noether_cfd.data.layouts import POINT_SETS, CaeMLLayout, Layout, LayoutError, ShapeNetCarLayout, read_csv_row
 from noether_cfd.data.schemas import (
     AhmedMLDatasetConfig,
     CaeMLDatasetConfig,
@@ -114,6 +114,14 @@ class DrivAerMLDataset(PublicCfdDataset):
         """The STL of sample ``idx`` (for ``noether predict``), if the run folder has one."""
         assert isinstance(self.layout, CaeMLLayout)
         return self.layout.files(self.root, self.sample_ids[idx]).get("geometry")
+
+
+    @property
+    def coefficient_names(self) -> list[str]:
+        """The column names of ``force_mom_<i>.csv``: what each entry of ``force_coefficients`` is."""
+        assert isinstance(self.layout, CaeMLLayout)
+        path = self.layout.files(self.root, self.sample_ids[0])["forces"]
+        return read_csv_row(path)[0] if path.is_file() else []
 
 
 class AhmedMLDataset(DrivAerMLDataset):
