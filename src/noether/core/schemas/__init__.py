@@ -21,6 +21,7 @@ from noether.core.schemas._constraints import (
     PositiveInt,
     UnitFloat,
 )
+from noether.core.schemas._types import AnyFloat, ArrayLike, PlainValue
 from noether.core.schemas.callbacks import (
     BestCheckpointCallbackConfig,
     BestMetricCallbackConfig,
@@ -91,12 +92,14 @@ from noether.core.schemas.wrappers import (
 
 __all__ = [
     "AnyDatasetConfig",
+    "AnyFloat",
     "AnyInitializer",
     "AnyModelConfig",
     "AnyNormalizer",
     "AnyScheduleConfig",
     "AnyTracker",
     "AnyTrainerConfig",
+    "ArrayLike",
     "BaseTrainerConfig",
     "BestCheckpointCallbackConfig",
     "BestMetricCallbackConfig",
@@ -142,6 +145,7 @@ __all__ = [
     "ParamGroupModifierConfig",
     "PeriodicBoolScheduleConfig",
     "PeriodicDataIteratorCallbackConfig",
+    "PlainValue",
     "PluginsConfig",
     "PolynomialDecreasingScheduleConfig",
     "PolynomialIncreasingScheduleConfig",
