@@ -64,6 +64,13 @@ class TrainerAdapter:
         """Batches of a whole dataset on the device (``ctx.iterate``)."""
         return self._ctx.iterate(dataset_key, batch_size)
 
+    def forward_properties_for(self, model: Any) -> list[str]:
+        """The model's own ``forward_properties`` when set, else the trainer config's."""
+        inner = getattr(model, "_orig_mod", model)  # torch.compile
+        inner = getattr(inner, "module", inner) if type(inner).__name__ == "DistributedDataParallel" else inner
+        own = getattr(getattr(inner, "config", None), "forward_properties", None)
+        return list(own or getattr(self._ctx.trainer_config, "forward_properties", None) or [])
+
     def __getattr__(self, name: str) -> Any:
         try:
             return getattr(self._ctx, _RENAMED.get(name, name))
