@@ -340,6 +340,7 @@ def test_structure_does_not_validate_twice(monkeypatch: pytest.MonkeyPatch) -> N
         ("model.optimizer_config.lr=.nan", "model.optimizer_config.lr", "finite number, got nan"),
         ("name=' '", "name", "empty string"),
         ("trainer.forward_properties=['', b]", "trainer.forward_properties[0]", "empty string"),
+        ("datasets={' ': {kind: noether.data.FolderDataset, root: r, split: train}}", "datasets", "key ' '"),
         ("model.optimizer_config.betas={1.5: x}", "model.optimizer_config.betas", "keys must be strings"),
         ("master_port=[20000, 30000]", "master_port", "upstream's range [low, high]"),
     ],

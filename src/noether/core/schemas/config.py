@@ -67,7 +67,7 @@ class ConfigSchema(Schema):
     cudnn_benchmark: bool = True
     cudnn_deterministic: bool = False
     #: Datasets by key; ``train`` is the training set (default: the first one).
-    datasets: dict[str, AnyDatasetConfig]
+    datasets: dict[NonBlankStr, AnyDatasetConfig]
     model: AnyModelConfig
     trainer: AnyTrainerConfig
     #: Debug logging, no tracker, outputs under ``output_path/debug``.
