@@ -365,6 +365,17 @@ def test_optimizer_argument_that_is_not_plain_data_is_rejected(value: Any) -> No
     assert "expected plain data" in found["model.optimizer_config.betas"]
 
 
+def test_deeply_nested_free_form_data_is_bounded() -> None:
+    data = noether.unstructure(noether.load_config(EXAMPLE))
+    deep: list[Any] = []
+    for _ in range(5000):
+        deep = [deep]
+    data["model"]["optimizer_config"]["betas"] = deep
+    data["datasets"]["train"]["dataset_normalizers"]["conditioning"]["mean"] = deep
+    found = issues_of(data)
+    assert sorted(m for m in found.values()) == ["nested more than 64 levels deep"] * 2
+
+
 def test_resolved_config_always_prints() -> None:
     config = noether.load_config(EXAMPLE, ["model.optimizer_config.betas=[0.9, 0.95]"])
     assert "betas" in dump_yaml(noether.unstructure(config))

@@ -66,6 +66,8 @@ def _walk(exc: BaseException, path: tuple[PathPart, ...]) -> Iterator[Issue]:
     elif isinstance(exc, BaseExceptionGroup):
         for member in exc.exceptions:
             yield from _walk(member, path)
+    elif isinstance(exc, RecursionError):
+        yield Issue(path, "is nested too deeply to validate")
     elif isinstance(exc, KeyError) and path:
         yield Issue(path, "required field is missing")
     elif isinstance(exc, TypeError | ValueError) and str(exc):

@@ -120,8 +120,15 @@ def describe_shape(value: Any) -> str:
     return describe_value(value)
 
 
-def plain_data_issues(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[Issue]:
+#: How deeply free-form data and number arrays may nest (far more than any real config needs).
+MAX_DEPTH = 64
+
+
+def plain_data_issues(value: Any, path: tuple[PathPart, ...] = (), depth: int = 0) -> Iterator[Issue]:
     """Every place in ``value`` that is not plain YAML data (non-string keys, sets, dates, objects, ...)."""
+    if depth > MAX_DEPTH:
+        yield Issue(path, f"nested more than {MAX_DEPTH} levels deep")
+        return
     if value is None or isinstance(value, bool | str):
         return
     if isinstance(value, int):
@@ -132,25 +139,28 @@ def plain_data_issues(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[I
         return
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            yield from plain_data_issues(item, (*path, index))
+            yield from plain_data_issues(item, (*path, index), depth + 1)
     elif isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
                 yield Issue(path, f"keys must be strings, got the key {describe_value(key)}")
             else:
-                yield from plain_data_issues(item, (*path, key))
+                yield from plain_data_issues(item, (*path, key), depth + 1)
     else:
         yield Issue(path, f"expected plain data (a string, number, boolean, null, list or mapping), "
                           f"got {describe_value(value)} ({type(value).__name__})")
 
 
-def number_array_issues(value: Any, path: tuple[PathPart, ...] = ()) -> Iterator[Issue]:
+def number_array_issues(value: Any, path: tuple[PathPart, ...] = (), depth: int = 0) -> Iterator[Issue]:
     """Every place in ``value`` that is not a finite number in a number or a nested list of numbers."""
+    if depth > MAX_DEPTH:
+        yield Issue(path, f"nested more than {MAX_DEPTH} levels deep")
+        return
     if isinstance(value, list | tuple):
         if not value:
             yield Issue(path, "expected a number or a non-empty list of numbers, got an empty list")
         for index, item in enumerate(value):
-            yield from number_array_issues(item, (*path, index))
+            yield from number_array_issues(item, (*path, index), depth + 1)
         return
     message = float_problem(value)
     if message:
