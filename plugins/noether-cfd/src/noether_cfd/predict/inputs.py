@@ -107,7 +107,9 @@ def build_batch(run: TrainedRun, geometry: GeometryInput, conditions: np.ndarray
         config = attrs.evolve(supernodes, source=keys.SURFACE_POSITION, geometry_points=points,
                               num_supernodes=min(supernodes.num_supernodes, points), seed=PREDICT_SEED, fixed=True)
         built = SupernodeSampling(config)(geometry_source)
-        sample.update({k: v for k, v in built.items() if k not in geometry_source})
+        for key in (keys.GEOMETRY_POSITION, keys.SUPERNODE_INDEX, keys.SUPERNODE_NEIGHBORS,
+                    keys.SUPERNODE_NEIGHBOR_MASK):
+            sample[key] = built[key]
     batch = pad_batch([sample])
     return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}, surface_anchors, \
         volume_anchors

@@ -75,6 +75,10 @@ def load_run(run_dir: Path, tag: str, record: dict[str, Any], device: torch.devi
     normalizers = build_normalizers(_structure_normalizers(structured))
     dataset_config = config.datasets.get(record.get("dataset_key", "train"))
     pipeline = getattr(dataset_config, "pipeline", None)
+    if pipeline is not None:
+        from noether.data.pipeline import structure_pipeline
+
+        pipeline = structure_pipeline(pipeline)
     return TrainedRun(run_dir, config, model, resolved, normalizers, pipeline)
 
 
