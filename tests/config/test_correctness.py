@@ -387,6 +387,8 @@ def test_round_trip_with_nan_where_nan_is_allowed() -> None:
     assert math.isnan(config.dataset_statistics["p"][0])
     assert noether.structure(noether.unstructure(config)) == config
     assert isinstance(config, ConfigSchema)
+    built = attrs.evolve(config, dataset_statistics={"p": [float("nan")]})  # a NaN object of the user's
+    assert noether.structure(noether.unstructure(built)) == built
 
 
 def test_schema_modules_import_neither_torch_nor_the_converter_nor_the_registry() -> None:

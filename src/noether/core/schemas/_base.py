@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import attrs
 
 from noether.core.errors import ConfigError, Issue
-from noether.core.schemas._types import OpenUnion, value_issues
+from noether.core.schemas._types import OpenUnion, value_issues, with_canonical_nan
 
 __all__ = ["OpenUnion", "Schema", "both_or_neither", "exactly_one", "trusted_construction"]
 
@@ -110,7 +110,14 @@ class Schema(metaclass=_SchemaMeta):
     __extra_field__: ClassVar[str | None] = None
 
     def __attrs_post_init__(self) -> None:
-        issues = [] if _TRUSTED.get() else list(_field_issues(self))
+        trusted = _TRUSTED.get()
+        issues = [] if trusted else list(_field_issues(self))
+        if not trusted and not issues:
+            for name, _ in _field_types(type(self)):
+                value = getattr(self, name)
+                canonical = with_canonical_nan(value)
+                if canonical is not value:  # frozen: set once, before anyone sees the object
+                    object.__setattr__(self, name, canonical)
         if not issues:
             issues.extend(Issue((name,) if name else (), message) for name, message in self._check())
         if issues:

@@ -91,6 +91,25 @@ def canonical_float(value: int | float) -> float:
     return math.nan if result != result else result
 
 
+def with_canonical_nan(value: Any) -> Any:
+    """``value`` with every NaN float (inside lists, tuples and dicts too) replaced by :data:`math.nan`.
+
+    Returns ``value`` itself when it holds no NaN. attrs compares fields as tuples, which treat the same object
+    as equal, so one canonical NaN makes ``structure(unstructure(x)) == x`` hold for configs holding NaN.
+    """
+    if isinstance(value, float):
+        return math.nan if value != value else value
+    if isinstance(value, list | tuple):
+        items = [with_canonical_nan(v) for v in value]
+        if all(a is b for a, b in zip(items, value, strict=True)):
+            return value
+        return type(value)(items)
+    if isinstance(value, dict):
+        changed = {k: with_canonical_nan(v) for k, v in value.items()}
+        return value if all(changed[k] is v for k, v in value.items()) else changed
+    return value
+
+
 def bool_problem(value: Any) -> str | None:
     """Why ``value`` is not ``true``/``false``."""
     return None if isinstance(value, bool) else f"expected true or false, got {describe_value(value)}"
