@@ -316,3 +316,33 @@ def test_stl_writing_is_geometry_only(tmp_path: Path) -> None:
     with pytest.raises(MeshError, match="STL holds triangles only"):
         write_mesh(tmp_path / "fields.stl", mesh, point_data={"p": np.zeros(8)})
     assert not (tmp_path / "fields.stl").exists()
+
+
+def test_vtp_with_several_pieces(tmp_path: Path) -> None:
+    """Two pieces, each with its own points and three of the cube's faces: indices are per piece."""
+    pieces = []
+    for faces in (CUBE_QUADS[:3], CUBE_QUADS[3:]):
+        used = np.unique(faces)
+        local = np.searchsorted(used, faces)
+        pieces.append(f"""
+    <Piece NumberOfPoints="{len(used)}" NumberOfPolys="3">
+      <PointData>
+        <DataArray type="Float64" Name="p" format="ascii">{_ascii(CUBE_POINTS[used, 0])}</DataArray>
+      </PointData>
+      <CellData><DataArray type="Int32" Name="face_id" format="ascii">{_ascii(np.arange(3))}</DataArray></CellData>
+      <Points>
+        <DataArray type="Float64" NumberOfComponents="3" format="ascii">{_ascii(CUBE_POINTS[used])}</DataArray>
+      </Points>
+      <Polys>
+        <DataArray type="Int32" Name="connectivity" format="ascii">{_ascii(local)}</DataArray>
+        <DataArray type="Int32" Name="offsets" format="ascii">4 8 12</DataArray>
+      </Polys>
+    </Piece>""")
+    path = tmp_path / "pieces.vtp"
+    path.write_text(f'<VTKFile type="PolyData" version="1.0"><PolyData>{"".join(pieces)}</PolyData></VTKFile>')
+    mesh = read_mesh(path)
+    assert mesh.points.shape == (16, 3) and mesh.triangles.shape == (12, 3)  # shared corners repeated per piece
+    np.testing.assert_allclose(mesh.triangle_areas().sum(), 6.0)
+    np.testing.assert_allclose(mesh.signed_volume(), 1.0)
+    np.testing.assert_allclose(mesh.point_data["p"], mesh.points[:, 0])
+    assert mesh.surface_cells().data["face_id"].tolist() == [0, 1, 2, 0, 1, 2]
