@@ -9,14 +9,16 @@ Configs are plain data. The tag policy (documented in ``docs/configuration.md``)
 * an unquoted date or time (``2024-05-01``) stays the string it is written as, never a ``datetime``;
 * anchors, aliases and merge keys (``<<: *base``) work; their expansion is bounded.
 
-The parser is ruamel.yaml's pure-Python *event* parser; the tree is built here from the events (not by
-ruamel's round-trip loader, whose comment bookkeeping made parsing cost grow quadratically with file size). Building
-the tree ourselves is also what bounds alias expansion and nesting depth before any memory is spent.
+The parser is ruamel.yaml's *event* parser (the C one when ``ruamel.yaml.clib`` is installed, else the pure-Python
+one); the tree is built here from the events, not by ruamel's round-trip loader, whose comment bookkeeping made
+parsing cost grow quadratically with file size. Building the tree ourselves is also what bounds alias expansion and
+nesting depth before any memory is spent.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib.util
 import io
 from pathlib import Path
 from typing import Any
@@ -31,7 +33,7 @@ Path_ = tuple[PathPart, ...]
 #: Deepest nesting of mappings and sequences accepted (real configs stay below 10).
 MAX_DEPTH = 100
 #: Most values that aliases may add by expansion (an "alias bomb" of a few hundred bytes asks for billions).
-MAX_ALIAS_NODES = 100_000
+MAX_ALIAS_NODES = 10_000
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
@@ -93,14 +95,19 @@ class _Anchor:
         self.count = count
 
 
+#: ruamel.yaml's C event parser (package ``ruamel.yaml.clib``, libyaml) is used when installed: about 15 times
+#: faster than the pure-Python one, which is the fallback. Both feed the same builder (same tags, resolution).
+C_PARSER = importlib.util.find_spec("_ruamel_yaml") is not None
+
+
 class _Builder:
     """Builds plain data and locations from a ruamel.yaml event stream."""
 
-    def __init__(self, where: str) -> None:
+    def __init__(self, where: str, pure: bool = not C_PARSER) -> None:
         from ruamel.yaml import YAML
 
         self.where = where
-        self.yaml = YAML(typ="safe", pure=True)
+        self.yaml = YAML(typ="safe", pure=pure)
         self.entries: list[tuple[Path_, str] | None] = []
         self.anchors: dict[str, _Anchor] = {}
         self.stack: list[_Frame] = []
@@ -182,14 +189,19 @@ class _Builder:
     def scalar(self, event: Any) -> None:
         path = self.next_path()
         location = self.loc(event.start_mark)
+        frame = self.stack[-1] if self.stack else None
+        if event.value == "" and frame is not None and frame.key is not _NO_KEY and event.implicit[0]:
+            # A value left empty (null): the parsers put it at the end of the line or at the next token;
+            # the key's line is where a person wrote it.
+            location = frame.key_location
         tag = event.tag
         self.check_tag(tag, "scalar", path, location)
         value = self.construct(event, path, location)
-        frame = self.stack[-1] if self.stack else None
         if frame is not None and isinstance(frame.data, dict) and frame.key is _NO_KEY:
             if event.anchor is not None:
                 self.anchors[event.anchor] = _Anchor(value, [((), location)], 1)
-            self.take_key(frame, value, location, is_merge=value == "<<" and tag is None and event.style is None)
+            plain = bool(event.implicit and event.implicit[0])  # unquoted and untagged
+            self.take_key(frame, value, location, is_merge=value == "<<" and tag is None and plain)
             return
         first = len(self.entries)
         self.entries.append((path, location))
@@ -231,6 +243,8 @@ class _Builder:
         if is_merge:
             frame.key, frame.key_is_merge, frame.key_location = "<<", True, location
             return
+        if key is None:  # also what libyaml refuses to parse in some forms (": x"); one rule for both parsers
+            raise self.fail((*frame.path, "<key>"), "a mapping key cannot be empty or null", location)
         if key in frame.seen_keys:
             raise self.fail((*frame.path, key), f"duplicate key {key!r} (first at {frame.seen_keys[key]})",
                             location)
@@ -311,11 +325,14 @@ class _Builder:
         frame.data.update({k: v for k, v in merged.items() if k not in frame.data})
 
 
-def parse_yaml(text: str, where: str) -> Document:
-    """Parse YAML text; ``where`` names its origin in locations (a file path or an override)."""
+def parse_yaml(text: str, where: str, *, pure: bool = not C_PARSER) -> Document:
+    """Parse YAML text; ``where`` names its origin in locations (a file path or an override).
+
+    ``pure`` selects ruamel.yaml's pure-Python parser instead of the C one (the results are the same).
+    """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-    builder = _Builder(where)
+    builder = _Builder(where, pure)
     try:
         return builder.run(text)
     except MarkedYAMLError as exc:
@@ -325,6 +342,9 @@ def parse_yaml(text: str, where: str) -> Document:
         raise ConfigError([Issue((), f"YAML syntax error: {problem}", loc)], "unreadable config") from None
     except YAMLError as exc:  # reader errors (control characters, ...) carry a position in their text
         raise ConfigError([Issue((), f"YAML error: {_first_line(exc)}", where)], "unreadable config") from None
+    except UnicodeError:  # lone surrogates (from undecodable command-line bytes) cannot be encoded for libyaml
+        raise ConfigError([Issue((), "the text holds characters that are not valid Unicode (undecodable bytes?)",
+                                 where)], "unreadable config") from None
 
 
 def _first_line(exc: Exception) -> str:
