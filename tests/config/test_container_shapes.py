@@ -7,6 +7,7 @@ registry (so installed plugins' schemas are covered too).
 
 from __future__ import annotations
 
+import importlib.util
 import typing
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any
@@ -79,6 +80,8 @@ def test_the_property_covers_the_known_families() -> None:
     covered = {cls.__module__.split(".")[1] if cls.__module__.startswith("noether.") else cls.__module__
                for cls, _, _, _ in (c.values for c in CASES)}
     assert {"core", "data"} <= covered
+    if importlib.util.find_spec("noether_cfd") is not None:  # the project's plugin, found through the registry
+        assert any(module.startswith("noether_cfd") for module in covered)
     assert len(CASES) >= 80  # every container field of every family, twice
 
 
