@@ -135,18 +135,39 @@ def shapenet_velocity(points: np.ndarray) -> np.ndarray:
     return np.stack([1.0 + points[:, 1], points[:, 0] * points[:, 2], -points[:, 1]], axis=1).astype(np.float32)
 
 
+#: Points of the fixture's surface files that are on no quad, at the indices the real files have them.
+UNREFERENCED = slice(16, 112)
+
+
+def shapenet_surface(radius: float) -> tuple[np.ndarray, np.ndarray]:
+    """Surface points with 96 stray points at ``[16, 112)`` (as in the distribution) and the quads."""
+    points, quads = cube_sphere(5, radius)  # 152 points on quads (the real meshes have 3,586 of 3,682)
+    stray = np.random.default_rng(7).normal(size=(96, 3)) * 5.0
+    all_points = np.concatenate([points[:16], stray, points[16:]])
+    return all_points, np.where(quads >= 16, quads + 96, quads)
+
+
 def make_shapenet_car(root: Path) -> dict[str, float]:
-    """Three simulations (``param0/a``, ``param1/b``, ``param2/c``) and one incomplete folder; radius per id."""
+    """Three simulations (``param0/a``, ``param1/b``, ``param2/c``) and one incomplete folder; radius per id.
+
+    ``param1/b`` has ``velo.npy`` (the volume file's vectors are zeros there), the others carry the velocity
+    in the volume file only; every one has ``cd.txt`` (a quarter of its radius).
+    """
     radii = {"param0/a": 1.0, "param1/b": 1.5, "param2/c": 0.8}
     for sample_id, radius in radii.items():
         folder = root / sample_id
         folder.mkdir(parents=True)
-        points, quads = cube_sphere(5, radius)  # 152 points (the real meshes have 3,682)
+        points, quads = shapenet_surface(radius)
         pressure = shapenet_pressure(points)
         write_legacy_quads(folder / "quadpress_smpl.vtk", points, quads, {"press": 0 * pressure})
         np.save(folder / "press.npy", pressure)
         grid, hexes = hex_grid(3, -3.0, 3.0)
-        write_legacy_hexes(folder / "hexvelo_smpl.vtk", grid, hexes, shapenet_velocity(grid))
+        velocity = shapenet_velocity(grid)
+        (folder / "cd.txt").write_text(f"{0.25 * radius}\n")
+        if sample_id == "param1/b":
+            np.save(folder / "velo.npy", velocity.astype(np.float64).reshape(-1))  # flat, as distributed
+            velocity = 0 * velocity
+        write_legacy_hexes(folder / "hexvelo_smpl.vtk", grid, hexes, velocity)
     (root / "param1" / "incomplete").mkdir()  # like the distribution's folders that lack quadpress_smpl.vtk
     grid, hexes = hex_grid(1, 0.0, 1.0)
     write_legacy_hexes(root / "param1" / "incomplete" / "hexvelo_smpl.vtk", grid, hexes, shapenet_velocity(grid))

@@ -14,7 +14,14 @@ import noether
 from noether.core.registry import get_registry
 from noether.core.schemas.dataset import AnyDatasetConfig
 from noether.data.dataset import build_dataset
-from tests.cfd.cfd_files import caeml_pressure, cube_sphere, make_caeml, make_shapenet_car, shapenet_velocity
+from tests.cfd.cfd_files import (
+    caeml_pressure,
+    cube_sphere,
+    make_caeml,
+    make_shapenet_car,
+    shapenet_surface,
+    shapenet_velocity,
+)
 
 
 def build(config: dict[str, object]) -> object:
@@ -42,27 +49,31 @@ def test_shapenet_car_layout_split_and_fields(shapenet: Path) -> None:
     test = build({"kind": "noether_cfd.ShapeNetCarDataset", "root": str(shapenet), "split": "test"})
     assert isinstance(train, ShapeNetCarDataset) and isinstance(test, ShapeNetCarDataset)
     assert train.sample_ids == ["param1/b", "param2/c"] and test.sample_ids == ["param0/a"]
-    assert test.properties == ("surface_area", "surface_normal", "surface_position", "surface_pressure",
-                               "volume_position", "volume_velocity")
+    assert test.properties == ("force_coefficients", "surface_area", "surface_normal", "surface_position",
+                               "surface_pressure", "volume_position", "volume_velocity")
     sample = train[0]
-    points, _ = cube_sphere(5, 1.5)
-    keep = np.r_[0:16, 112:152]  # the benchmark convention drops points [16, 112)
+    points, _ = shapenet_surface(1.5)
+    keep = np.r_[0:16, 112:248]  # the points on quads: the 96 stray ones at [16, 112) are dropped
     np.testing.assert_allclose(sample["surface_position"].numpy(), points[keep], atol=1e-6)
     expected_p = np.load(shapenet / "param1" / "b" / "press.npy")[keep]  # press.npy wins over the file's scalars
     np.testing.assert_allclose(sample["surface_pressure"].numpy()[:, 0], expected_p, rtol=1e-6)
     normals = sample["surface_normal"].numpy()
     assert np.all(np.einsum("ij,ij->i", normals, points[keep]) > 0.9 * 1.5)  # outward on the sphere
-    assert sample["surface_area"].shape == (56,) and float(sample["surface_area"].min()) > 0
-    np.testing.assert_allclose(sample["volume_velocity"].numpy(),
-                               shapenet_velocity(sample["volume_position"].numpy()), atol=1e-5)
+    assert sample["surface_area"].shape == (152,) and float(sample["surface_area"].min()) > 0
+    for ds, index in ((train, 0), (test, 0)):  # velo.npy (param1/b), the volume file's vectors (param0/a)
+        volume = ds[index]  # type: ignore[index]
+        np.testing.assert_allclose(volume["volume_velocity"].numpy(),
+                                   shapenet_velocity(volume["volume_position"].numpy()), atol=1e-5)
+    np.testing.assert_allclose(sample["force_coefficients"].numpy(), [0.375])  # cd.txt
     assert all(v.dtype == torch.float32 for k, v in sample.items() if k != "index")
 
 
 def test_shapenet_car_keeps_every_point_when_asked(shapenet: Path) -> None:
     ds = build({"kind": "noether_cfd.ShapeNetCarDataset", "root": str(shapenet), "split": "test",
-                "drop_surface_points": None})
+                "keep_unreferenced_points": True})
     sample = ds[0]  # type: ignore[index]
-    assert sample["surface_position"].shape == (152, 3)
+    assert sample["surface_position"].shape == (248, 3)
+    assert float(sample["surface_area"][16:112].abs().sum()) == 0.0  # stray points: no area
     # Point areas of the whole closed surface add up to its area (a bit under the sphere's 4 pi).
     assert 0.95 * 4 * np.pi < float(sample["surface_area"].sum()) < 4 * np.pi
 

@@ -76,15 +76,18 @@ def _natural(text: str) -> list[Any]:
 
 @attrs.frozen
 class ShapeNetCarLayout:
-    """ShapeNet-Car as distributed: ``param<k>/<shape id>/{quadpress_smpl.vtk, hexvelo_smpl.vtk, press.npy}``.
+    """ShapeNet-Car as distributed: ``param<k>/<shape id>/{quadpress_smpl.vtk, hexvelo_smpl.vtk, ...}``.
 
-    The surface is the quad mesh of ``quadpress_smpl.vtk`` with the pressure per point (``press.npy`` when
-    present, else the file's point scalars); the volume is the points of ``hexvelo_smpl.vtk`` with the
-    velocity per point. Folders without ``quadpress_smpl.vtk`` (four in the distribution) are skipped.
+    The surface is the quad mesh of ``quadpress_smpl.vtk`` (3,682 points, of which 3,586 are corners of its
+    quads; the others are dropped unless ``keep_unreferenced_points``) with the pressure per point from
+    ``press.npy`` (else the file's point scalars); the volume is the points of ``hexvelo_smpl.vtk`` with the
+    velocity from ``velo.npy`` (else the file's point vectors); ``cd.txt`` (the drag coefficient), where
+    present, becomes ``force_coefficients``. Folders without ``quadpress_smpl.vtk`` (four in the
+    distribution) are skipped.
     """
 
-    #: Points to drop as ``[start, stop)`` (``None``: none).
-    drop_surface_points: tuple[int, int] | None = (16, 112)
+    #: Keep surface points that are on no quad (they have no area and no normal).
+    keep_unreferenced_points: bool = False
     name: str = "shapenet_car"
     description: str = "param<k>/<id>/quadpress_smpl.vtk and hexvelo_smpl.vtk"
 
@@ -107,9 +110,21 @@ class ShapeNetCarLayout:
             out.update(self._surface(folder))
         if "volume" in point_sets:
             volume = read_mesh(folder / "hexvelo_smpl.vtk")
-            velocity = _first_array(volume.point_data, ("velocity", "velo", "U", "u"), 3, volume.source)
+            velo_file = folder / "velo.npy"
+            if velo_file.is_file():
+                velocity = np.load(velo_file, allow_pickle=False).reshape(-1, 3)
+            else:
+                velocity = _first_array(volume.point_data, ("velocity", "velo", "U", "u"), 3, volume.source)
+            if len(velocity) != len(volume.points):
+                raise LayoutError(f"{folder}: {len(velocity)} velocities for {len(volume.points)} volume points")
             out[keys.VOLUME_POSITION] = volume.points.astype(np.float32)
             out[keys.VOLUME_VELOCITY] = np.asarray(velocity, np.float32).reshape(-1, 3)
+        cd_file = folder / "cd.txt"
+        if cd_file.is_file():
+            try:
+                out["force_coefficients"] = np.loadtxt(cd_file, dtype=np.float64, ndmin=1).astype(np.float32)
+            except ValueError:
+                raise LayoutError(f"{cd_file}: expected numbers (the drag coefficient)") from None
         return out
 
     def _surface(self, folder: Path) -> dict[str, np.ndarray]:
@@ -122,13 +137,10 @@ class ShapeNetCarLayout:
         if len(pressure) != len(surface.points):
             raise LayoutError(f"{folder}: {len(pressure)} pressure values for {len(surface.points)} surface points")
         keep = np.ones(len(surface.points), bool)
-        if self.drop_surface_points is not None:
-            start, stop = self.drop_surface_points
-            if stop > len(keep):
-                raise LayoutError(f"{folder}: cannot drop surface points [{start}, {stop}): the mesh has "
-                                  f"{len(keep)}; set drop_surface_points: null")
-            keep[start:stop] = False
-        # Normals and areas come from the whole mesh, before points are dropped.
+        if not self.keep_unreferenced_points:
+            keep[:] = False
+            keep[np.unique(surface.triangles)] = True
+        # Normals and areas come from the whole mesh (unreferenced points have neither).
         return {
             keys.SURFACE_POSITION: surface.points[keep].astype(np.float32),
             keys.SURFACE_NORMAL: surface.point_normals()[keep].astype(np.float32),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 import torch
@@ -97,8 +97,7 @@ class ShapeNetCarDataset(PublicCfdDataset):
     config_class: ClassVar[type] = ShapeNetCarDatasetConfig
 
     def __init__(self, config: ShapeNetCarDatasetConfig) -> None:
-        drop: Any = config.drop_surface_points
-        super().__init__(config, ShapeNetCarLayout(drop_surface_points=tuple(drop) if drop is not None else None))
+        super().__init__(config, ShapeNetCarLayout(keep_unreferenced_points=config.keep_unreferenced_points))
 
 
 class DrivAerMLDataset(PublicCfdDataset):

@@ -88,15 +88,16 @@ class ShapeNetCarDatasetConfig(_PublicCfdDatasetConfig):
     """ShapeNet-Car (Umetani & Bickel 2018; 889 car shapes) in the layout its providers distribute.
 
     ``root`` holds ``param0`` ... ``param8``, each with one folder per simulation holding
-    ``quadpress_smpl.vtk`` (surface quads, pressure) and ``hexvelo_smpl.vtk`` (volume hexahedra, velocity),
-    and ``press.npy`` (surface pressure per point) where the distribution has it. The standard split: train =
+    ``quadpress_smpl.vtk`` (surface quads) and ``hexvelo_smpl.vtk`` (volume hexahedra), ``press.npy`` and
+    ``velo.npy`` (surface pressure and volume velocity per point) and ``cd.txt`` (the drag coefficient)
+    where the distribution has them. The standard split: train =
     ``param1``-``param8``, test = ``param0`` (there is no validation split; ``val`` uses ``param0`` too).
     """
 
     kind: NonBlankStr = _P + "ShapeNetCarDataset"
-    #: Points of the surface mesh to drop, as ``[start, stop)`` (the convention of the published benchmarks
-    #: keeps 3,586 of the 3,682 points: ``[16, 112)``); ``None``: keep every point.
-    drop_surface_points: tuple[NonNegativeInt, NonNegativeInt] | None = (16, 112)
+    #: Keep the surface points that are corners of no quad (96 of the 3,682 per mesh; the published
+    #: benchmarks use the other 3,586). They have no area and no normal.
+    keep_unreferenced_points: bool = False
 
 
 @attrs.frozen(kw_only=True)
