@@ -20,6 +20,8 @@ from __future__ import annotations
 import copy
 import importlib.util
 import io
+import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +65,32 @@ class Document:
             if found:
                 return found
         return None
+
+
+def _to_bool(text: str) -> bool:
+    lowered = text.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(text)
+    return lowered == "true"
+
+
+def _to_int(text: str) -> int:
+    if len(text) > 100:
+        raise ValueError("too many digits")
+    digits = text.replace("_", "")
+    sign = -1 if digits[:1] == "-" else 1
+    digits = digits.lstrip("+-")
+    base = {"0x": 16, "0o": 8, "0b": 2}.get(digits[:2].lower(), 10)
+    return sign * int(digits[2:] if base != 10 else digits, base)
+
+
+def _to_float(text: str) -> float:
+    lowered = text.replace("_", "").lower()
+    special = {".inf": math.inf, "+.inf": math.inf, "-.inf": -math.inf, ".nan": math.nan}
+    return special[lowered] if lowered in special else float(lowered)
+
+
+_CONSTRUCT = {_CORE + "bool": _to_bool, _CORE + "int": _to_int, _CORE + "float": _to_float}
 
 
 class _Frame:
@@ -114,6 +142,7 @@ class _Builder:
         self.expanded = 0
         self.root: Any = None
         self.documents = 0
+        self.table: dict[Any, list[tuple[str, re.Pattern[str]]]] | None = None
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def loc(self, mark: Any) -> str:
@@ -207,33 +236,31 @@ class _Builder:
         self.entries.append((path, location))
         self.add(value, first, event.anchor)
 
-    def construct(self, event: Any, path: Path_, location: str) -> Any:
-        from ruamel.yaml.nodes import ScalarNode
+    def resolve_plain(self, text: str) -> str:
+        """The tag of an untagged plain scalar: ruamel's resolver table, read once (its per-call path is slow)."""
+        if self.table is None:
+            versioned = self.yaml.resolver.versioned_resolver
+            self.table = {first: [(str(tag), re.compile(rx.pattern, rx.flags)) for tag, rx in rules]
+                          for first, rules in versioned.items()}
+        for tag, regexp in (*self.table.get(text[0] if text else "", ()), *self.table.get(None, ())):
+            if regexp.match(text):
+                return tag
+        return _CORE + "str"
 
+    def construct(self, event: Any, path: Path_, location: str) -> Any:
         text: str = event.value
         tag = event.tag
         if tag is None or tag == "!":
-            resolved = self.yaml.resolver.resolve(ScalarNode, text, event.implicit)
-            tag = str(getattr(resolved, "value", resolved))
+            tag = self.resolve_plain(text) if event.implicit[0] else _CORE + "str"
         if tag == _CORE + "str" or tag not in _SCALAR_TAGS:
             return text  # includes implicit timestamps and '<<': they stay the text written
         if tag == _CORE + "null":
             if text not in _NULL_TEXTS:
                 raise self.fail(path, f"!!null takes no value, got {describe_value(text)}", location)
             return None
-        node = ScalarNode(tag, text)
-        constructor = self.yaml.constructor
         try:
-            if tag == _CORE + "bool":
-                if text.lower() not in ("true", "false"):
-                    raise ValueError(text)
-                return constructor.construct_yaml_bool(node)
-            if tag == _CORE + "int":
-                if len(text) > 100:
-                    raise ValueError("too many digits")
-                return int(constructor.construct_yaml_int(node))
-            return float(constructor.construct_yaml_float(node))
-        except (ValueError, KeyError, TypeError, AttributeError, IndexError):
+            return _CONSTRUCT[tag](text)
+        except ValueError:
             kind = tag[len(_CORE):]
             raise self.fail(path, f"{describe_value(text)} is not a valid {kind}"
                             + (" (more than 100 digits)" if kind == "int" and len(text) > 100 else ""),
