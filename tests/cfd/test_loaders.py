@@ -121,7 +121,7 @@ def test_point_location_and_surface_only(tmp_path: Path) -> None:
     np.testing.assert_allclose(sample["surface_pressure"].numpy()[:, 0], sample["surface_position"].numpy()[:, 0],
                                rtol=1e-5)
     assert "volume_position" not in sample
-    with pytest.raises(LayoutError, match=r"volume_1\.vtu: no such file \(set load_volume: false"):
+    with pytest.raises(LayoutError, match=r"volume_1\.vtu: no such file \(for surface-only data: 'load_volume"):
         build({"kind": "noether_cfd.DrivAerMLDataset", "root": str(tmp_path), "split": "train"})
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 
 def add_commands(subparsers: Any) -> None:
-    """Add ``noether predict``."""
+    """Add ``noether predict`` and ``noether cfd convert``."""
     p = subparsers.add_parser(
         "predict",
         help="predict fields and force coefficients on new geometries with a trained CFD run",
@@ -29,6 +29,9 @@ def add_commands(subparsers: Any) -> None:
     p.add_argument("--chunk-size", type=int, default=16384, help="query points per forward pass (default 16384)")
     p.add_argument("--device", default="cpu", help="torch device (default: cpu)")
     p.set_defaults(handler=run_predict)
+    from noether_cfd.data.convert_cli import add_cfd_command  # `noether cfd convert` (the data package's)
+
+    add_cfd_command(subparsers)
 
 
 def run_predict(args: argparse.Namespace) -> int:

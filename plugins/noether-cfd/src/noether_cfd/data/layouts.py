@@ -217,7 +217,8 @@ class CaeMLLayout:
             out.update(self._surface(read_mesh(files["boundary"], require_faces=True).oriented_outward()))
         if self.load_volume and "volume" in point_sets:
             if not files["volume"].is_file():
-                raise LayoutError(f"{files['volume']}: no such file (set load_volume: false for surface-only data)")
+                raise LayoutError(f"{files['volume']}: no such file (for surface-only data: 'load_volume: false' "
+                                  "in the dataset config, '--surface-only' for noether cfd convert)")
             out.update(self._volume(read_mesh(files["volume"])))
         if files["forces"].is_file():
             out["force_coefficients"] = read_csv_row(files["forces"])[1].astype(np.float32)

@@ -236,12 +236,14 @@ def convert_folder(
     seed: int = 0,
     skip_errors: bool = False,
     progress: bool | None = None,
+    point_sets: Sequence[str] = ("surface", "volume"),
 ) -> ConversionReport:
     """Convert a folder of simulations in a known layout into a chunked store (resumable, atomic per sample).
 
     ``layout``: ``shapenet_car``, ``drivaerml``, ``ahmedml``, ``generic`` (one sub-folder per simulation
     with a surface file and optionally a volume file), or ``auto`` (recognised from the folder's contents).
-    Each layout's default splits are written to ``splits.json``.
+    ``point_sets=("surface",)`` leaves the volume files out (unread). Each layout's default splits are
+    written to ``splits.json``.
     """
     from noether_cfd.data.layouts import detect_layout, get_layout
 
@@ -253,7 +255,7 @@ def convert_folder(
     if not ids:
         raise StoreError(f"{source_path}: no simulations found in the {chosen.name} layout ({chosen.description})")
     splits = {name: chosen.split_ids(ids, name) for name in ("train", "val", "test")}
-    return convert_samples(store, ids, lambda sid: chosen.read(source_path, sid), splits=splits, seed=seed,
+    return convert_samples(store, ids, lambda sid: chosen.read(source_path, sid, point_sets), splits=splits, seed=seed,
                            source=f"{chosen.name}:{source_path}", skip_errors=skip_errors, progress=progress)
 
 
