@@ -404,3 +404,17 @@ def test_schema_modules_import_neither_torch_nor_the_converter_nor_the_registry(
                 [node.module or ""] if isinstance(node, ast.ImportFrom) else []
             found.extend(f"{path.name}: {n}" for n in names if n.startswith(forbidden))
     assert found == []
+
+
+def test_cli_check_fails_for_a_misspelled_callback_kind_with_the_close_match() -> None:
+    override = "trainer.callbacks[1]={kind: noether.core.callbacks.CheckpointCallbak, every_n_epochs: 1}"
+    out = check(str(EXAMPLE), override)
+    assert out.returncode == 2 and out.stdout == ""
+    assert "did you mean: 'noether.core.callbacks.CheckpointCallback'" in out.stderr
+
+
+@pytest.mark.parametrize("quiet", [[], ["--quiet"]])
+def test_cli_check_rejects_unprintable_optimizer_arguments_either_way(quiet: list[str]) -> None:
+    out = check(str(EXAMPLE), "model.optimizer_config.betas={1.5: x}", *quiet)
+    assert out.returncode == 2, out.stderr
+    assert "model.optimizer_config.betas: keys must be strings" in out.stderr
