@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 from noether._lazy import lazy_getattr
 
 _LAZY = {
+    "ArrayDataset": "noether.data.arrays",
+    "gather_rows": "noether.data.arrays",
+    "SampleBatch": "noether.data.batch",
     "Dataset": "noether.data.dataset",
     "with_normalizers": "noether.data.dataset",
     "build_dataset": "noether.data.dataset",
@@ -31,6 +34,8 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from noether.data.arrays import ArrayDataset, gather_rows
+    from noether.data.batch import SampleBatch
     from noether.data.dataset import Dataset, build_dataset, with_normalizers
     from noether.data.errors import SampleError
     from noether.data.folder import FolderDataset
@@ -51,6 +56,7 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
+    "ArrayDataset",
     "Dataset",
     "DatasetWrapper",
     "FolderDataset",
@@ -60,6 +66,7 @@ __all__ = [
     "PositionNormalizer",
     "PropertySubsetWrapper",
     "RepeatWrapper",
+    "SampleBatch",
     "SampleError",
     "ShiftAndScaleNormalizer",
     "ShuffleWrapper",
@@ -67,6 +74,7 @@ __all__ = [
     "build_dataset",
     "build_pipeline",
     "compute_statistics",
+    "gather_rows",
     "with_normalizers",
 ]
 
