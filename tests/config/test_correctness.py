@@ -308,6 +308,16 @@ def test_direct_construction_applies_cross_field_rules_and_list_shapes() -> None
         MeanStdNormalizerConfig(mean=[0.0], std=[math.nan])
 
 
+def test_direct_construction_accepts_any_config_of_the_family() -> None:
+    from noether.core.schemas import FixedEarlyStopperConfig, SupervisedTrainerConfig
+
+    stopper = FixedEarlyStopperConfig(stop_at_epoch=2)  # a callback config that is not a CallBackBaseConfig
+    trainer = SupervisedTrainerConfig(max_epochs=3, effective_batch_size=4, callbacks=[stopper])
+    assert trainer.callbacks == [stopper]
+    with pytest.raises(noether.ConfigError, match=r"callbacks\[0\]: expected a callback config object"):
+        SupervisedTrainerConfig(max_epochs=3, effective_batch_size=4, callbacks=[3])  # type: ignore[list-item]
+
+
 def test_attrs_evolve_validates() -> None:
     cfg = CheckpointCallbackConfig(every_n_epochs=1)
     with pytest.raises(noether.ConfigError, match="must be > 0"):

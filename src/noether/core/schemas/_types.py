@@ -293,7 +293,8 @@ def _annotated_issues(tp: Any, value: Any, path: tuple[PathPart, ...]) -> Iterat
     base, *meta = typing.get_args(tp)
     union = next((m for m in meta if isinstance(m, OpenUnion)), None)
     if union is not None:
-        yield from _config_object_issues(union.base or base, value, path, union.family)
+        # any config of the family: the Annotated type bounds it (``union.base`` is only the default class)
+        yield from _config_object_issues(base, value, path, union.family, union.base)
         return
     if any(isinstance(m, PlainData) for m in meta):
         yield from plain_data_issues(value, path)
@@ -372,13 +373,14 @@ def _mapping_issues(tp: Any, value: Any, path: tuple[PathPart, ...]) -> Iterator
         yield from value_issues(item_tp, item, (*path, key))
 
 
-def _config_object_issues(cls: Any, value: Any, path: tuple[PathPart, ...], family: str) -> Iterator[Issue]:
+def _config_object_issues(cls: Any, value: Any, path: tuple[PathPart, ...], family: str,
+                          example: type | None) -> Iterator[Issue]:
     if isinstance(cls, type) and isinstance(value, cls) and attrs.has(type(value)):
         return
     if isinstance(value, Mapping):
-        yield Issue(path, f"got a plain mapping where a {family} config object belongs: pass a config object "
-                          f"(e.g. {getattr(cls, '__name__', cls)}(...)), or build from plain data with "
-                          f"noether.structure()")
+        hint = f" (e.g. {example.__name__}(...))" if example is not None else ""
+        yield Issue(path, f"got a plain mapping where a {family} config object belongs: pass a config "
+                          f"object{hint}, or build from plain data with noether.structure()")
     else:
         yield Issue(path, f"expected a {family} config object, got {describe_value(value)}")
 
