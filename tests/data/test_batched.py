@@ -228,3 +228,15 @@ def test_batches_from_worker_processes_equal_the_main_process() -> None:
                         generator=torch.Generator().manual_seed(0), num_workers=2)
     for batch_a, batch_b in zip(main, loader, strict=True):
         assert_same_batch(batch_a, batch_b)
+
+
+def test_normalizer_failing_on_a_batch_names_the_sample() -> None:
+    position = {"kind": "noether.data.preprocessors.normalizers.PositionNormalizer",
+                "raw_pos_min": [-100.0, -100.0, -100.0], "raw_pos_max": [100.0, 100.0, 100.0]}
+    config = noether.structure({"kind": BATCHED, "size": 6, "normalizers": {"x": position}}, AnyDatasetConfig)
+    dataset = build_dataset(config, name="train")
+    assert dataset.collate_fn(dataset.__getitems__([0, 5]))["x"].shape == (2, 10, 3)  # a batch in range
+    dataset.arrays["x"] = dataset.arrays["x"].clone()
+    dataset.arrays["x"][4, 2, 0] = 1e3  # sample 4 leaves the box
+    with pytest.raises(SampleError, match=r"'train'.*property 'x' of sample 4.*outside"):
+        dataset.__getitems__([0, 4, 5])
