@@ -70,8 +70,8 @@ def _decompressor(name: str | None) -> Callable[[bytes, int], bytes] | None:
             import lz4.block
         except ImportError:
             raise VtkXmlError(
-                "the file is LZ4-compressed; install the 'lz4' package (pip install 'noether-cfd[lz4]'), or re-save it with "
-                "zlib compression"
+                "the file is LZ4-compressed; install the 'lz4' package (pip install 'noether-cfd[lz4]'), or "
+                "re-save it with zlib compression"
             ) from None
         return lambda block, size: bytes(lz4.block.decompress(block, uncompressed_size=size))
     raise VtkXmlError(f"unsupported compressor {name!r}; supported: zlib, LZMA, LZ4")
