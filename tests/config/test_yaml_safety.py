@@ -108,7 +108,7 @@ def test_missing_base_file_is_located(tmp_path: Path) -> None:
     with pytest.raises(noether.ConfigError) as info:
         noether.load_config(tmp_path / "main.yaml")
     message, location = only_issue(info)
-    assert "no such file" in message and location.endswith("main.yaml:1:8")
+    assert "base file not found:" in message and message.endswith("nope.yaml") and location.endswith("main.yaml:1:8")
 
 
 def test_file_size_is_bounded(tmp_path: Path) -> None:

@@ -56,6 +56,9 @@ def read_config_bytes(path: Path, referenced_at: str | None = None) -> bytes:
         info = os.stat(path)  # follows symlinks; stat never blocks, even on a named pipe
     except (OSError, ValueError) as exc:
         code = getattr(exc, "errno", None)
+        if code == errno.ENOENT and referenced_at is not None:
+            raise ConfigError([Issue((), f"base file not found: {display_path(path)}", referenced_at)],
+                              "invalid composition") from None
         reason = _OS_REASONS.get(code, getattr(exc, "strerror", None) or str(exc)) if code else str(exc)
         raise _unreadable(path, reason, referenced_at) from None
     if stat.S_ISDIR(info.st_mode):
