@@ -41,7 +41,8 @@ def make_samples(count: int) -> list[dict[str, torch.Tensor]]:
         v = rng.normal(size=(2 * VOLUME, 3)) * 2
         samples.append({
             "surface_position": torch.from_numpy(d).float(), "surface_normal": torch.from_numpy(d).float(),
-            "surface_area": torch.full((FULL,), 4 * np.pi / FULL), "surface_pressure": torch.from_numpy(d[:, :1]).float(),
+            "surface_area": torch.full((FULL,), 4 * np.pi / FULL),
+            "surface_pressure": torch.from_numpy(d[:, :1]).float(),
             "volume_position": torch.from_numpy(v).float(), "volume_velocity": torch.from_numpy(v).float(),
         })
     return samples

@@ -113,10 +113,9 @@ def toy_run_config(output_path: str, **trainer: Any) -> dict[str, Any]:
                                        "volume_points": 25}],
                 "collators": [{"kind": "noether_cfd.CfdCollator"}]}
     test_pipeline = {"kind": "noether_cfd.CfdCollator"}  # full resolution, different sizes per batch
-    normalizers = {"surface_pressure": {"kind": "noether.data.preprocessors.normalizers.MeanStdNormalization", "mean": [0.0],
-                                        "std": [0.5]},
-                   "volume_velocity": {"kind": "noether.data.preprocessors.normalizers.MeanStdNormalization", "mean": [0.0, 0.0, 0.0],
-                                       "std": [2.0, 2.0, 2.0]}}
+    mean_std = "noether.data.preprocessors.normalizers.MeanStdNormalization"
+    normalizers = {"surface_pressure": {"kind": mean_std, "mean": [0.0], "std": [0.5]},
+                   "volume_velocity": {"kind": mean_std, "mean": [0.0, 0.0, 0.0], "std": [2.0, 2.0, 2.0]}}
     data: dict[str, Any] = {
         "output_path": output_path, "store_code_in_output": False, "seed": 1,
         "datasets": {

@@ -7,10 +7,10 @@ import math
 from pathlib import Path
 
 import torch
+from noether_cfd.training.trainer import masked_mean
 
 import noether
 from noether.training.runner import run
-from noether_cfd.training.trainer import masked_mean
 from tests.cfd.cfd_toy import toy_run_config
 
 

@@ -7,13 +7,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
+from noether_cfd import batch as keys
+from noether_cfd.pipeline.collate import concat_batch, concat_to_padded, pad_batch, padded_to_concat
+from noether_cfd.pipeline.graph import neighbor_lists
 
 from noether.core.config.converter import structure
 from noether.data.pipeline import build_pipeline
 from noether.data.schemas import AnyPipelineStep
-from noether_cfd import batch as keys
-from noether_cfd.pipeline.collate import concat_batch, concat_to_padded, pad_batch, padded_to_concat
-from noether_cfd.pipeline.graph import neighbor_lists
 
 
 def make_sample(index: int, n_surface: int, n_volume: int) -> dict[str, Any]:

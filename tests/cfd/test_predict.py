@@ -100,7 +100,8 @@ def test_bad_input_gives_a_clear_message_and_no_output(
         expected = "unsupported geometry format '.obj'"
     elif case == "no_faces":
         geometry = tmp_path / "cloud.vtk"
-        meshio.write(geometry, meshio.Mesh(np.random.default_rng(0).random((20, 3)), [("vertex", np.arange(20)[:, None])]))
+        points = np.random.default_rng(0).random((20, 3))
+        meshio.write(geometry, meshio.Mesh(points, [("vertex", np.arange(20)[:, None])]))
         expected = "has no faces"
     elif case == "no_stats":
         run = tmp_path / "copied_run"

@@ -30,4 +30,5 @@ def mean_absolute(predicted: np.ndarray, true: np.ndarray) -> float:
 
 def agreement(predicted: np.ndarray, true: np.ndarray) -> dict[str, float]:
     """``r2``, ``spearman`` and ``mae`` of one coefficient across the samples."""
-    return {"r2": r2_score(predicted, true), "spearman": spearman(predicted, true), "mae": mean_absolute(predicted, true)}
+    return {"r2": r2_score(predicted, true), "spearman": spearman(predicted, true),
+            "mae": mean_absolute(predicted, true)}

@@ -15,15 +15,19 @@ from typing import Any
 import torch
 
 from noether.core.callbacks.data_iterator import PeriodicDataIteratorCallback, collate_results
-from noether.core.writers.metric_direction import register_metric_direction
+from noether.core.writers.metric_direction import Direction, register_metric_direction
 from noether_cfd import batch as keys
 from noether_cfd.metrics.evaluation import Physical, batch_metrics, field_means, summarize, surface_coefficients
 from noether_cfd.metrics.forces import Reference
 from noether_cfd.training.inputs import model_inputs
 
-for _pattern, _direction in (("*/r2", "higher"), ("r2/*", "higher"), ("spearman/*", "higher"), ("mae/*", "lower"),
-                             ("mse/*", "lower"), ("rel_l2_area/*", "lower"), ("baseline/*", "neutral")):
-    register_metric_direction(_pattern, _direction)  # type: ignore[arg-type]
+#: Which way each logged metric improves (best checkpoints and early stopping read it); baselines never do.
+METRIC_DIRECTIONS: tuple[tuple[str, Direction], ...] = (
+    ("baseline/*", "neutral"), ("r2/*", "higher"), ("spearman/*", "higher"), ("mae/*", "lower"),
+    ("mse/*", "lower"), ("rel_l2_area/*", "lower"),
+)
+for _pattern, _direction in reversed(METRIC_DIRECTIONS):  # each rule is inserted first: keep the order above
+    register_metric_direction(_pattern, _direction)
 
 
 def physical_units(dataset: Any) -> Physical:
@@ -31,7 +35,8 @@ def physical_units(dataset: Any) -> Physical:
 
     def physical(key: str, value: torch.Tensor) -> torch.Tensor:
         try:
-            return dataset.denormalize(key, value)  # type: ignore[no-any-return]
+            denormalized: torch.Tensor = dataset.denormalize(key, value)
+            return denormalized
         except (KeyError, AttributeError):
             return value  # not a normalized property (e.g. normals): already physical
 
@@ -91,11 +96,9 @@ class CfdMetricsCallback(PeriodicDataIteratorCallback):
     def _predict(self, batch: dict[str, Any], model: torch.nn.Module) -> dict[str, torch.Tensor]:
         inputs = model_inputs(batch, self.forward_properties, self.targets)
         chunk = self.config.chunk_size
-        unwrapped = self.ctx.model
-        if chunk is not None and hasattr(unwrapped, "predict_chunked"):
-            output = unwrapped.predict_chunked(inputs, chunk)
-        else:
-            output = model(**inputs)
+        predict_chunked = getattr(self.ctx.model, "predict_chunked", None)
+        chunked = chunk is not None and callable(predict_chunked)
+        output = predict_chunked(inputs, chunk) if chunked else model(**inputs)  # type: ignore[misc]
         if isinstance(output, torch.Tensor):
             output = {self.fields[0]: output}
         return {k: v.float() for k, v in output.items()}

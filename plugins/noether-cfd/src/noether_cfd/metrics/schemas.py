@@ -41,7 +41,8 @@ class CfdMetricsCallbackConfig(PeriodicDataIteratorCallbackConfig):
     dataset, usually the training set) are logged under ``baseline/...``.
     """
 
-    name: Literal["CfdMetricsCallback"] = "CfdMetricsCallback"
+    # Callback configs are selected by a literal ``name``: each subclass narrows it (as the core's do).
+    name: Literal["CfdMetricsCallback"] = "CfdMetricsCallback"  # type: ignore[assignment]
     #: Fields to evaluate; ``None``: the trainer's target properties.
     fields: list[NonBlankStr] | None = None
     #: Coefficients whose agreement across the samples is reported (needs surface pressure, normals, areas).

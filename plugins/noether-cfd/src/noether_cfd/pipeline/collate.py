@@ -116,7 +116,9 @@ def concat_batch(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return batch
 
 
-def concat_to_padded(values: torch.Tensor, batch_index: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+def concat_to_padded(
+    values: torch.Tensor, batch_index: torch.Tensor, batch_size: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Concatenated ``(N_total, ...)`` values with their batch index to padded ``(B, N_max, ...)`` and a mask.
 
     Points of one sample keep their order; the batch index must be sorted (as :func:`concat_batch` makes it).

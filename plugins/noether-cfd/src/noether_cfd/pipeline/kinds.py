@@ -2,8 +2,10 @@
 
 from typing import Any
 
+#: ``(kind, config class in noether_cfd.pipeline.schemas, "module:Class" of the component)``.
 _PIPELINE = (
-    ("noether_cfd.SurfaceVolumeSampling", "SurfaceVolumeSamplingConfig", "noether_cfd.pipeline.sampling:SurfaceVolumeSampling"),
+    ("noether_cfd.SurfaceVolumeSampling", "SurfaceVolumeSamplingConfig",
+     "noether_cfd.pipeline.sampling:SurfaceVolumeSampling"),
     ("noether_cfd.SupernodeSampling", "SupernodeSamplingConfig", "noether_cfd.pipeline.supernodes:SupernodeSampling"),
     ("noether_cfd.CfdCollator", "CfdCollatorConfig", "noether_cfd.pipeline.collate:CfdCollator"),
 )

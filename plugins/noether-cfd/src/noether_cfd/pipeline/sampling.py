@@ -61,8 +61,8 @@ class SurfaceVolumeSampling(Processor):
             weights = None
             if cfg.surface_weighting == "area":
                 weights = sample[keys.SURFACE_AREA].reshape(-1).double().numpy()
-            kept = self._select(sample, surface, cfg.surface_points, sample_rng(self.seed, epoch, index, SURFACE_STREAM),
-                                weights)
+            rng = sample_rng(self.seed, epoch, index, SURFACE_STREAM)
+            kept = self._select(sample, surface, cfg.surface_points, rng, weights)
             if keys.SURFACE_AREA in surface and kept is not None:
                 total, chosen = kept
                 # Each kept point stands for total/chosen points, so area sums estimate the whole surface.
