@@ -23,7 +23,7 @@ CONDITIONS = "conditions=0.9,0.4,0.3,1,0,0"
 def short_overrides(tmp: Path) -> list[str]:
     """Make the example tiny: small data in ``tmp``, one epoch."""
     out = [f"output_path={tmp / 'runs'}", "trainer.max_epochs=1", "trainer.callbacks[0].every_n_epochs=1",
-           "trainer.callbacks[1].every_n_epochs=1"]
+           "trainer.callbacks[1].every_n_epochs=1", "model.hidden_dim=16", "model.num_heads=2"]
     for split in ("train", "test"):
         out += [f"datasets.{split}.root={tmp / 'data'}", f"datasets.{split}.train_size=8",
                 f"datasets.{split}.val_size=2", f"datasets.{split}.test_size=4", f"datasets.{split}.subdivisions=3",
