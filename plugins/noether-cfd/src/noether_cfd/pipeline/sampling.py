@@ -67,11 +67,11 @@ class SurfaceVolumeSampling(Processor):
                 total, chosen = kept
                 # Each kept point stands for total/chosen points, so area sums estimate the whole surface.
                 sample[keys.SURFACE_AREA] = sample[keys.SURFACE_AREA] * (total / chosen)
-            sample[keys.SURFACE_ANCHOR_COUNT] = self._anchors(cfg.surface_anchors, sample, surface[0], "surface")
+            sample[keys.SURFACE_ANCHOR_COUNT] = self._anchors(cfg.surface_anchors, sample, surface[0])
         volume = _present(sample, cfg.volume_items, DEFAULT_VOLUME_ITEMS)
         if volume:
             self._select(sample, volume, cfg.volume_points, sample_rng(self.seed, epoch, index, VOLUME_STREAM), None)
-            sample[keys.VOLUME_ANCHOR_COUNT] = self._anchors(cfg.volume_anchors, sample, volume[0], "volume")
+            sample[keys.VOLUME_ANCHOR_COUNT] = self._anchors(cfg.volume_anchors, sample, volume[0])
         return sample
 
     def _select(
@@ -98,7 +98,8 @@ class SurfaceVolumeSampling(Processor):
         return n, int(selection.numel())
 
     @staticmethod
-    def _anchors(count: int | None, sample: dict[str, Any], first: str, what: str) -> torch.Tensor:
+    def _anchors(count: int | None, sample: dict[str, Any], first: str) -> torch.Tensor:
+        """The anchor count as a 0-d tensor, at most the points the sample kept (``allow_fewer``)."""
         available = int(sample[first].shape[0])
         anchors = 0 if count is None else min(count, available)
         return torch.tensor(anchors, dtype=torch.int64)
