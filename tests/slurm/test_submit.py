@@ -269,3 +269,72 @@ def test_preemption_without_scontrol_says_so(tmp_path: Path, capsys: pytest.Capt
     _, err = job.communicate(timeout=30)
     assert job.returncode == 75
     assert "cannot requeue job 77: 'scontrol' is not on PATH" in err
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Several nodes, several GPUs per node
+# ------------------------------------------------------------------------------------------------------------
+TWO_BY_FOUR: dict[str, Any] = {"job_name": "big", "nodes": 2, "ntasks_per_node": 4, "gpus_per_node": 4,
+                               "cpus_per_task": 8, "time": "4:00:00"}
+
+
+def test_two_nodes_by_four_gpus_render_one_task_per_gpu_and_one_rendezvous(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cluster: FakeCluster
+) -> None:
+    code, script, err = submit(capsys, str(job_config(tmp_path, TWO_BY_FOUR)), "--dry-run")
+    assert code == 0, err
+    found = directives(script)
+    assert found[:5] == ["--job-name=big", "--nodes=2", "--ntasks-per-node=4", "--cpus-per-task=8",
+                         "--gpus-per-node=4"]
+    assert "--requeue" in found and "--signal=B:USR1@120" in found
+    assert "# Layout: 2 nodes x 4 training tasks per node, 4 GPU(s) per node (one per task); 8 processes in all." \
+        in script
+    assert 'first_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)' in script
+    assert "export MASTER_PORT=$((15000 + ${SLURM_JOB_ID:-0} % 10000))" in script
+    # One srun step for all 8 tasks; the preemption signal goes to srun, which passes it to every node.
+    assert script.count("\nsrun ") == 1 and 'kill -USR1 "$srun_pid"' in script
+    subprocess.run(["bash", "-n"], input=script, text=True, check=True)
+
+
+def test_the_rendered_rendezvous_is_the_first_node_of_the_allocation(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cluster: FakeCluster
+) -> None:
+    code, script, err = submit(capsys, str(job_config(tmp_path, TWO_BY_FOUR)), "run_id=big-1", "--dry-run")
+    assert code == 0, err
+    path = tmp_path / "job.sh"
+    path.write_text(script)
+    # scontrol expands the compressed node list; noether records the endpoint it would join.
+    write_tool(cluster.bin, "scontrol",
+               'if [ "$1 $2 $3" = "show hostnames gpu[07-08]" ]; then printf "gpu07\\ngpu08\\n"; fi\n')
+    write_tool(cluster.bin, "noether", 'echo "$MASTER_ADDR:$MASTER_PORT" > "$ENDPOINT"\n')
+    env = cluster.env()
+    env.update(SLURM_JOB_ID="123456", SLURM_JOB_NODELIST="gpu[07-08]", ENDPOINT=str(tmp_path / "endpoint"))
+    done = subprocess.run([shutil.which("bash") or "/bin/bash", str(path)], env=env, capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "endpoint").read_text().strip() == f"gpu07:{15000 + 123456 % 10000}"
+
+
+@pytest.mark.parametrize(("slurm", "field", "words"), [
+    ({"nodes": 2, "ntasks_per_node": 2, "gpus_per_node": 4}, "slurm.ntasks_per_node",
+     ["2 training task(s) per node", "gpus_per_node=4", "set ntasks_per_node: 4"]),
+    ({"nodes": 2, "gpus_per_node": "a100:4"}, "slurm.ntasks_per_node",
+     ["is not set", "4 GPUs per node", "ntasks_per_node: 4"]),
+    ({"nodes": 2, "ntasks_per_node": 4, "ntasks": 6, "gpus_per_node": 4}, "slurm.ntasks",
+     ["ntasks=6", "= 8"]),
+    ({"nodes": 2, "ntasks_per_node": 4, "gpus": 4}, "slurm.gpus", ["starts 8 training task(s)"]),
+    ({"nodes": 2, "ntasks_per_node": 4, "gres": "gpu:a100:2"}, "slurm.ntasks_per_node", ["gres='gpu:a100:2'"]),
+], ids=["tasks-vs-gpus", "no-tasks-per-node", "ntasks-total", "gpus-total", "gres"])
+def test_inconsistent_layouts_are_rejected_at_their_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], cluster: FakeCluster, slurm: dict[str, Any],
+    field: str, words: list[str],
+) -> None:
+    cfg = job_config(tmp_path, slurm)
+    code, out, err = submit(capsys, str(cfg))
+    assert code == 2 and out == "", err
+    assert "cannot submit" in err and f"{field}:" in err
+    for word in words:
+        assert word in err, (word, err)
+    assert f"{cfg}:" in err  # located in the file
+    assert "Traceback" not in err
+    assert cluster.calls("sbatch") == []

@@ -7,11 +7,17 @@ The script is plain bash that a person can read and submit by hand:
   the time limit), ``--requeue`` (the job may be put back in the queue) and ``--open-mode=append`` (a requeued
   job appends to its log instead of truncating it);
 * ``env_path`` sourced inside the job;
-* ``srun noether run <config> <overrides...> run_id=<id>``: every word shell-quoted; the run id is fixed at
-  submission so that every attempt of the job writes into the same run directory;
-* on USR1 the script forwards the signal to ``srun`` (which forwards it to every task); the trainer writes a
-  ``.signal_interrupt`` checkpoint after its current update and exits with status 75; the script then runs
-  ``scontrol requeue $SLURM_JOB_ID``;
+* the rendezvous: ``MASTER_ADDR`` is the first node of the allocation (``scontrol show hostnames
+  "$SLURM_JOB_NODELIST" | head -n1``) and ``MASTER_PORT`` is derived from the job id, so every task of every
+  node computes the same endpoint;
+* ``srun noether run <config> <overrides...> run_id=<id>``: one task per GPU (``--ntasks-per-node`` matches the
+  GPUs per node, checked by :func:`~noether.slurm.shape.shape_issues` before anything is rendered); every word
+  shell-quoted; the run id is fixed at submission so that every attempt of the job writes into the same run
+  directory;
+* on USR1 (delivered to the batch shell, which runs on the first node) the script forwards the signal to
+  ``srun``, which forwards it to every task on every node; the ranks agree to stop after the same update, write
+  a ``.signal_interrupt`` checkpoint and exit with status 75; the script then runs
+  ``scontrol requeue $SLURM_JOB_ID`` (the whole allocation is requeued);
 * when the job (re)starts and ``<run dir>/checkpoints/latest.json`` exists, the script adds
   ``resume_run_id=<id> resume_checkpoint=latest``: a requeued job continues from its own latest checkpoint, in
   the same run directory and tracker run. The decision is a shell test inside the script (no environment
@@ -30,8 +36,10 @@ from typing import Any
 
 import attrs
 
+from noether.core.errors import Issue
 from noether.core.exit_codes import EXIT_INTERRUPTED
 from noether.core.layout import CHECKPOINTS, LATEST_POINTER
+from noether.slurm.shape import job_shape, shape_issues
 
 #: Run ids become directory names and YAML/shell words: keep them to a safe alphabet.
 _RUN_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
@@ -43,6 +51,14 @@ _UNSAFE_DIRECTIVE = re.compile(r'["\\#\n\r]')
 
 class SlurmScriptError(ValueError):
     """A config that cannot be turned into a job script (the message says why)."""
+
+
+class SlurmShapeError(SlurmScriptError):
+    """A ``slurm:`` section whose nodes, tasks and GPUs do not fit together (``issues`` names each field)."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        super().__init__("; ".join(str(i) for i in issues))
+        self.issues = issues
 
 
 @attrs.frozen
@@ -121,6 +137,9 @@ def render_job_script(
     slurm = config.slurm
     if slurm is None:
         raise SlurmScriptError("the config has no 'slurm' section")
+    problems = shape_issues(slurm)
+    if problems:
+        raise SlurmShapeError(problems)
     if not _RUN_ID.fullmatch(run_id):
         raise SlurmScriptError(f"run_id {run_id!r} must consist of letters, digits, '.', '_' and '-'")
     if grace_seconds < 1:
@@ -149,6 +168,7 @@ def render_job_script(
         f"# which checkpoint after their current update and exit with status {EXIT_INTERRUPTED}; the script",
         "# then requeues the job. A job that starts and finds checkpoints/latest.json in its run",
         "# directory resumes from it.",
+        f"# Layout: {job_shape(slurm).describe()}.",
     ]
     lines += [_directive(flag, value) for flag, value in slurm.directives()]
     lines += [
@@ -200,6 +220,14 @@ def render_job_script(
     if isinstance(config.trainer.initializer, ResumeInitializerConfig):
         resume.append("trainer.initializer=null")  # it would take precedence over resume_run_id
     body += [
+        "# Rendezvous: every task, on every node, joins the process group at the first node of the allocation;",
+        "# the port comes from the job id, so all tasks compute the same endpoint without talking to each other.",
+        'if [ -n "${SLURM_JOB_NODELIST:-}" ] && command -v scontrol >/dev/null 2>&1; then',
+        '    first_node=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n1)',
+        '    if [ -n "$first_node" ]; then export MASTER_ADDR="$first_node"; fi',
+        "fi",
+        "export MASTER_PORT=$((15000 + ${SLURM_JOB_ID:-0} % 10000))",
+        "",
         f'if [ -f "$run_dir/{CHECKPOINTS}/{LATEST_POINTER}" ]; then',
         '    echo "noether: run $run_id continues from its latest checkpoint"'
         ' "(restart ${SLURM_RESTART_COUNT:-0})"',

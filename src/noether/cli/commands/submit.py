@@ -33,18 +33,23 @@ def add_parser(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Validate, render, then print (``--dry-run``) or submit with sbatch and print the job id."""
-    from noether.core.config.loader import load_config
+    from noether.core.config.compose import load_document
+    from noether.core.config.loader import locate, structure_document
     from noether.core.errors import ConfigError, Issue
-    from noether.slurm import SlurmScriptError, render_job_script
+    from noether.slurm import SlurmScriptError, SlurmShapeError, render_job_script
     from noether.training.runner import generate_run_id
 
-    config = load_config(args.config, args.overrides)  # ConfigError -> located messages, exit status 2
+    doc = load_document(args.config, args.overrides, defer_errors=True)
+    config = structure_document(doc)  # ConfigError -> located messages, exit status 2
     if config.slurm is None:
         raise ConfigError([Issue(("slurm",), "noether submit needs a 'slurm:' section with the sbatch "
                                  "directives of the job (time, partition, nodes, ...)")], "cannot submit")
     run_id = config.run_id or generate_run_id()
     try:
         job = render_job_script(config, args.config, args.overrides, run_id=run_id, grace_seconds=args.grace)
+    except SlurmShapeError as exc:
+        # Nodes, tasks and GPUs that do not fit together: each problem at its field, located in the file.
+        raise locate(ConfigError(exc.issues, "cannot submit"), doc) from None
     except SlurmScriptError as exc:
         raise ConfigError([Issue(("slurm",), str(exc))], "cannot submit") from None
     if args.dry_run:
