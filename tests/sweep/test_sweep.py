@@ -138,6 +138,10 @@ def test_points_run_one_after_another_a_failure_does_not_stop_the_others_and_a_r
     assert lines[0].split()[:3] == ["run", "status", "overrides"]
     assert lines[1].startswith("p001  done") and lines[2].startswith("p000  failed")
 
+    picture = noether("plot", str(tmp_path / "sweep"), "--out", str(tmp_path / "sweep.png"))
+    assert picture.returncode == 0, picture.stderr  # a sweep directory stands for its points' run directories
+    assert (tmp_path / "sweep.png").stat().st_size > 0
+
 
 def test_another_sweep_in_the_same_directory_is_refused(tmp_path: Path) -> None:
     from noether.sweep.space import Point

@@ -99,6 +99,17 @@ class SweepIndex:
         """Whether the point finished (its ``done`` marker exists)."""
         return (self.directory / DONE / point.run_id).exists()
 
+    def run_dirs(self) -> list[Path]:
+        """The run directories of the points that have one (a stage directory below it when there is one)."""
+        found = []
+        for point in self.points:
+            root = self.directory / point.run_id
+            if (root / "metrics.jsonl").exists():
+                found.append(root)
+            elif root.is_dir():
+                found.extend(sorted(p for p in root.iterdir() if (p / "metrics.jsonl").exists()))
+        return found
+
     def mark_done(self, point: PointRecord) -> None:
         """Write the point's ``done`` marker."""
         (self.directory / DONE).mkdir(parents=True, exist_ok=True)

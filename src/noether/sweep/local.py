@@ -12,10 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from noether.core.exit_codes import EXIT_INTERRUPTED
 from noether.sweep.index import LOGS, PointRecord, SweepIndex
-
-#: Exit status of ``noether run`` after a signal stopped training and a checkpoint was written.
-EXIT_INTERRUPTED = 75
 
 
 def point_command(config: str, common: Sequence[str], point: PointRecord, run_dir: Path,

@@ -61,7 +61,8 @@ def add_parser(subparsers: Any) -> None:
         epilog="example: noether plot output/2026-01-01_abcde output/2026-01-02_fghij --out compare.png "
         "--metrics 'loss/*' 'rel_l2*'",
     )
-    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR", help="run directory holding metrics.jsonl")
+    p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",
+                   help="run directory holding metrics.jsonl, or a sweep directory (all its points)")
     p.add_argument("--out", "-o", default="plot.png", help="PNG file to write (default: plot.png)")
     p.add_argument(
         "--metrics", "-m", nargs="+", action="extend", metavar="PATTERN",
@@ -75,7 +76,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Read the runs, draw, write the PNG; exit status 2 with a one-line reason on a user error."""
     try:
-        runs = [read_run(Path(path), x_key=args.x) for path in args.run_dirs]
+        runs = [read_run(path, x_key=args.x) for path in _expand_sweeps(args.run_dirs)]
         out = Path(args.out)
         families = plot_runs(runs, out, patterns=args.metrics, x_key=args.x)
     except PlotError as exc:
@@ -83,6 +84,19 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     print(f"wrote {out} ({len(families)} plot{'s' if len(families) != 1 else ''}: {', '.join(families)})")
     return 0
+
+
+def _expand_sweeps(paths: list[str]) -> list[Path]:
+    """Run directories; a sweep directory (``noether sweep``, with its ``sweep.json``) stands for its points."""
+    from noether.sweep.index import INDEX, SweepIndex, SweepIndexError
+
+    out: list[Path] = []
+    for path in map(Path, paths):
+        try:
+            out.extend(SweepIndex.load(path).run_dirs() if (path / INDEX).is_file() else [path])
+        except SweepIndexError as exc:
+            raise PlotError(str(exc)) from None
+    return out
 
 
 # -- reading -------------------------------------------------------------------------------------------------
