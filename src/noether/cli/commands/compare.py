@@ -17,7 +17,7 @@ def add_parser(subparsers: Any) -> None:
         "its overrides and the chosen metrics (default: every metric with a direction), sorted by the first "
         "metric, best first. A metric without /min, /max or /last uses its last value.",
         epilog="example: noether compare outputs/sweeps/airfoil-1a2b3c4d --metric loss/test/total; draw the "
-        "curves with: noether plot outputs/sweeps/airfoil-1a2b3c4d/p*",
+        "curves with: noether plot outputs/sweeps/airfoil-1a2b3c4d",
     )
     p.add_argument("sweep_dir", type=Path, help="the sweep directory (it holds sweep.json)")
     p.add_argument("--metric", action="append", default=[], metavar="KEY",
