@@ -78,8 +78,8 @@ def compose_file(path: Path, _chain: tuple[tuple[str, str | None], ...] = (),
         links = [f"{display_path(Path(seen))} (named at {at})" if at else display_path(Path(seen))
                  for seen, at in _chain]
         links.append(f"{display_path(Path(real))} (named again at {referenced_at})")
-        raise ConfigError([Issue((BASE_KEY,), "circular 'base' chain: " + " -> ".join(links), referenced_at)],
-                          "invalid composition")
+        raise ConfigError([Issue((), "circular chain of 'base'/'defaults' files: " + " -> ".join(links),
+                                 referenced_at)], "invalid composition")
     if len(_chain) > MAX_COMPOSITION_DEPTH:
         raise ConfigError([Issue((BASE_KEY,), f"more than {MAX_COMPOSITION_DEPTH} nested 'base'/'defaults' files",
                                  referenced_at)], "invalid composition")

@@ -37,10 +37,10 @@ _OS_REASONS = {
 
 def display_path(path: Path) -> str:
     """The path as shown in locations: relative to the working directory when below it."""
-    absolute = os.path.abspath(path)  # not Path.resolve: that raises on symlink loops
     try:
+        absolute = os.path.abspath(path)  # not Path.resolve: that raises on symlink loops
         return str(Path(absolute).relative_to(Path.cwd()))
-    except ValueError:
+    except (ValueError, OSError):  # not below the working directory, or the working directory is gone
         return str(path)
 
 
