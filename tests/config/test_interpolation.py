@@ -172,3 +172,16 @@ def test_unresolvable_references_are_reported_with_the_other_problems(tmp_path: 
     paths = [issue.dotted_path for issue in info.value.issues]
     assert paths == ["model.hidden_dim", "model.input_dim"]  # the reference once, not again as "not a number"
     assert "did you mean 'hidden'" in info.value.issues[0].message
+
+
+def test_reference_copies_are_bounded_and_fast(tmp_path: Path) -> None:
+    import time
+
+    many = "a: [1, 2, 3]\nb:\n" + "  - ${a}\n" * 20_000
+    start = time.monotonic()
+    assert len(load_document(write(tmp_path, many)).data["b"]) == 20_000
+    # inside a flow list a reference must be quoted: '{' would start a flow mapping
+    doubling = "l0: [1, 2]\n" + "".join(f'l{i}: ["${{l{i - 1}}}", "${{l{i - 1}}}"]\n' for i in range(1, 30))
+    with pytest.raises(noether.ConfigError, match="references copy more than"):
+        load_document(write(tmp_path, doubling, "doubling.yaml"))
+    assert time.monotonic() - start < 20

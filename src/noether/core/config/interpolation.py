@@ -19,11 +19,15 @@ from __future__ import annotations
 import copy
 import difflib
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from noether.core.config.compose import parse_override_path
 from noether.core.config.yaml_source import Document, Path_
 from noether.core.errors import ConfigError, Issue, format_path
+
+#: Most values that whole-value references may copy in one config.
+MAX_COPIED_VALUES = 100_000
 
 #: ``${...}`` with an optional escaping backslash in front.
 _REFERENCE = re.compile(r"(\\)?\$\{([^${}]*)\}")
@@ -50,6 +54,8 @@ class _Resolver:
     def __init__(self, doc: Document) -> None:
         self.doc = doc
         self.active: list[tuple[Path_, str]] = []  # references being resolved: (path, text of the reference)
+        self.copied = 0
+        self.done: set[Path_] = set()  # sections known to hold no reference any more
         self.referenced_roots: set[str] = set()
 
     def where(self, path: Path_) -> str:
@@ -58,16 +64,19 @@ class _Resolver:
     # --- walking ---------------------------------------------------------------------------------------------
     def resolve_tree(self, path: Path_) -> None:
         """Resolve every reference at or below ``path`` in place."""
+        if path in self.done:
+            return
         value = self.get(path)
         if has_reference(value):
             self.resolve_at(path)
-            return
-        if isinstance(value, dict):
+        elif isinstance(value, dict):
             for key in list(value):
                 self.resolve_tree((*path, key))
         elif isinstance(value, list):
             for index in range(len(value)):
                 self.resolve_tree((*path, index))
+        if isinstance(value, (dict, list)):
+            self.done.add(path)  # fully resolved: a later reference to it needs no second walk
 
     def get(self, path: Path_) -> Any:
         node = self.doc.data
@@ -96,8 +105,11 @@ class _Resolver:
             if whole and not whole.group(1):
                 target = self.target_path(whole.group(2), path)
                 value = self.lookup(target, path, whole.group(0))
+                self.count_copy(value, path)
                 self.put(path, copy.deepcopy(value))
                 self.relocate(target, path, whole.group(0))
+                if isinstance(value, (dict, list)):
+                    self.done.add(path)  # a copy of a resolved value
                 return self.get(path)
             resolved = _Literal(_REFERENCE.sub(lambda m: self.substitute(m, path), text))
             self.put(path, resolved)
@@ -171,16 +183,38 @@ class _Resolver:
         return _Unresolvable(Issue(path, f"{reference} cannot be resolved: {reason}{where_found}", self.where(path)))
 
     def relocate(self, target: Path_, path: Path_, reference: str) -> None:
-        """Values copied from ``target`` to ``path`` keep their origin, and say through which reference."""
+        """Values copied from ``target`` to ``path`` keep their origin, and say through which reference.
+
+        Costs the size of the copied value (the string that stood at ``path`` had no locations below it).
+        """
         locations = self.doc.locations
         via = f" (through {reference} at {self.where(path)})"
-        n = len(target)
-        copied = {(*path, *key[n:]): loc + via for key, loc in locations.items() if key[:n] == target}
-        m = len(path)
-        for key in [k for k in locations if k[:m] == path]:
-            del locations[key]
-        locations.update(copied)
-        locations.setdefault(path, self.where(target) + via)
+        locations[path] = self.where(target) + via
+        for sub in _sub_paths(self.get(path)):
+            found = locations.get((*target, *sub))
+            if found:
+                locations[(*path, *sub)] = found + via
+            else:
+                locations.pop((*path, *sub), None)
+
+    def count_copy(self, value: Any, path: Path_) -> None:
+        """Bound what references may copy (a chain of references to sections doubles the data at each step)."""
+        self.copied += 1 + sum(1 for _ in _sub_paths(value))
+        if self.copied > MAX_COPIED_VALUES:
+            raise _Unresolvable(Issue(path, f"references copy more than {MAX_COPIED_VALUES} values; reference "
+                                      "smaller sections", self.where(path)))
+
+
+def _sub_paths(value: Any, prefix: Path_ = ()) -> Iterator[Path_]:
+    """The relative path of every value below ``value`` (depth first)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield (*prefix, key)
+            yield from _sub_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield (*prefix, index)
+            yield from _sub_paths(item, (*prefix, index))
 
 
 def _unliteral(value: Any) -> Any:
