@@ -155,6 +155,21 @@ def alias_bomb(rng: random.Random) -> str:
     return "\n".join(lines) + "\n"
 
 
+def references(rng: random.Random, example: str) -> str:
+    """The example with top-level variables that refer to each other, to sections, missing keys, themselves."""
+    names = [f"v{i}" for i in range(rng.randint(1, 6))]
+    targets = [*names, "model", "model.name", "trainer.max_epochs", "nope", "v0.x", "..v1", ".v2", "oc.env:HOME",
+               "trainer.callbacks[0]", "trainer.callbacks[9]", "", "model.optimizer_config"]
+    lines = []
+    for name in names:
+        target = rng.choice(targets)
+        form = rng.choice(["${%s}", "x-${%s}-y", "{x: ${%s}}", "\\${%s}", "${%s}${%s}"])
+        lines.append(f"{name}: " + form.replace("%s", target))
+    if rng.random() < 0.5:
+        lines.append(f"seed: ${{{rng.choice(names)}}}")
+    return example + "\n" + "\n".join(lines) + "\n"
+
+
 def check_error(error: noether.ConfigError, case: str) -> None:
     assert error.issues, case
     for issue in error.issues:
@@ -201,9 +216,13 @@ def test_fuzz_load_config(tmp_path: Path, example_texts: list[str]) -> None:
     def bomb_case(_: int, d: Path) -> tuple[Path, list[str]]:
         return write(d, alias_bomb(rng)), []
 
+    def reference_case(_: int, d: Path) -> tuple[Path, list[str]]:
+        return write(d, references(rng, rng.choice(example_texts))), []
+
     Maker = Callable[[int, Path], tuple[Path, list[str]]]
     weighted: list[tuple[Maker, int]] = [(text_mutation, 4), (data_mutation, 3), (bytes_case, 2),
-                                         (override_case, 2), (base_case, 1), (deep_case, 1), (bomb_case, 1)]
+                                         (override_case, 2), (base_case, 1), (deep_case, 1), (bomb_case, 1),
+                                         (reference_case, 2)]
     makers = [maker for maker, weight in weighted for _ in range(weight)]
     start = time.monotonic()
     done = accepted = 0
