@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from noether.core.optimizer.kinds import TORCH_OPTIMIZERS
 from noether.core.optimizer.signatures import TORCH_OPTIMIZER_ARGS, check_optimizer_args, configured_arg_names
-from noether.core.registry.builtin.core import TORCH_OPTIMIZERS
 
 
 def live_arguments(kind: str) -> frozenset[str]:

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 
 from noether.core.registry import Registry, set_registry
+from noether.core.registry.manager import CORE_PLUGINS
 
-BUILTINS = ("noether.core.registry.builtin.core", "noether.core.registry.builtin.schedules")
+BUILTINS = CORE_PLUGINS
 
 
 @pytest.fixture(autouse=True, scope="module")

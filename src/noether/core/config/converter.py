@@ -19,7 +19,7 @@ from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn
 if typing.TYPE_CHECKING:
     from noether.core.registry import Registry
 
-from noether.core.config.kind_checks import KIND_CHECKS, kind_problem
+from noether.core.config.kind_checks import CLASS_CHECKS, kind_problem, registered_problems
 from noether.core.config.located import (
     LocatedError,
     NestedError,
@@ -382,7 +382,8 @@ class NoetherConverter(cattrs.Converter):
         aliases: dict[str, str] = getattr(cls, "__aliases__", {})
         ignored: frozenset[str] = getattr(cls, "__ignored_keys__", frozenset())
         extra_field: str | None = getattr(cls, "__extra_field__", None)
-        kind_check = KIND_CHECKS.get(cls)
+        class_check = CLASS_CHECKS.get(cls)
+        has_kind = "kind" in names  # only a class with a kind can be a registered kind with a check
 
         def structure_schema(value: Any, _: Any) -> Any:
             if not isinstance(value, Mapping):
@@ -415,8 +416,10 @@ class NoetherConverter(cattrs.Converter):
             except ConfigError as exc:
                 found.extend(LocatedError(i.path, i.message) for i in exc.issues)
             else:
-                if kind_check is not None:
-                    found.extend(kind_check(obj))
+                if class_check is not None:
+                    found.extend(class_check(obj))
+                if has_kind:
+                    found.extend(registered_problems(obj))
                 if not problems and not found:
                     return obj
             if written_as and found:  # report under the key the user wrote, so the location is found

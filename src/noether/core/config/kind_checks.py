@@ -1,8 +1,8 @@
-"""Checks of plain ``kind`` fields against the registry, run after a config class was structured.
+"""Checks run after a config class was structured: registered kinds' checks, ``kind`` strings, requirements.
 
 Optimizers and parameter-group modifiers name their implementation in a ``kind`` string that does not select
 the config class, and ``plugins.requires`` names distributions; these checks find them (without importing
-torch) and report what is missing with the fix.
+torch) and report what is missing with the fix. Family-specific checks live on the registrations.
 """
 
 from __future__ import annotations
@@ -13,26 +13,35 @@ from typing import Any
 from noether.core.config.located import LocatedError
 
 
-def _optimizer_kind_check(obj: Any) -> list[Exception]:
-    from noether.core.optimizer.signatures import check_optimizer_args, configured_arg_names
+def registered_problems(obj: Any) -> list[Exception]:
+    """The problems the registry finds in ``obj``: an unknown implementation kind, and the registration's check.
 
-    problems: list[Exception] = []
-    if obj.kind is None:
-        return [LocatedError(("kind",), "the optimizer class is required, e.g. 'torch.optim.AdamW'")]
-    problem = kind_problem("optimizer", obj.kind)
-    if problem is not None:
-        return [problem]
-    names = configured_arg_names(obj.weight_decay, obj.lr, obj.extra_args)
-    for name in names:
-        problems.extend(LocatedError((name,), message) for message in check_optimizer_args(obj.kind, [name]))
-    return problems
+    Generic over families: a config class registered under several kinds (``OptimizerConfig`` for every
+    ``torch.optim`` class) does not select its implementation by class, so its ``kind`` must name a registered
+    (or importable) one; then the ``check`` carried by the registration of that kind runs (see
+    :class:`noether.core.registry.Registration`), for a plugin's kinds as for the built-in ones.
+    """
+    from noether.core.registry import get_registry
 
-
-def _modifier_kind_check(obj: Any) -> list[Exception]:
-    if obj.kind is None:
-        return [LocatedError(("kind",), "the modifier class is required")]
-    problem = kind_problem("param_group_modifier", obj.kind)
-    return [] if problem is None else [problem]
+    registry = get_registry()
+    regs = registry.registrations_of_config(type(obj))
+    if not regs:
+        return []
+    kind = getattr(obj, "kind", None)
+    family = regs[0].family
+    if len({r.kind for r in regs}) > 1:  # the kind names the implementation, not the config class
+        if kind is None:
+            example = next((r.kind for r in regs if r.listed), regs[0].kind)
+            return [LocatedError(("kind",), f"the {family.replace('_', '-')} class is required, e.g. '{example}'")]
+        problem = kind_problem(family, kind)
+        if problem is not None:
+            return [problem]
+    reg = next((r for r in regs if kind == r.kind or kind in r.aliases), None)
+    if reg is None and isinstance(kind, str):
+        reg = registry.find_by_component(family, kind)
+    if reg is None or reg.check is None:
+        return []
+    return [LocatedError(issue.path, issue.message) for issue in reg.run_check(obj)]
 
 
 def kind_problem(family: str, kind: str) -> LocatedError | None:
@@ -88,12 +97,12 @@ def _requires_check(obj: Any) -> list[Exception]:
     return problems
 
 
-def _kind_checks() -> dict[type, Callable[[Any], list[Exception]]]:
-    from noether.core.schemas import OptimizerConfig, ParamGroupModifierConfig, PluginsConfig
+def _class_checks() -> dict[type, Callable[[Any], list[Exception]]]:
+    from noether.core.schemas import PluginsConfig
 
-    return {OptimizerConfig: _optimizer_kind_check, ParamGroupModifierConfig: _modifier_kind_check,
-            PluginsConfig: _requires_check}
+    return {PluginsConfig: _requires_check}
 
 
-#: The check of each config class that has one: ``config object -> problems``.
-KIND_CHECKS: dict[type, Callable[[Any], list[Exception]]] = _kind_checks()
+#: Checks of config classes that are no registered kind (``plugins``): ``config object -> problems``.
+#: Registered kinds carry their checks on the registration (:func:`registered_problems`).
+CLASS_CHECKS: dict[type, Callable[[Any], list[Exception]]] = _class_checks()

@@ -21,8 +21,8 @@ import attrs
 import pluggy
 
 from noether.core.registry.errors import KindClashError, PluginLoadError, UnknownKindError
-from noether.core.registry.hookspecs import PROJECT_NAME, NoetherHookSpec
-from noether.core.registry.registration import Provider, Registration
+from noether.core.registry.hookspecs import HOOK_NAMES, PROJECT_NAME, NoetherHookSpec
+from noether.core.registry.registration import Check, Provider, Registration
 
 ENTRY_POINT_GROUP = "noether.plugins"
 
@@ -42,12 +42,19 @@ FAMILIES = (
     "wrapper",
 )
 
-#: The framework's own plugins, registered through the same hook as third-party ones.
-BUILTIN_PLUGINS = (
-    "noether.core.registry.builtin.core",
-    "noether.core.registry.builtin.schedules",
-    "noether.core.registry.builtin.data",
+#: The framework's own plugins: the torch-free ``kinds`` module of each package, registered through the same
+#: hook as third-party ones (as pytest lists its default plugins). Named, not imported: the registry depends on
+#: no package above the schemas.
+CORE_PLUGINS = (
+    "noether.core.callbacks.kinds",
+    "noether.core.trackers.kinds",
+    "noether.core.initializers.kinds",
+    "noether.core.optimizer.kinds",
+    "noether.core.models.kinds",
+    "noether.core.schedules.kinds",
+    "noether.training.kinds",
 )
+BUILTIN_PLUGINS = (*CORE_PLUGINS, "noether.data.kinds", "noether.data.airfoil.kinds")
 
 #: Kinds provided by known plugin packages, for install hints when the package is missing.
 KNOWN_PROVIDERS = {
@@ -110,6 +117,7 @@ class Registry:
         self._prefer = set(prefer) | _split_env(ENV_PREFER)
         self._loaded = False
         self._lock = threading.Lock()
+        self._by_config: dict[str, list[Registration]] | None = None
 
     # -- loading -------------------------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
@@ -162,7 +170,12 @@ class Registry:
         try:
             self._pm.register(plugin, name=name)
         except Exception as exc:
-            self.broken.append(BrokenPlugin(name, provider.distribution, provider.version, str(exc)))
+            self._broken(name, provider, f"{type(exc).__name__}: {exc}")
+            return
+        problem = hook_name_problem(plugin, self._pm)
+        if problem:
+            self._pm.unregister(plugin)
+            self._broken(name, provider, problem)
             return
         added: list[tuple[str, str]] = []
 
@@ -174,32 +187,44 @@ class Registry:
             component: type | str | None = None,
             aliases: tuple[str, ...] = (),
             summary: str = "",
+            check: Check | str | None = None,
+            listed: bool = True,
         ) -> None:
             if family not in FAMILIES:
                 raise ValueError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
-            reg = Registration(family, kind, config, component, provider, tuple(aliases), summary)
+            reg = Registration(family, kind, config, component, provider, tuple(aliases), summary, check, listed)
             self._entries.setdefault((family, kind), []).append(reg)
             for alias in aliases:
                 self._aliases[(family, alias)] = kind
             added.append((family, kind))
 
-        hook = self._pm.hook.noether_register_components
         try:
-            for impl in hook.get_hookimpls():
-                if impl.plugin is plugin:
-                    impl.function(register=register)
+            self._plugin_hook(plugin, "noether_register_components")(register=register)
         except Exception as exc:
-            self.broken.append(
-                BrokenPlugin(name, provider.distribution, provider.version, f"{type(exc).__name__}: {exc}")
-            )
+            self._broken(name, provider, f"{type(exc).__name__}: {exc}")
+            self._pm.unregister(plugin)
             for key in added:
                 self._entries[key] = [r for r in self._entries[key] if r.provider != provider]
+                if not self._entries[key]:
+                    del self._entries[key]
             return
         self.plugins.append(PluginInfo(name, provider.distribution, provider.version, builtin, tuple(added)))
+
+    def _plugin_hook(self, plugin: Any, hook_name: str) -> Any:
+        """A caller of ``hook_name`` that runs only ``plugin``'s implementation, through pluggy.
+
+        So each plugin's kinds are attributed to it, and pluggy's ordering, wrappers and tracing still apply.
+        """
+        others = [p for p in self._pm.get_plugins() if p is not plugin]
+        return self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+
+    def _broken(self, name: str, provider: Provider, error: str) -> None:
+        self.broken.append(BrokenPlugin(name, provider.distribution, provider.version, error))
 
     def add(self, registration: Registration) -> None:
         """Register one entry directly (used by tests and ``noether.testing``)."""
         self.ensure_loaded()
+        self._by_config = None
         self._entries.setdefault((registration.family, registration.kind), []).append(registration)
         for alias in registration.aliases:
             self._aliases[(registration.family, alias)] = registration.kind
@@ -207,6 +232,7 @@ class Registry:
     def remove(self, registration: Registration) -> None:
         """Undo :meth:`add`."""
         key = (registration.family, registration.kind)
+        self._by_config = None
         self._entries[key] = [r for r in self._entries.get(key, []) if r is not registration]
         if not self._entries[key]:
             del self._entries[key]
@@ -221,18 +247,32 @@ class Registry:
         """
         self.ensure_loaded()
         failed = []
-        for impl in self._pm.hook.noether_add_commands.get_hookimpls():
+        for plugin in list(self._pm.get_plugins()):
+            name = self._pm.get_name(plugin) or "?"
             try:
-                impl.function(subparsers=subparsers)
+                self._plugin_hook(plugin, "noether_add_commands")(subparsers=subparsers)
             except Exception as exc:  # a broken plugin must not break the CLI
-                failed.append(BrokenPlugin(impl.plugin_name, "?", "?", f"{type(exc).__name__}: {exc}"))
+                failed.append(BrokenPlugin(name, "?", "?", f"{type(exc).__name__}: {exc}"))
         return failed
 
     # -- lookup --------------------------------------------------------------------------------------------
-    def kinds(self, family: str) -> list[str]:
-        """Every registered kind of a family, sorted."""
+    def kinds(self, family: str, *, listed_only: bool = False) -> list[str]:
+        """Every registered kind of a family, sorted (``listed_only``: without kinds kept only for old configs)."""
         self.ensure_loaded()
-        return sorted(kind for fam, kind in self._entries if fam == family)
+        return sorted(kind for (fam, kind), regs in self._entries.items()
+                      if fam == family and (not listed_only or any(r.listed for r in regs)))
+
+    def registrations_of_config(self, config: type) -> list[Registration]:
+        """The registrations whose config class is ``config`` (compared by name: nothing is imported)."""
+        self.ensure_loaded()
+        cache = self._by_config
+        if cache is None:
+            cache = {}
+            for regs in self._entries.values():
+                for reg in regs:
+                    cache.setdefault(reg.config_path, []).append(reg)
+            self._by_config = cache
+        return cache.get(f"{config.__module__}:{config.__qualname__}", [])
 
     def registrations(self) -> list[Registration]:
         """Every registration (each provider of a clashing kind included)."""
@@ -381,6 +421,37 @@ class Registry:
                 f"{family} kind '{kind}' ({reg.provider}) could not be imported: {type(exc).__name__}: {exc}"
             ) from exc
         return cls(config, *args, **kwargs)
+
+
+def hook_name_problem(plugin: Any, pm: pluggy.PluginManager) -> str:
+    """Why ``plugin``'s hook functions are not what they look like (``""`` when they are).
+
+    Like pluggy's ``check_pending``, but for one plugin and with the fix: a ``noether_*`` function that names
+    no hook (a misspelling, with the close match) or that lacks ``@hookimpl``; or no hook at all.
+    """
+    implemented = sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
+    problems = []
+    for hook in implemented:
+        if hook not in HOOK_NAMES:
+            close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.6)
+            hint = f"; did you mean '{close[0]}'?" if close else ""
+            problems.append(f"'{hook}' is no noether hook{hint}")
+    unmarked = []
+    for attr in sorted(dir(plugin)):
+        if attr.startswith("noether_") and attr not in implemented and callable(getattr(plugin, attr, None)):
+            unmarked.append(attr)
+    for attr in unmarked:
+        close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.6)
+        if attr in HOOK_NAMES:
+            problems.append(f"'{attr}' lacks the @noether.hookimpl decorator")
+        elif close:
+            problems.append(f"'{attr}' lacks @noether.hookimpl and is no noether hook; did you mean '{close[0]}'?")
+    if not problems and not implemented:
+        problems.append("it implements no noether hook")
+    if not problems:
+        return ""
+    shown = ", ".join(implemented) or "none"
+    return "; ".join(problems) + f" (hooks it implements: {shown}; hooks: {', '.join(HOOK_NAMES)})"
 
 
 #: Top-level packages whose components are all registered: a kind under them is never imported.

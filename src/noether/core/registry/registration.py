@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from typing import Any
 
 import attrs
+
+from noether.core.errors import Issue
+
+#: A torch-free check a registration may carry: ``config object -> issues`` (paths relative to the object).
+Check = Callable[[Any], list[Issue]]
 
 
 @attrs.frozen
@@ -44,6 +50,10 @@ class Registration:
     provider: Provider
     aliases: tuple[str, ...] = ()
     summary: str = ""
+    #: Run by the converter on every config object of this kind (``noether check`` and every load).
+    check: Check | str | None = None
+    #: ``False`` for a name kept only so older configs load (a base class of the seed): listings leave it out.
+    listed: bool = True
 
     def config_class(self) -> type:
         """The schema class (imported on first use)."""
@@ -57,6 +67,29 @@ class Registration:
         if self.component is None:
             raise LookupError(f"{self.family} kind '{self.kind}' has a config but no implementation")
         return load_reference(self.component)
+
+    def run_check(self, config: Any) -> list[Issue]:
+        """The issues the registration's check finds in ``config`` (none without a check)."""
+        if self.check is None:
+            return []
+        check: Check = load_reference(self.check)
+        return list(check(config))
+
+    def describe(self) -> str:
+        """The summary, else the first line of the config class's docstring (``""`` if it cannot be imported)."""
+        if self.summary:
+            return self.summary
+        try:
+            doc = self.config_class().__doc__ or ""
+        except Exception:  # a listing must not fail on one plugin's broken schema module
+            return ""
+        return doc.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
+
+    @property
+    def config_path(self) -> str:
+        """The config class as ``module:Class``, without importing it."""
+        cfg = self.config
+        return cfg if isinstance(cfg, str) else f"{cfg.__module__}:{cfg.__qualname__}"
 
     @property
     def component_path(self) -> str:

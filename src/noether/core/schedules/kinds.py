@@ -1,14 +1,14 @@
-"""Registration of every schedule kind of the seed."""
+"""The schedule kinds of the seed, registered as a built-in plugin (torch-free)."""
 
 from __future__ import annotations
 
 import attrs
 
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
-from noether.core.schemas import Schema
 from noether.core.schemas import schedules as s
 
-_COMPONENTS: dict[type[Schema], str] = {
+#: ``config class -> module:Class`` under ``noether.core.schedules``.
+_COMPONENTS: dict[type, str] = {
     s.ConstantScheduleConfig: "constant:ConstantSchedule",
     s.CustomScheduleConfig: "constant:CustomSchedule",
     s.ProgressScheduleConfig: "progress:ProgressSchedule",
@@ -25,7 +25,6 @@ _COMPONENTS: dict[type[Schema], str] = {
     s.StepIntervalScheduleConfig: "step:StepIntervalSchedule",
     s.LinearWarmupCosineDecayScheduleConfig: "warmup:LinearWarmupCosineDecaySchedule",
     s.PeriodicBoolScheduleConfig: "periodic:PeriodicBoolSchedule",
-    s.SchedulerConfig: "warmup:WarmupCosineScheduler",
 }
 
 
@@ -33,5 +32,9 @@ _COMPONENTS: dict[type[Schema], str] = {
 def noether_register_components(register: RegisterFunction) -> None:
     """Register the schedules under the seed's kind strings."""
     for config, component in _COMPONENTS.items():
-        kind = attrs.fields(config).kind.default
-        register("schedule", kind, config=config, component="noether.core.schedules." + component)
+        register("schedule", attrs.fields(config).kind.default, config=config,
+                 component="noether.core.schedules." + component)
+    # The seed's ``SchedulerConfig`` is the base of the warm-up schedulers; it stays accepted, but listings of
+    # kinds leave it out (its warm-up + cosine is ``LinearWarmupCosineDecaySchedule``).
+    register("schedule", "noether.core.schedules.scheduler.SchedulerConfig", config=s.SchedulerConfig,
+             component="noether.core.schedules.warmup:WarmupCosineScheduler", listed=False)
