@@ -14,6 +14,7 @@ from noether.core.models.base import Model
 from noether.core.writers.checkpoints import FORMAT_VERSION_KEY, CheckpointStore, file_name, weights_payload
 from noether.training import distributed
 from noether.training.rng import RngSnapshot
+from noether.training.sharded_checkpoint import SHARDED, load_sharded, save_sharded
 from noether.training.state import FORMAT_VERSION, TrainState
 
 logger = logging.getLogger("noether")
@@ -23,7 +24,8 @@ class Checkpointer:
     """Writes checkpoint sets of one run and restores a resume state into the model, optimizers and state."""
 
     def __init__(self, store: CheckpointStore, state: TrainState, model: Model, optimizers: Mapping[str, Any], *,
-                 run_id: str, is_rank0: bool, world_size: int) -> None:
+                 run_id: str, is_rank0: bool, world_size: int, sharded: bool = False,
+                 full_weights_file: bool = True) -> None:
         self.store = store
         self.state = state
         self.model = model
@@ -31,6 +33,10 @@ class Checkpointer:
         self.run_id = run_id
         self.is_rank0 = is_rank0
         self.world_size = world_size
+        #: FSDP: every rank writes the model's and optimizers' shards (``sharded_checkpoint``); the weights file
+        #: holds the gathered full weights when ``full_weights_file``.
+        self.sharded = sharded
+        self.full_weights_file = full_weights_file
         #: The training RNG streams as they were before the callbacks of this update ran (they may draw);
         #: ``None`` outside callbacks, where the current streams are the training streams.
         self.rng_snapshot: RngSnapshot | None = None
@@ -49,6 +55,16 @@ class Checkpointer:
             # A collective (every rank saves trainer states at the same points); skipped for ".error", which
             # only the failing rank writes.
             per_rank = distributed.gather_objects(self.state.rank_part(self._rng()))
+        sharded_entry, full_weights = None, None
+        if self.sharded:
+            if tag.endswith(".error"):
+                weights = optim = False  # written by one rank alone: no collective can gather the shards
+            if weights or optim:
+                sharded_entry = save_sharded(self.store.directory, self.model.name, tag, self.model,
+                                             self.optimizers, with_optim=optim, is_rank0=self.is_rank0)
+            if weights and self.full_weights_file:
+                full_weights = self._gather_full_weights(model_names)
+            weights = weights and self.full_weights_file
         if not self.is_rank0:
             return
         if self.before_write is not None:
@@ -56,25 +72,38 @@ class Checkpointer:
         iteration = self.state.counter.current.as_dict()
         files: dict[str, Any] = {}
         if weights:
-            files.update(self._weight_files(tag, iteration, model_names))
-        if optim:
+            files.update(self._weight_files(tag, iteration, model_names, full_weights))
+        if optim and not self.sharded:
             for name, wrapper in self.optimizers.items():
                 files[file_name(name, tag, "optim")] = wrapper.state_dict()
         if trainer_state:
             files[file_name(self.model.name, tag, "trainer")] = self.state.state_dict(self._rng(), per_rank)
+        extra = self._manifest_extra()
+        if sharded_entry is not None:
+            extra[SHARDED] = sharded_entry
         self.store.save(tag, files, iteration=iteration, update_latest=update_latest, ephemeral=ephemeral,
-                        extra=self._manifest_extra())
+                        extra=extra)
+
+    def _chosen_leaves(self, model_names: list[str] | None) -> list[tuple[str, Model]]:
+        return [(name, leaf) for name, leaf in self.model.leaf_models()
+                if not model_names or leaf.name in model_names or name in model_names]
+
+    def _gather_full_weights(self, model_names: list[str] | None) -> dict[str, Any]:
+        """The full weights of every chosen leaf model on rank 0 (a collective; empty dicts elsewhere)."""
+        from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+        options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+        return {name: get_model_state_dict(leaf, options=options) for name, leaf in self._chosen_leaves(model_names)}
 
     def _weight_files(self, tag: str, iteration: dict[str, int | None],
-                      model_names: list[str] | None) -> dict[str, Any]:
+                      model_names: list[str] | None, full_weights: dict[str, Any] | None = None) -> dict[str, Any]:
         from noether.core.config.converter import unstructure
 
         files = {}
-        for name, leaf in self.model.leaf_models():
-            if model_names and leaf.name not in model_names and name not in model_names:
-                continue
+        for name, leaf in self._chosen_leaves(model_names):
+            state = full_weights[name] if full_weights is not None else leaf.state_dict()
             files[file_name(name, tag, "model")] = weights_payload(
-                leaf.state_dict(), tag=tag, iteration=iteration, run_id=self.run_id,
+                state, tag=tag, iteration=iteration, run_id=self.run_id,
                 model_config=unstructure(leaf.config), config_kind=leaf.config.config_kind)
         return files
 
@@ -99,6 +128,14 @@ class Checkpointer:
     def restore(self, resume: Any, *, rank: int) -> dict[str, Any] | None:
         """Load a ``ResumeState`` (weights, optimizers, train state); returns the RNG state to restore when the
         loop starts."""
+        manifest = CheckpointStore(resume.directory).read_manifest(resume.tag) or {}
+        if manifest.get(SHARDED):
+            # Shards of an FSDP run: DCP reshards them for this run's world size (one process included).
+            load_sharded(resume.directory, manifest[SHARDED], self.model, self.optimizers)
+            return self.state.load_state_dict(resume.trainer_state, rank=rank, world_size=self.world_size)
+        if self.sharded:
+            raise ValueError(f"checkpoint '{resume.tag}' in {resume.directory} was written without FSDP; "
+                             "resume it with trainer.strategy.kind: ddp (FSDP resumes from sharded sets only)")
         for name, leaf in self.model.leaf_models():
             leaf.load_state_dict(resume.model_states[name]["state_dict"])
         for name, wrapper in self.optimizers.items():

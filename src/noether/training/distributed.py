@@ -260,9 +260,11 @@ def broadcast_from_rank0(value: Any) -> Any:
 
 
 def wrap_for_training(model: torch.nn.Module, config: Any, device: torch.device, world_size: int) -> torch.nn.Module:
-    """The module the loop runs: DDP over several processes, then ``torch.compile`` when configured."""
+    """The module the loop runs: DDP over several processes (not under FSDP, which shards the model in place
+    before the optimizers are built: :mod:`noether.training.strategy`), then ``torch.compile`` when configured."""
     wrapped: torch.nn.Module = model
-    if world_size > 1:
+    strategy = getattr(config, "strategy", None)
+    if world_size > 1 and (strategy is None or strategy.kind == "ddp"):
         wrapped = wrap_ddp(model, config, device)
     if config.use_torch_compile:
         wrapped = torch.compile(wrapped)  # type: ignore[assignment]

@@ -38,6 +38,7 @@ from noether.training.result import TrainerResult, to_result
 from noether.training.rng import RngSnapshot, restore_rng_state
 from noether.training.signals import StopRequest
 from noether.training.state import TrainState
+from noether.training.strategy import apply_fsdp, is_fsdp, is_sharded
 
 logger = logging.getLogger("noether")
 
@@ -84,6 +85,8 @@ class BaseTrainer:
         self.summary: dict[str, Any] = {}
         self.model = model
         model.to(self.device)
+        if is_fsdp(config) and context.world_size > 1:
+            apply_fsdp(model, config.strategy)  # before the optimizers: they must hold the sharded parameters
         self.grad_scaler = make_grad_scaler(config.precision, self.device)
         self._autocast = make_autocast(config.precision, self.device)
         self.optimizers = build_optimizers(model)
@@ -97,7 +100,9 @@ class BaseTrainer:
         self.state = TrainState(self.counter, config.effective_batch_size, self.grad_scaler, self.callbacks,
                                 self.log_writer, context.plugin_versions)
         self.checkpointer = Checkpointer(self.checkpoints, self.state, model, self.optimizers, run_id=context.run_id,
-                                         is_rank0=context.is_rank0, world_size=context.world_size)
+                                         is_rank0=context.is_rank0, world_size=context.world_size,
+                                         sharded=is_sharded(model),
+                                         full_weights_file=config.strategy is None or config.strategy.full_weights_file)
         self.checkpointer.before_write = self.log_writer.sync
         self._resume_rng = None
         if context.resume is not None:

@@ -10,6 +10,7 @@ from noether.core.schemas._base import OpenUnion, Schema, exactly_one
 from noether.core.schemas._constraints import NonBlankStr, NonNegativeFloat, NonNegativeInt, PositiveInt
 from noether.core.schemas.callbacks import CallbacksConfig
 from noether.core.schemas.initializers import AnyInitializer
+from noether.core.schemas.strategy import StrategyConfig
 
 
 @attrs.frozen(kw_only=True)
@@ -60,6 +61,8 @@ class BaseTrainerConfig(Schema):
     find_unused_params: bool = False
     #: DistributedDataParallel ``static_graph``.
     static_graph: bool = False
+    #: How several processes share the model (``None``: DDP); see :class:`StrategyConfig` (FSDP2 options).
+    strategy: StrategyConfig | None = None
     #: Batch keys passed to the model's ``forward`` as keyword arguments.
     forward_properties: list[NonBlankStr] | None = attrs.field(factory=list)
     #: Batch keys passed to the loss as targets.

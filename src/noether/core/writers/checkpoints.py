@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
 import time
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -170,6 +171,9 @@ class CheckpointStore:
         (self.directory / f"{tag}{_MANIFEST}").unlink(missing_ok=True)
         for name in (manifest or {}).get("files", {}):
             (self.directory / name).unlink(missing_ok=True)
+        sharded = (manifest or {}).get("sharded")  # the shard directory of an FSDP set (training.sharded_checkpoint)
+        if isinstance(sharded, dict) and sharded.get("directory"):
+            shutil.rmtree(self.directory / str(sharded["directory"]), ignore_errors=True)
 
     def remove_ephemeral(self) -> None:
         """Delete every ephemeral set that ``latest`` does not point to (at the end of a run)."""
