@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from noether import __version__
 
 #: Subcommand modules under ``noether.cli.commands``, in the order ``--help`` lists them.
-COMMANDS = ("run", "check", "schema", "plugins", "schedule", "stats", "plot", "verify_resume", "submit", "sweep",
-            "compare")
+COMMANDS = ("run", "check", "schema", "explain", "plugins", "schedule", "stats", "plot", "verify_resume", "submit",
+            "sweep", "compare")
 
 #: Exit status for a user error in a config or on the command line.
 EXIT_USAGE = 2

@@ -1,4 +1,4 @@
-"""``noether plugins [--json]``: the installed plugins, their versions, kinds, and broken ones."""
+"""``noether plugins [--kinds] [--json]``: the installed plugins, their versions, kinds, and broken ones."""
 
 from __future__ import annotations
 
@@ -9,9 +9,16 @@ from typing import Any
 
 def add_parser(subparsers: Any) -> None:
     """Register the ``plugins`` subcommand."""
-    p = subparsers.add_parser("plugins", help="list plugins, their versions and kinds, and broken plugins")
-    p.add_argument("--json", action="store_true", help="machine-readable output")
-    p.add_argument("--kinds", action="store_true", help="also list every kind of every plugin")
+    p = subparsers.add_parser(
+        "plugins",
+        help="list plugins, their versions and kinds, and broken plugins",
+        description="List the built-in and installed plugins (entry-point group 'noether.plugins') with their "
+        "distribution, version and number of kinds; plugins that failed to load (and why: an import error, a "
+        "misspelled hook name, a hook without @noether.hookimpl) and disabled ones. `noether explain KIND` "
+        "shows one kind in full.",
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output (every kind included)")
+    p.add_argument("--kinds", action="store_true", help="also list every kind with its summary and aliases")
     p.set_defaults(handler=run)
 
 
@@ -21,6 +28,7 @@ def collect() -> dict[str, Any]:
 
     registry = get_registry()
     registry.ensure_loaded()
+    shown = {(reg.family, reg.kind): reg for reg in registry.registrations() if reg.listed}
     return {
         "plugins": [
             {
@@ -28,7 +36,11 @@ def collect() -> dict[str, Any]:
                 "distribution": p.distribution,
                 "version": p.version,
                 "builtin": p.builtin,
-                "kinds": [{"family": fam, "kind": kind} for fam, kind in p.kinds],
+                "kinds": [
+                    {"family": fam, "kind": kind, "summary": shown[fam, kind].describe(),
+                     "aliases": list(shown[fam, kind].aliases)}
+                    for fam, kind in p.kinds if (fam, kind) in shown
+                ],
             }
             for p in registry.plugins
         ],
@@ -52,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
               f"{len(plugin['kinds'])} kinds)")
         if args.kinds:
             for kind in plugin["kinds"]:
-                print(f"    {kind['family']:<22} {kind['kind']}")
+                aliases = f"  (also: {', '.join(kind['aliases'])})" if kind["aliases"] else ""
+                print(f"    {kind['family']:<22} {kind['kind']}{aliases}")
+                if kind["summary"]:
+                    print(f"    {'':<22}   {kind['summary']}")
     for broken in info["broken"]:
         print(f"{broken['name']}  {broken['distribution']}=={broken['version']}  BROKEN: {broken['error']}")
     for name in info["disabled"]:

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 
+from noether.core.config.introspect import field_docs
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import Between, Constraint, Ge, Gt, Matches, NonBlank, NonEmpty
 from noether.core.schemas._types import NumberArray, PlainData
@@ -113,7 +114,7 @@ class SchemaBuilder:
         hints = typing.get_type_hints(cls, include_extras=True)
         properties: dict[str, Any] = {}
         required: list[str] = []
-        docs = _field_docs(cls)
+        docs = field_docs(cls)
         for f in attrs.fields(cls):
             if f.name == getattr(cls, "__extra_field__", None):
                 continue
@@ -143,29 +144,6 @@ class SchemaBuilder:
             schema["required"] = required
         self.defs[name] = schema
         return name
-
-
-def _field_docs(cls: type) -> dict[str, str]:
-    """Field docs from ``#:`` comments in the class source (and its bases)."""
-    docs: dict[str, str] = {}
-    for klass in reversed(cls.__mro__):
-        if not (isinstance(klass, type) and issubclass(klass, Schema)):
-            continue
-        try:
-            lines = inspect.getsource(klass).splitlines()
-        except (OSError, TypeError):
-            continue
-        pending: list[str] = []
-        for line in lines:
-            stripped = line.strip()
-            if stripped.startswith("#:"):
-                pending.append(stripped[2:].strip())
-            elif ":" in stripped and pending and not stripped.startswith(("def ", "#")):
-                docs[stripped.split(":", 1)[0].strip()] = " ".join(pending)
-                pending = []
-            else:
-                pending = []
-    return docs
 
 
 def config_json_schema() -> dict[str, Any]:

@@ -83,7 +83,8 @@ class Registration:
             doc = self.config_class().__doc__ or ""
         except Exception:  # a listing must not fail on one plugin's broken schema module
             return ""
-        return doc.strip().split("\n\n", 1)[0].replace("\n", " ").strip()
+        first = doc.strip().split("\n\n", 1)[0]
+        return " ".join(first.replace("``", "").split())
 
     @property
     def config_path(self) -> str:
