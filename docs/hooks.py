@@ -1,9 +1,9 @@
 """MkDocs hooks of the Noether docs (``hooks:`` in ``mkdocs.yml``).
 
 * ``on_files`` adds the pages generated from the code: the configuration reference and the Python API page
-  (:mod:`noether.docs`), and a stub for each page listed under ``extra.pending_pages`` that is not written yet.
+  (:mod:`noether_docs`), and a stub for each page listed under ``extra.pending_pages`` that is not written yet.
 * ``on_page_markdown`` checks every code block of every hand-written page with
-  :func:`noether.docs.check_markdown`; each broken block is a warning, so ``mkdocs build --strict`` fails.
+  :func:`noether_docs.check_markdown`; each broken block is a warning, so ``mkdocs build --strict`` fails.
   A block that fails only because a file listed under ``extra.pending_files`` does not exist yet is logged
   as information instead.
   ``NOETHER_DOCS_EXECUTE=0`` only compiles Python blocks instead of running them (for quick previews).
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,15 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 log = logging.getLogger("mkdocs.hooks.noether")
+
+#: The docs tooling lives outside the installed package, in ``tools/`` of the checkout.
+TOOLS = Path(__file__).resolve().parents[1] / "tools"
+
+
+def _with_tools() -> None:
+    """Put ``tools/`` on ``sys.path`` (in each hook: MkDocs restores ``sys.path`` after loading this module)."""
+    if str(TOOLS) not in sys.path:
+        sys.path.append(str(TOOLS))
 
 _GENERATED: set[str] = set()
 
@@ -32,7 +42,8 @@ This page is being written; it will appear here when it lands.
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated pages (replacing stale copies) and stubs for pending pages."""
-    from noether.docs import generated_pages
+    _with_tools()
+    from noether_docs import generated_pages
 
     for name, text in generated_pages().items():
         stale = files.get_file_from_path(name)
@@ -51,8 +62,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
     """Check the code blocks of a hand-written page; each broken one is logged as a warning."""
-    from noether.docs import SnippetError, check_markdown
-    from noether.docs.snippets import pending_files, split_pending
+    _with_tools()
+    from noether_docs import SnippetError, check_markdown
+    from noether_docs.snippets import pending_files, split_pending
 
     if page.file.src_uri in _GENERATED or page.file.abs_src_path is None:
         return markdown

@@ -16,9 +16,9 @@ import pytest
 import noether
 from noether.core.registry import get_registry
 from noether.core.schemas import ConstantScheduleConfig, Schema
-from noether.docs import generated_pages, write_generated_pages
-from noether.docs.examples import ExampleError
-from noether.docs.reference import family_page
+from noether_docs import generated_pages, write_generated_pages
+from noether_docs.examples import ExampleError
+from noether_docs.reference import family_page
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -56,7 +56,7 @@ def test_fields_rules_and_examples_come_from_the_code(pages: dict[str, str]) -> 
 
 
 def test_the_minimal_examples_validate(pages: dict[str, str]) -> None:
-    from noether.docs.snippets import extract_snippets
+    from noether_docs.snippets import extract_snippets
 
     config = pages["reference/config.md"]
     example = next(s.code for s in extract_snippets(config) if "datasets:" in s.code)

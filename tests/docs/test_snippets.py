@@ -1,6 +1,6 @@
 """Every code block of the docs (and of README.md) is validated or executed; a broken one fails.
 
-The checks themselves live in :mod:`noether.docs.snippets` (the MkDocs build runs the same ones); these tests
+The checks themselves live in :mod:`noether_docs.snippets` (the MkDocs build runs the same ones); these tests
 run them over every page, and prove on deliberately broken pages that each kind of breakage is caught.
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from noether.docs import SnippetError, check_markdown, extract_snippets
-from noether.docs.snippets import compare_output, pending_files, shell_commands, split_pending
+from noether_docs import SnippetError, check_markdown, extract_snippets
+from noether_docs.snippets import compare_output, pending_files, shell_commands, split_pending
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [*sorted((ROOT / "docs").glob("*.md")), ROOT / "README.md"]

@@ -1,4 +1,4 @@
-"""``noether.docs``: the parts of the documentation that are generated from the code, and the snippet checker.
+"""``noether_docs``: the parts of the documentation that are generated from the code, and the snippet checker.
 
 * :func:`write_generated_pages` writes the configuration reference (every schema class and every registered
   kind, installed plugins included) and the Python API page as markdown files; :func:`generated_pages`
@@ -11,8 +11,8 @@ Both are used by the MkDocs hook (``docs/hooks.py``) during ``mkdocs build`` and
 
 from __future__ import annotations
 
-from noether.docs.generate import generated_pages, write_generated_pages
-from noether.docs.snippets import Snippet, SnippetError, check_markdown, extract_snippets
+from noether_docs.generate import generated_pages, write_generated_pages
+from noether_docs.snippets import Snippet, SnippetError, check_markdown, extract_snippets
 
 __all__ = [
     "Snippet",

@@ -621,7 +621,7 @@ def resolve_target(text: str) -> tuple[Any, bool]:
 def _field_path_type(cls: type, parts: list[str]) -> Any:
     import typing
 
-    from noether.docs.introspect import hints_of, is_schema_class, open_union
+    from noether_docs.introspect import hints_of, is_schema_class, open_union
 
     tp: Any = cls
     for part in parts:
@@ -643,7 +643,7 @@ _FIELD_INDEX: dict[str, list[tuple[type, Any]]] | None = None
 
 def field_index() -> dict[str, list[tuple[type, Any]]]:
     """``field name -> [(class, type)]`` over every schema class reachable from the root and the registry."""
-    from noether.docs.introspect import collect_classes, hints_of
+    from noether_docs.introspect import collect_classes, hints_of
 
     global _FIELD_INDEX
     if _FIELD_INDEX is None:
@@ -669,7 +669,7 @@ def _all_classes(collect: Callable[[list[type]], list[type]]) -> list[type]:
 
 def classes_with_fields(keys: set[str]) -> list[type]:
     """Schema classes that have every one of ``keys`` as a field."""
-    from noether.docs.introspect import collect_classes
+    from noether_docs.introspect import collect_classes
 
     return [cls for cls in _all_classes(collect_classes) if keys <= {f.name for f in attrs.fields(cls)}]
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from noether.docs.api import api_page
-from noether.docs.reference import REFERENCE_DIR, reference_pages
+from noether_docs.api import api_page
+from noether_docs.reference import REFERENCE_DIR, reference_pages
 
 
 def generated_pages() -> dict[str, str]:
@@ -18,7 +18,7 @@ def generated_pages() -> dict[str, str]:
 def write_generated_pages(out_dir: str | Path) -> list[Path]:
     """Write every generated page under ``out_dir``; returns the files written.
 
-    Raises :class:`noether.docs.examples.ExampleError` when an example of the reference does not validate.
+    Raises :class:`noether_docs.examples.ExampleError` when an example of the reference does not validate.
     """
     out = Path(out_dir)
     written = []

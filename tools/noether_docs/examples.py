@@ -20,7 +20,7 @@ import attrs
 from noether.core.errors import ConfigError
 from noether.core.registry import Registration
 from noether.core.schemas._constraints import Constraint
-from noether.docs.introspect import Family, hints_of, is_schema_class, open_union
+from noether_docs.introspect import Family, hints_of, is_schema_class, open_union
 
 #: Readable values for fields of these names (used when the value fits the field's type).
 HINTS: dict[str, Any] = {
