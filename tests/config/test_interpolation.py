@@ -185,3 +185,12 @@ def test_reference_copies_are_bounded_and_fast(tmp_path: Path) -> None:
     with pytest.raises(noether.ConfigError, match="references copy more than"):
         load_document(write(tmp_path, doubling, "doubling.yaml"))
     assert time.monotonic() - start < 20
+
+
+def test_a_cycle_is_reported_once_and_dependants_name_the_cause(tmp_path: Path) -> None:
+    with pytest.raises(noether.ConfigError) as info:
+        load_document(write(tmp_path, "a: ${b}\nb: ${a}\nc: ${a}\nd: ${nope}\ne: x-${d}\n"))
+    messages = {issue.dotted_path: issue.message for issue in info.value.issues}
+    assert list(messages) == ["a", "d", "c", "e"]
+    assert messages["c"].startswith("${a} cannot be resolved: it refers to a value that cannot be resolved")
+    assert "no key 'nope'" in messages["d"]

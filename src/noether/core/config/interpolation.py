@@ -40,9 +40,10 @@ class _Literal(str):
 
 
 class _Unresolvable(Exception):
-    def __init__(self, issue: Issue) -> None:
+    def __init__(self, issue: Issue, silent: bool = False) -> None:
         super().__init__(issue.message)
         self.issue = issue
+        self.silent = silent  # already reported (the same cycle met again)
 
 
 def has_reference(value: object) -> bool:
@@ -56,6 +57,7 @@ class _Resolver:
         self.active: list[tuple[Path_, str]] = []  # references being resolved: (path, text of the reference)
         self.copied = 0
         self.done: set[Path_] = set()  # sections known to hold no reference any more
+        self.cycles: set[frozenset[Path_]] = set()
         self.referenced_roots: set[str] = set()
 
     def where(self, path: Path_) -> str:
@@ -95,10 +97,14 @@ class _Resolver:
         text: str = self.get(path)
         for active_path, _ in self.active:
             if active_path == path:
-                chain = [f"{format_path(p)} = {r} ({self.where(p)})" for p, r in self.active]
                 start = next(i for i, (p, _) in enumerate(self.active) if p == path)
-                raise _Unresolvable(Issue(path, "circular interpolation: " + " -> ".join(chain[start:])
-                                          + f" -> {format_path(path)}", self.where(path)))
+                members = frozenset(p for p, _ in self.active[start:])
+                chain = [f"{format_path(p)} = {r} ({self.where(p)})" for p, r in self.active[start:]]
+                issue = Issue(path, "circular interpolation: " + " -> ".join(chain) + f" -> {format_path(path)}",
+                              self.where(path))
+                seen = members in self.cycles
+                self.cycles.add(members)
+                raise _Unresolvable(issue, silent=seen)  # one report per cycle, from whichever end it is met
         self.active.append((path, text))
         try:
             whole = _REFERENCE.fullmatch(text)
@@ -197,6 +203,10 @@ class _Resolver:
             else:
                 locations.pop((*path, *sub), None)
 
+    def cycles_members(self) -> set[Path_]:
+        """Every path that is part of a reported cycle."""
+        return {path for cycle in self.cycles for path in cycle}
+
     def count_copy(self, value: Any, path: Path_) -> None:
         """Bound what references may copy (a chain of references to sections doubles the data at each step)."""
         self.copied += 1 + sum(1 for _ in _sub_paths(value))
@@ -240,9 +250,15 @@ def resolve_collecting(doc: Document) -> tuple[set[str], list[Issue]]:
         try:
             resolver.resolve_tree(root)
         except _Unresolvable as exc:
-            issues.append(exc.issue)
+            if not exc.silent:
+                issues.append(exc.issue)
             resolver.active.clear()
             _resolve_rest(resolver, root, issues)
+    reported = {issue.path for issue in issues} | resolver.cycles_members()
+    for path, text in _unresolved(doc.data):
+        if path not in reported:
+            issues.append(Issue(path, f"{text} cannot be resolved: it refers to a value that cannot be resolved "
+                                "(reported above)", doc.location_of(path)))
     doc.data = _unliteral(doc.data)
     return resolver.referenced_roots, _unique(issues)
 
@@ -268,9 +284,21 @@ def _resolve_rest(resolver: _Resolver, path: Path_, issues: list[Issue]) -> None
         try:
             resolver.resolve_tree((*path, child))
         except _Unresolvable as exc:
-            issues.append(exc.issue)
+            if not exc.silent:
+                issues.append(exc.issue)
             resolver.active.clear()
             _resolve_rest(resolver, (*path, child), issues)
+
+
+def _unresolved(value: Any, path: Path_ = ()) -> list[tuple[Path_, str]]:
+    """Every reference string still in ``value`` (after a failed resolution)."""
+    if has_reference(value):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _unresolved(item, (*path, key))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value) for found in _unresolved(item, (*path, index))]
+    return []
 
 
 def _unique(issues: list[Issue]) -> list[Issue]:
