@@ -1,17 +1,15 @@
-"""All generated pages at once: the configuration reference and the Python API page."""
+"""All generated pages at once: the configuration reference (the API page is mkdocstrings' ``docs/api.md``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from noether_docs.api import api_page
 from noether_docs.reference import REFERENCE_DIR, reference_pages
 
 
 def generated_pages() -> dict[str, str]:
     """``{path relative to the docs directory: markdown}`` of every generated page."""
     pages = {f"{REFERENCE_DIR}/{name}": text for name, text in reference_pages().items()}
-    pages["api.md"] = api_page()
     return pages
 
 

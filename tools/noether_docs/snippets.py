@@ -1,5 +1,7 @@
 """Every code block of a markdown page, validated or executed, so that the docs cannot drift from the code.
 
+Sybil parses the page (:mod:`noether_docs.sybil_blocks`, one region per fenced block) and evaluates the
+blocks in order with the page's checker defined here.
 Each page gets a fresh working directory (with ``examples/`` and ``plugins/`` of the repository linked in) and
 its blocks are checked in order:
 
@@ -132,24 +134,30 @@ def check_markdown(path: str | Path, *, repo_root: str | Path | None = None, exe
     ``execute=False`` compiles Python blocks instead of running them (YAML, TOML, JSON and ``noether check``
     commands are still checked). Raises :class:`SnippetError` listing every broken block.
     """
+    from sybil import Document
+    from sybil.example import SybilFailure
+
+    from noether_docs.sybil_blocks import CHECKER, NoetherBlocks
+
     source = Path(path)
     root = Path(repo_root) if repo_root is not None else _find_repo_root(source)
     markdown = source.read_text(encoding="utf-8") if text is None else text
-    snippets = extract_snippets(markdown)
+    document = Document(markdown, str(source))
+    for region in NoetherBlocks()(document):
+        document.add(region)
     page = _Page(source, root, execute)
+    document.namespace[CHECKER] = page
+    checked = 0
     with page.isolated():
-        for index, snippet in enumerate(snippets):
-            following = snippets[index + 1] if index + 1 < len(snippets) else None
+        for example in document:  # Sybil evaluates the blocks in order, in the page's namespace
+            checked += 1
             try:
-                page.check(snippet, following)
-            except _Failure as exc:
-                page.failures.append(f"{page.label}:{snippet.line}: {snippet.lang} block: {exc}")
-            except Exception as exc:  # a bug in a block must be reported, not crash the check of the others
-                page.failures.append(f"{page.label}:{snippet.line}: {snippet.lang} block: "
-                                     f"{type(exc).__name__}: {exc}")
+                example.evaluate()
+            except SybilFailure as exc:
+                page.failures.append(exc.result)
     if page.failures:
         raise SnippetError(page.failures)
-    return len(snippets)
+    return checked
 
 
 def pending_files(root: str | Path) -> list[str]:
@@ -234,6 +242,16 @@ class _Page:
         env["PYTHONPATH"] = os.pathsep.join(parts)
         env.pop("NOETHER_TRACEBACK", None)
         return env
+
+    def check_block(self, snippet: Snippet, following: Snippet | None) -> str | None:
+        """Check one block: the failure (with the page and line), or ``None`` (the Sybil evaluator's contract)."""
+        try:
+            self.check(snippet, following)
+        except _Failure as exc:
+            return f"{self.label}:{snippet.line}: {snippet.lang} block: {exc}"
+        except Exception as exc:  # a bug in a block must be reported, not crash the check of the others
+            return f"{self.label}:{snippet.line}: {snippet.lang} block: {type(exc).__name__}: {exc}"
+        return None
 
     def check(self, snippet: Snippet, following: Snippet | None) -> None:
         """Check one block."""
