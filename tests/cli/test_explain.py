@@ -82,3 +82,14 @@ def test_a_plugins_kind_and_the_plugin_listing(tmp_path: Path) -> None:
     assert kinds["acme.Const"]["summary"] == "A constant schedule under the plugin's own kind."
     assert kinds["noether.core.models.MLP"]["aliases"] == ["MLP"]
     assert "BaseCallbacksConfig" not in kinds and "noether.core.schedules.scheduler.SchedulerConfig" not in kinds
+
+
+def test_small_cli_fixes(tmp_path: Path) -> None:
+    """``plugins --help`` describes the command, ``plot --help`` names ``outputs/``, ``verify-resume`` rejects a
+    ``--interrupt-at`` outside the run plainly (no exception type, no source path)."""
+    assert "misspelled hook name" in noether("plugins", "--help").stdout
+    assert "noether plot outputs/" in noether("plot", "--help").stdout
+    out = noether("verify-resume", str(ROOT / "examples" / "airfoil.yaml"), "--updates", "4", "--interrupt-at", "9")
+    assert out.returncode == 2
+    assert "--interrupt-at must lie between 1 and 3 (--updates 4), got 9" in out.stderr
+    assert "ValueError" not in out.stderr and "raised at" not in out.stderr

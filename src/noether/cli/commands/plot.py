@@ -58,7 +58,7 @@ def add_parser(subparsers: Any) -> None:
         "online and validation versions of a loss share one), with the update number as x axis and several "
         "runs overlaid. By default every loss and every other metric with a direction (accuracy, error, ...) "
         "is drawn; counters, timings, learning rates and other neutral keys are left out.",
-        epilog="example: noether plot output/2026-01-01_abcde output/2026-01-02_fghij --out compare.png "
+        epilog="example: noether plot outputs/2026-01-01_abcde outputs/2026-01-02_fghij --out compare.png "
         "--metrics 'loss/*' 'rel_l2*'",
     )
     p.add_argument("run_dirs", nargs="+", metavar="RUN_DIR",

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
+
+#: Exit status for options that cannot work together.
+EXIT_USAGE = 2
 
 
 def add_parser(subparsers: Any) -> None:
@@ -27,6 +31,13 @@ def run(args: argparse.Namespace) -> int:
     """Run both variants and report."""
     import tempfile
 
+    if args.updates < 2:
+        print(f"noether verify-resume: --updates must be at least 2, got {args.updates}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.interrupt_at is not None and not 1 <= args.interrupt_at <= args.updates - 1:
+        print(f"noether verify-resume: --interrupt-at must lie between 1 and {args.updates - 1} (--updates "
+              f"{args.updates}), got {args.interrupt_at}", file=sys.stderr)
+        return EXIT_USAGE
     from noether.core.config.loader import load_config
     from noether.training.verify import verify_resume
 

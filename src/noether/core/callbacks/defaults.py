@@ -97,9 +97,10 @@ class ProgressCallback(PeriodicCallback):
         done = counter.update - self.start_update
         eta = elapsed / done * (end - counter.update) if done else 0.0
         loss_text = f" loss {loss:.5g}" if loss is not None else ""
+        total_epochs = f"{end / counter.updates_per_epoch:.2f}".rstrip("0").rstrip(".")  # 2.5, not 2
         logger.info(
-            "epoch %.2f/%d update %d/%d (%d%%)%s elapsed %s ETA %s",
-            counter.epoch_as_float, end // counter.updates_per_epoch, counter.update, end,
+            "epoch %.2f/%s update %d/%d (%d%%)%s elapsed %s ETA %s",
+            counter.epoch_as_float, total_epochs, counter.update, end,
             100 * counter.update // max(end, 1), loss_text, _fmt(elapsed), _fmt(eta),
         )
 
