@@ -13,6 +13,7 @@ import attrs
 import pytest
 
 from noether.core.schemas import ConstantScheduleConfig
+from tests.plugins.test_mlflow_plugin import _copy_source
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,8 +28,10 @@ def test_pip_installed_example_plugin_runs_and_uninstall_fails_clearly(tmp_path:
     def sh(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([str(python), *args], capture_output=True, text=True, env=environ, cwd=tmp_path)
 
-    assert sh("-m", "pip", "install", "-q", str(ROOT)).returncode == 0
-    out = sh("-m", "pip", "install", "-q", str(ROOT / "plugins" / "noether-example-plugin"))
+    # Built from copies, so that no build/ or egg-info is written into the checkout.
+    assert sh("-m", "pip", "install", "-q", str(_copy_source(ROOT, tmp_path / "src_noether"))).returncode == 0
+    plugin = _copy_source(ROOT / "plugins" / "noether-example-plugin", tmp_path / "src_plugin")
+    out = sh("-m", "pip", "install", "-q", str(plugin))
     assert out.returncode == 0, out.stderr
     listing = json.loads(sh("-m", "noether", "plugins", "--json").stdout)
     example = next(p for p in listing["plugins"] if p["distribution"] == "noether-example-plugin")
