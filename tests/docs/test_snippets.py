@@ -205,3 +205,19 @@ def test_shell_commands_and_output_comparison() -> None:
     assert compare_output("a\n...\nd\n", "a\nb\nc\nd\n") is None
     assert compare_output("a\nd\n", "12:00:00 I log line\na\nd\n") is None
     assert compare_output("a\nd\n", "a\nb\nd\n") is not None
+
+
+def test_sybil_parses_one_region_per_block_in_page_order() -> None:
+    """The Sybil parser of these conventions: each fenced block (indented ones too) is one region, in order."""
+    from sybil import Document
+
+    from noether_docs.sybil_blocks import NoetherBlocks
+
+    text = "# Page\n\n```yaml\n# fragment: CallbacksConfig\n- {name: CheckpointCallback}\n```\n\n* item\n\n" \
+           "  ```bash\n  noether check cfg.yaml\n  ```\n"
+    document = Document(text, "page.md")
+    regions = list(NoetherBlocks()(document))
+    assert [r.parsed[0].lang for r in regions] == ["yaml", "bash"]
+    assert [text[r.start:r.end] for r in regions] == ["```yaml\n", "  ```bash\n"]
+    assert regions[0].parsed[0].markers == {"fragment": "CallbacksConfig"}
+    assert regions[0].parsed[1] is regions[1].parsed[0]  # each block sees the one after it (outputs)
