@@ -51,12 +51,19 @@ def test_an_alias_a_registered_check_and_a_seed_class() -> None:
     data = json.loads(noether("explain", "--json", "MLP").stdout)
     assert data["kind"] == "noether.core.models.MLP" and data["aliases"] == ["MLP"]
     assert any(f["name"] == "input_dim" and f["required"] for f in data["fields"])
-    assert "input_dim: ...  # required" in data["example"]
+    assert "kind: noether.core.models.MLP\n" in data["example"] and "input_dim: 3\n" in data["example"]
     optimizer = noether("explain", "torch.optim.AdamW")
     assert optimizer.returncode == 0 and "carries its own check" in optimizer.stdout
     seed = json.loads(noether("explain", "--json", "ConfigSchema").stdout)
     assert seed["config_class"] == "noether.core.schemas.config.ConfigSchema" and "kind" not in seed
     assert {"trainer", "model", "datasets"} <= {f["name"] for f in seed["fields"]}
+    from ruamel.yaml import YAML
+
+    from noether.core.config.converter import structure
+    from noether.core.schemas import ConfigSchema
+
+    config = structure(YAML(typ="safe").load(seed["example"]), ConfigSchema)
+    assert config.trainer.max_epochs == 1  # the example of the root config is a complete, valid config
 
 
 def test_an_unknown_name_is_an_error_with_close_matches() -> None:
@@ -72,6 +79,7 @@ def test_a_plugins_kind_and_the_plugin_listing(tmp_path: Path) -> None:
     assert "provided by: acme-sched==0.3 (plugin acme-sched)" in out.stdout
     assert "A constant schedule under the plugin's own kind." in out.stdout
     assert "value: number  (required)" in out.stdout
+    assert "example:\n  kind: acme.Const\n  value: 1.0" in out.stdout  # a minimal example that validates
     listing = noether("plugins", "--kinds", site=tmp_path)
     assert listing.returncode == 0, listing.stderr
     assert "acme.Const" in listing.stdout and "BaseCallbacksConfig" not in listing.stdout

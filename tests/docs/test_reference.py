@@ -14,10 +14,10 @@ import attrs
 import pytest
 
 import noether
+from noether.core.config.examples import ExampleError
 from noether.core.registry import get_registry
 from noether.core.schemas import ConstantScheduleConfig, Schema
 from noether_docs import generated_pages, write_generated_pages
-from noether_docs.examples import ExampleError
 from noether_docs.reference import family_page
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,7 +16,7 @@ def generated_pages() -> dict[str, str]:
 def write_generated_pages(out_dir: str | Path) -> list[Path]:
     """Write every generated page under ``out_dir``; returns the files written.
 
-    Raises :class:`noether_docs.examples.ExampleError` when an example of the reference does not validate.
+    Raises :class:`noether.core.config.examples.ExampleError` when an example of the reference does not validate.
     """
     out = Path(out_dir)
     written = []

@@ -11,9 +11,9 @@ from typing import Any
 import attrs
 
 from noether.core.config.dump import dump_yaml
+from noether.core.config.examples import ExampleError, ExampleMaker
 from noether.core.registry import Registration, get_registry
 from noether.core.schemas import ConfigSchema
-from noether_docs.examples import ExampleError, ExampleMaker
 from noether_docs.introspect import (
     Family,
     FieldInfo,

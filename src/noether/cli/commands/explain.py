@@ -139,8 +139,25 @@ def describe_class(cls: type, registration: Any = None) -> dict[str, Any]:
             "has_check": reg.check is not None,
             **entry,
         }
-    entry["example"] = example_yaml(entry)
+    entry["example"] = validated_example(cls, registration) or example_yaml(entry)
     return entry
+
+
+def validated_example(cls: type, registration: Any = None) -> str | None:
+    """A minimal config that validates (the reference's example), as YAML; ``None`` when none is found."""
+    from noether.core.config.dump import dump_yaml
+    from noether.core.config.examples import ExampleError, ExampleMaker
+    from noether.core.config.introspect import families
+
+    maker = ExampleMaker(families())
+    try:
+        if registration is not None:
+            data = maker.kind_example(registration, maker.families[registration.family])
+        else:
+            data = maker.class_example(cls)
+    except (ExampleError, KeyError):
+        return None
+    return dump_yaml(data)
 
 
 def _plain(text: str) -> str:
@@ -149,7 +166,7 @@ def _plain(text: str) -> str:
 
 
 def example_yaml(entry: dict[str, Any]) -> str:
-    """A config snippet to start from: the selecting key, then every required field with a placeholder."""
+    """A skeleton when no valid example can be made: the selecting key, every required field as a placeholder."""
     lines = []
     if "kind" in entry:
         key = "name" if entry.get("family") == "callback" else "kind"

@@ -17,10 +17,10 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 
+from noether.core.config.introspect import Family, hints_of, is_schema_class, open_union
 from noether.core.errors import ConfigError
 from noether.core.registry import Registration
 from noether.core.schemas._constraints import Constraint
-from noether_docs.introspect import Family, hints_of, is_schema_class, open_union
 
 #: Readable values for fields of these names (used when the value fits the field's type).
 HINTS: dict[str, Any] = {
