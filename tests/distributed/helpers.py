@@ -43,7 +43,7 @@ class SendSignal(PeriodicCallback):
     def periodic_callback(self, interval_type: str, counter: Any) -> None:
         """Signal once, at ``at_update`` on ``rank``."""
         c = self.config
-        if c.at_update is None or counter.update != c.at_update or self.trainer.context.rank != c.rank:
+        if c.at_update is None or counter.update != c.at_update or self.ctx.rank != c.rank:
             return
         if c.target == "slurm-batch":
             job = os.environ["SLURM_JOB_ID"]
