@@ -72,3 +72,16 @@ class HandlerProbe(PeriodicCallback):
         import logging
 
         HANDLERS.append([type(h).__name__ for h in logging.getLogger("noether").handlers])
+
+
+SEEN_ROWS: list[int] = []
+
+
+class MetricsFileProbe(PeriodicCallback):
+    """After every optimizer update, records the update of the last row already in ``metrics.jsonl``."""
+
+    def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
+        import json
+
+        lines = (self.ctx.run_dir / "metrics.jsonl").read_text().splitlines()
+        SEEN_ROWS.append(json.loads(lines[-1])["update"] if lines else 0)

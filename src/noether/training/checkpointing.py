@@ -7,7 +7,7 @@ the state is gathered with a collective at that point); a ``.error`` set is writ
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from noether.core.models.base import Model
@@ -42,6 +42,29 @@ class Checkpointer:
         self.rng_snapshot: RngSnapshot | None = None
         #: Called before every write (the metrics file is synced so that no line a resume keeps is lost).
         self.before_write: Any = None
+        #: While callbacks of an update run, their writes wait here (see :meth:`defer`).
+        self._deferred: list[Callable[[], None]] | None = None
+
+    def defer(self) -> None:
+        """Hold back saves and prunes until :meth:`write_deferred`: the checkpoint of an update then holds the
+        state after every callback of that update, whatever their order, and follows its metrics row."""
+        self._deferred = []
+
+    def write_deferred(self) -> None:
+        """Do the held-back writes, in the order they were asked for."""
+        pending, self._deferred = self._deferred or [], None
+        for write in pending:
+            write()
+
+    def drop_deferred(self) -> None:
+        """Forget held-back writes (a callback failed; the error checkpoint is written instead)."""
+        self._deferred = None
+
+    def _held(self, write: Callable[[], None]) -> bool:
+        if self._deferred is None:
+            return False
+        self._deferred.append(write)
+        return True
 
     def _rng(self) -> dict[str, Any]:
         snapshot = self.rng_snapshot or RngSnapshot.take()
@@ -50,6 +73,10 @@ class Checkpointer:
     def save(self, tag: str, *, weights: bool = True, optim: bool = True, trainer_state: bool = True,
              update_latest: bool = False, model_names: list[str] | None = None, ephemeral: bool = False) -> None:
         """Write one checkpoint set (rank 0); ``update_latest`` moves ``latest`` to it when complete."""
+        if self._held(lambda: self.save(tag, weights=weights, optim=optim, trainer_state=trainer_state,
+                                        update_latest=update_latest, model_names=model_names,
+                                        ephemeral=ephemeral)):
+            return
         per_rank = None
         if trainer_state and self.world_size > 1 and not tag.endswith(".error"):
             # A collective (every rank saves trainer states at the same points); skipped for ".error", which
@@ -113,7 +140,7 @@ class Checkpointer:
 
     def save_files(self, tag: str, files: Mapping[str, Any]) -> None:
         """Write extra files as one complete set (rank 0 only; not a collective)."""
-        if not self.is_rank0:
+        if not self.is_rank0 or self._held(lambda: self.save_files(tag, files)):
             return
         if self.before_write is not None:
             self.before_write()
@@ -122,7 +149,7 @@ class Checkpointer:
 
     def prune(self, keep_last: int) -> None:
         """Keep the newest ``keep_last`` periodic sets (rank 0 deletes)."""
-        if self.is_rank0:
+        if self.is_rank0 and not self._held(lambda: self.prune(keep_last)):
             self.store.prune(keep_last)
 
     def restore(self, resume: Any, *, rank: int) -> dict[str, Any] | None:

@@ -320,6 +320,7 @@ class BaseTrainer:
             snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
             self.checkpointer.rng_snapshot = snapshot
             self.train_model.eval()
+            self.checkpointer.defer()
             try:
                 with torch.no_grad():
                     early = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
@@ -327,6 +328,10 @@ class BaseTrainer:
                 self.train_model.train()
                 if snapshot is not None:
                     snapshot.restore()
+            # The update's metrics row first, then the checkpoints its callbacks asked for: a kill right after
+            # a checkpoint loses neither the row nor a callback's work of this update.
+            self.log_writer.flush()
+            self.checkpointer.write_deferred()
             if early:
                 self.save_resumable(f"{counter.current.tag}.early_exit")
                 stop = True
@@ -342,7 +347,11 @@ class BaseTrainer:
     def _call_each(self, call: Callable[[Any], None], items: list[Any], phase: str) -> bool:
         """Call every item (all run even if one fails; then an ``.error`` set is written). Returns whether an
         early stop was requested."""
-        return call_each(call, items, phase, lambda: self.save_resumable(f"{self.counter.current.tag}.error"))
+        def on_error() -> None:
+            self.checkpointer.drop_deferred()
+            self.save_resumable(f"{self.counter.current.tag}.error")
+
+        return call_each(call, items, phase, on_error)
 
 
 __all__ = ["LATEST", "BaseTrainer", "TrainerResult", "TrainingInterrupted"]
