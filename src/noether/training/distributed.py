@@ -25,6 +25,8 @@ logger = logging.getLogger("noether")
 #: A gloo group for small control messages (stop flags, per-rank states) when the default group is NCCL,
 #: so that deciding whether to stop never synchronises a CUDA stream.
 _control_group: Any = None
+#: Process groups created by this process so far (each gets its own store prefix).
+_incarnation = 0
 
 
 @attrs.frozen
@@ -93,7 +95,17 @@ def init_process_group(layout: ProcessLayout, device: torch.device, master_port:
     if device.type == "cuda":
         torch.cuda.set_device(device)
     backend = "nccl" if device.type == "cuda" else "gloo"
-    torch.distributed.init_process_group(backend, rank=layout.rank, world_size=layout.world_size)
+    global _incarnation
+    _incarnation += 1
+    if _incarnation == 1:
+        torch.distributed.init_process_group(backend, rank=layout.rank, world_size=layout.world_size)
+    else:
+        # A later group in the same process (verify-resume runs three trainings) talks through the same
+        # launcher store as the first: keys left by the earlier group (peer addresses) would be read as this
+        # group's, and a rank could connect to a peer that is gone, which hangs. A fresh key prefix per group.
+        store, _, _ = next(torch.distributed.rendezvous("env://", layout.rank, layout.world_size))
+        store = torch.distributed.PrefixStore(f"noether-group-{_incarnation}", store)
+        torch.distributed.init_process_group(backend, store=store, rank=layout.rank, world_size=layout.world_size)
     # new_group is itself a collective: every rank creates it here, at the same point.
     _control_group = torch.distributed.new_group(backend="gloo") if backend != "gloo" else None
     logger.debug("process group: rank %d of %d (%s)", layout.rank, layout.world_size, backend)

@@ -12,6 +12,7 @@ import torch
 from noether.core.layout import RunLayout
 from noether.core.schemas import CheckpointCallbackConfig, ConfigSchema
 from noether.core.writers.checkpoints import file_name
+from noether.training.sharded_checkpoint import dcp_directory_name, load_full_state
 
 
 @attrs.define
@@ -92,6 +93,14 @@ def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | Non
                 a, b = a["state_dict"], b["state_dict"]
             _compare_tensors(path.name, a, b, differences)
             compared.append(path.name)
+    # FSDP sets keep the optimizer state in shards: compare them as full tensors (read in this one process).
+    for path in sorted(RunLayout(straight.run_dir).checkpoints.glob(dcp_directory_name("*", "last"))):
+        other = RunLayout(resumed.run_dir).checkpoints / path.name
+        if not other.is_dir():
+            differences.append(f"{path.name}: missing in the resumed run")
+            continue
+        _compare_tensors(path.name, load_full_state(path), load_full_state(other), differences)
+        compared.append(path.name)
     ma, mb = _metrics(straight.run_dir, k), _metrics(resumed.run_dir, k)
     if len(ma) != len(mb):
         differences.append(f"metrics: {len(ma)} logged steps after update {k} vs {len(mb)}")

@@ -41,10 +41,31 @@ def run(args: argparse.Namespace) -> int:
     from noether.core.config.loader import load_config
     from noether.training.verify import verify_resume
 
+    shared = None if args.output_path else _shared_output_under_launcher()
     with tempfile.TemporaryDirectory(prefix="noether-verify-") as tmp:
-        output = args.output_path or tmp
+        output = args.output_path or shared or tmp
         base = [*args.overrides, f"output_path={output}", "store_code_in_output=false"]
         config = load_config(args.config, base)
         report = verify_resume(config, updates=args.updates, interrupt_at=args.interrupt_at)
     print(report.text())
     return 0 if report.identical else 1
+
+
+def _shared_output_under_launcher() -> str | None:
+    """Under torchrun or srun with several processes: one directory that every rank of this launch names alike.
+
+    Each rank making its own temporary directory would split one run's files (rank 0's checkpoints, every
+    rank's shards) over several places. The directory is named after the launch (torchrun's run id and
+    rendezvous port, or SLURM's job and step) and kept afterwards, since no rank knows when the others are
+    done with it. On several nodes, pass --output-path on a shared file system.
+    """
+    import os
+    import tempfile
+
+    from noether.training.distributed import detect_layout
+
+    if not detect_layout().is_distributed:
+        return None
+    env = os.environ
+    launch = "-".join(env.get(k, "") for k in ("TORCHELASTIC_RUN_ID", "MASTER_PORT", "SLURM_JOB_ID", "SLURM_STEP_ID"))
+    return os.path.join(tempfile.gettempdir(), f"noether-verify-{launch.strip('-') or 'shared'}")
