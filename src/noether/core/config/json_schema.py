@@ -1,5 +1,8 @@
 """A JSON Schema of the whole config, generated from the schema classes and every registered kind.
 
+The classes are read by :mod:`noether.core.config.introspect` (hints, field docs, union markers); this module
+only maps Python types to JSON Schema keywords.
+
 Editors use it through yaml-language-server (``# yaml-language-server: $schema=noether.schema.json``) for
 completion and validation, so it reflects the installed plugins.
 """
@@ -13,8 +16,8 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 
-from noether.core.config.introspect import field_docs
-from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.config.introspect import field_docs, hints_of, is_schema_class, open_union
+from noether.core.schemas._base import OpenUnion
 from noether.core.schemas._constraints import Between, Constraint, Ge, Gt, Matches, NonBlank, NonEmpty
 from noether.core.schemas._types import NumberArray, PlainData
 
@@ -50,12 +53,12 @@ class SchemaBuilder:
 
     def type_schema(self, tp: Any) -> dict[str, Any]:
         """The JSON Schema of one Python type."""
+        union = open_union(tp)
+        if union is not None:
+            return self.union_schema(union)
         origin = typing.get_origin(tp)
         if origin is Annotated:
             base, *meta = typing.get_args(tp)
-            union = next((m for m in meta if isinstance(m, OpenUnion)), None)
-            if union is not None:
-                return self.union_schema(union)
             if any(isinstance(m, NumberArray) for m in meta):
                 return {"anyOf": [{"type": "number"}, {"type": "array", "minItems": 1}],
                         "description": "a number or a nested list of numbers"}
@@ -84,7 +87,7 @@ class SchemaBuilder:
                   str: {"type": "string"}, Path: {"type": "string"}}
         if tp in simple:
             return dict(simple[tp])
-        if isinstance(tp, type) and issubclass(tp, Schema):
+        if is_schema_class(tp):
             return {"$ref": f"#/$defs/{self.class_schema(tp)}"}
         return {}
 
@@ -111,7 +114,7 @@ class SchemaBuilder:
         if name in self.defs:
             return name
         self.defs[name] = {}  # placeholder against recursion
-        hints = typing.get_type_hints(cls, include_extras=True)
+        hints = hints_of(cls)
         properties: dict[str, Any] = {}
         required: list[str] = []
         docs = field_docs(cls)
