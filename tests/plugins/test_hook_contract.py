@@ -27,6 +27,19 @@ def noether_register_components(register):
     register("schedule", "acme.Const", config="noether.core.schemas:ConstantScheduleConfig")
 """
 
+WITH_HELPER = """
+from noether import hookimpl
+
+
+def noether_helper():
+    return "a helper of the plugin, no hook"
+
+
+@hookimpl
+def noether_register_components(register):
+    register("schedule", "acme.Helped", config="noether.core.schemas:ConstantScheduleConfig")
+"""
+
 WITH_CHECK = """
 from noether import hookimpl
 from noether.core.errors import Issue
@@ -62,7 +75,9 @@ def broken_by_distribution(site: Path) -> dict[str, str]:
 def test_misspelled_and_unmarked_hooks_are_broken_with_the_fix(site: Path) -> None:
     make_dist(site, "acme-typo", "acme_typo", MISSPELLED)
     make_dist(site, "acme-bare", "acme_bare", UNMARKED)
+    make_dist(site, "acme-helped", "acme_helped", WITH_HELPER)
     broken = broken_by_distribution(site)
+    assert "acme-helped" not in broken  # a function named noether_* that is no near miss of a hook is fine
     assert "'noether_register_component' is no noether hook" in broken["acme-typo"]
     assert "did you mean 'noether_register_components'?" in broken["acme-typo"]
     assert "hooks it implements: noether_register_component;" in broken["acme-typo"]

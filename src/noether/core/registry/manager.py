@@ -441,7 +441,8 @@ def hook_name_problem(plugin: Any, pm: pluggy.PluginManager) -> str:
         if attr.startswith("noether_") and attr not in implemented and callable(getattr(plugin, attr, None)):
             unmarked.append(attr)
     for attr in unmarked:
-        close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.6)
+        # Only a near miss counts: a helper of the plugin may well be called noether_something.
+        close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.85)
         if attr in HOOK_NAMES:
             problems.append(f"'{attr}' lacks the @noether.hookimpl decorator")
         elif close:
