@@ -206,7 +206,7 @@ class CheckpointStore:
             data = json.loads((self.directory / f"{tag}{_MANIFEST}").read_text())
         except (OSError, ValueError):
             return None
-        return data if isinstance(data, dict) else None
+        return data if _well_formed(data) else None
 
     def manifests(self) -> list[dict[str, Any]]:
         """Every complete set, oldest first (by update, then write time)."""
@@ -216,6 +216,10 @@ class CheckpointStore:
                 try:
                     data = json.loads(path.read_text())
                 except (OSError, ValueError):
+                    logger.warning("checkpoint manifest %s is damaged (not JSON); its set is ignored", path)
+                    continue
+                if not _well_formed(data):
+                    logger.warning("checkpoint manifest %s is damaged (fields missing); its set is ignored", path)
                     continue
                 found.append(data)
         return sorted(found, key=lambda m: (m["training_iteration"].get("update") or 0, m.get("created", 0)))
@@ -225,9 +229,16 @@ class CheckpointStore:
         self.wait()
         if tag == LATEST:
             latest = self.latest_tag()
-            if latest is None:
+            if latest is not None and self.read_manifest(latest) is not None:
+                return latest
+            fallback = next((m["tag"] for m in reversed(self.manifests()) if _has_trainer_file(m)), None)
+            if fallback is None:
                 raise FileNotFoundError(f"no complete checkpoint in {self.directory} ('latest' is not set)")
-            return latest
+            pointer = self.directory / LATEST_POINTER
+            problem = "points to a missing set" if latest is not None else (
+                "is damaged" if pointer.exists() else "is missing")
+            logger.warning("%s %s; using the newest complete resumable set '%s'", pointer, problem, fallback)
+            return str(fallback)
         short = parse_short_tag(tag)
         if short:
             field, value = short
@@ -272,6 +283,12 @@ class CheckpointStore:
                                exc, manifest["tag"])
                 return loaded
             raise
+
+
+def _well_formed(manifest: Any) -> bool:
+    return (isinstance(manifest, dict) and isinstance(manifest.get("tag"), str)
+            and isinstance(manifest.get("files"), dict) and isinstance(manifest.get("training_iteration"), dict)
+            and all(isinstance(meta, dict) and {"size", "crc32"} <= set(meta) for meta in manifest["files"].values()))
 
 
 def _has_trainer_file(manifest: Mapping[str, Any]) -> bool:

@@ -140,11 +140,27 @@ class LogWriter:
 
 
 def truncate_metrics(path: Path, after_update: int) -> None:
-    """Drop metric lines logged after ``after_update`` (a resumed run re-logs them)."""
+    """Drop metric lines logged after ``after_update`` (a resumed run re-logs them).
+
+    A partial last line (the disk filled up, or the process was killed while writing it) is dropped with a
+    warning; a damaged line before the last one is an error that names the file and line.
+    """
     if not path.exists():
         return
-    kept = [line for line in path.read_text(encoding="utf-8").splitlines()
-            if line.strip() and json.loads(line).get("update", 0) <= after_update]
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    kept = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            row = json.loads(line)
+        except ValueError:
+            if number == len(lines):
+                logger.warning("%s: the last line is incomplete (the run was cut off while writing it); "
+                               "dropping it", path)
+                break
+            raise ValueError(f"{path}:{number}: not a JSON metrics row; repair or remove that line to resume "
+                             "in this run directory") from None
+        if row.get("update", 0) <= after_update:
+            kept.append(line)
     tmp = path.with_suffix(".tmp")
     tmp.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
     tmp.replace(path)
