@@ -67,3 +67,15 @@ def test_golden_periodic_set_resumes_into_a_new_run(tmp_path: Path) -> None:
     expected = torch.load(GOLDEN / "expected_final.th", weights_only=True)
     weights = torch.load(result.run_dir / "checkpoints" / "mlp_cp=last_model.th", weights_only=True)
     _assert_equal(expected["model"], weights["state_dict"], "model")
+
+
+def test_manifests_carry_a_format_version_and_old_ones_read_as_version_1(tmp_path: Path) -> None:
+    from noether.core.writers.checkpoints import manifest_format_version
+    from noether.training.state import FORMAT_VERSION
+
+    old = json.loads((GOLDEN / "run" / "checkpoints" / "E0_U4_S32.manifest.json").read_text())
+    assert "format_version" not in old and manifest_format_version(old) == 1
+    run_dir = _copy_golden(tmp_path)
+    run(build(golden_config(tmp_path), run_id=RUN_ID, resume_run_id=RUN_ID))
+    new = json.loads((run_dir / "checkpoints" / "last.manifest.json").read_text())
+    assert new["format_version"] == FORMAT_VERSION == 1
