@@ -123,11 +123,17 @@ def test_fsdp_resume_is_exact_and_reshards(tmp_path: Path) -> None:
     assert all(torch.isfinite(t).all() for t in trained.values())
 
 
-def test_a_damaged_shard_is_refused(tmp_path: Path) -> None:
-    cfg = write_config(tmp_path / "cfg.yaml", fsdp_config(tmp_path / "out", epochs=1))
+def test_shards_only_and_a_damaged_shard_is_refused(tmp_path: Path) -> None:
+    data = fsdp_config(tmp_path / "out", epochs=1)
+    data["trainer"]["strategy"]["full_weights_file"] = False
+    cfg = write_config(tmp_path / "cfg.yaml", data)
     _ok(torchrun(cfg))
     [run] = run_dirs(tmp_path / "out")
     ckpt = run / "checkpoints"
+    # No gathered weights file: the shards alone hold the model, readable in one process.
+    assert not list(ckpt.glob("mlp_cp=*_model.th"))
+    full = load_full_state(ckpt / "mlp_cp=last_dcp")
+    assert {k: tuple(v.shape) for k, v in full["model"].items()}["net.0.weight"] == (16, 3)
     entry = json.loads((ckpt / "last.manifest.json").read_text())[SHARDED]
     shard = ckpt / entry["directory"] / "__1_0.distcp"
     data = bytearray(shard.read_bytes())

@@ -65,7 +65,8 @@ class JobShape:
         tasks = "tasks as SLURM assigns" if self.tasks_per_node is None else \
             f"{self.tasks_per_node} training task{'s' if self.tasks_per_node != 1 else ''} per node"
         gpus = "" if not self.gpus_per_node else f", {self.gpus_per_node} GPU(s) per node (one per task)"
-        world = f"; {self.world_size} processes in all" if self.world_size else ""
+        world = f"; {self.world_size} process{'es' if self.world_size != 1 else ''} in all" \
+            if self.world_size else ""
         return f"{nodes} x {tasks}{gpus}{world}"
 
 
