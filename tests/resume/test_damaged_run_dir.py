@@ -74,3 +74,16 @@ def test_damaged_metrics_line_before_the_last_names_file_and_line(tmp_path: Path
     metrics.write_text("\n".join(lines) + "\n")
     with pytest.raises(ValueError, match=r"metrics.jsonl:2: not a JSON metrics row"):
         run(build(data, run_id="d", resume_run_id="d"))
+
+
+def test_leftovers_of_dead_writers_are_removed_on_start(tmp_path: Path) -> None:
+    data, run_dir = _interrupted(tmp_path)
+    ckpt = run_dir / "checkpoints"
+    leftovers = [ckpt / ".mlp_cp=E1_U6_S96_model.th.4242.tmp", ckpt / ".mlp_cp=latest_model.th.4242.lnk",
+                 ckpt / "mlp_cp=E0_U3_S48_model.th"]  # a set killed before its manifest
+    for path in leftovers:
+        path.write_bytes(b"partial")
+    log = _resume(data, run_dir)
+    assert not any(path.exists() for path in leftovers)
+    assert "removed 3 file(s)" in log
+    assert (ckpt / "mlp_cp=E1_U4_S64_model.th").exists() and (ckpt / "mlp_cp=latest_model.th").exists()

@@ -77,6 +77,8 @@ class BaseTrainer:
         self.log_writer = LogWriter(layout.metrics if context.is_rank0 else None, context.tracker, self.counter)
         # Files are written and fsynced by a writer thread; the loop only pays for serializing them.
         self.checkpoints = CheckpointStore(layout.checkpoints, background=True)
+        if context.is_rank0:
+            self.checkpoints.clean_leftovers()
         self.forward_properties = list(config.forward_properties or [])
         self.target_properties = list(config.target_properties or [])
         self._forward_props: dict[int, list[str]] = {}

@@ -183,6 +183,26 @@ class CheckpointStore:
             if manifest.get("ephemeral") and manifest["tag"] != latest:
                 self.delete(manifest["tag"])
 
+    def clean_leftovers(self) -> int:
+        """Remove what dead writers left behind (call before this run writes): temporary files, and
+        checkpoint files that no manifest lists (a set whose manifest was never written). Returns the count."""
+        if not self.directory.is_dir():
+            return 0
+        self.wait()
+        listed = {name for manifest in self.manifests() for name in manifest["files"]}
+        removed = 0
+        for path in self.directory.iterdir():
+            name = path.name
+            temporary = name.startswith(".") and name.endswith((".tmp", ".lnk"))
+            unlisted = name.endswith(".th") and f"_cp={LATEST}_" not in name and name not in listed
+            if (temporary or unlisted) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+        if removed:
+            logger.warning("removed %d file(s) left in %s by an interrupted write (temporary files and files of "
+                           "incomplete checkpoint sets)", removed, self.directory)
+        return removed
+
     def prune(self, keep_last: int) -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
         self.wait()
