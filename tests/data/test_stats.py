@@ -19,11 +19,37 @@ from noether.data.stats import RunningMoments, as_observations, compute_statisti
 from tests.data.toys import PLAIN, ArraysConfig
 
 
-@pytest.mark.parametrize("shape, features", [((), 1), ((7,), 1), ((7, 3), 3), ((4, 3, 5), 3)])
-def test_feature_dimension_is_dim_one(shape: tuple[int, ...], features: int) -> None:
+@pytest.mark.parametrize("shape, features", [((), 1), ((7,), 7), ((7, 1), 1), ((7, 3), 3), ((4, 3, 5), 5)])
+def test_feature_dimension_is_the_last_axis(shape: tuple[int, ...], features: int) -> None:
     obs = as_observations(torch.zeros(shape))
     assert obs.shape[1] == features
+    assert obs.shape[0] * obs.shape[1] == max(1, int(np.prod(shape)))
     assert obs.dtype == np.float64
+
+
+def test_a_per_sample_vector_gets_one_mean_and_std_per_component_across_samples() -> None:
+    # Like the CFD ``conditions`` (C,): each component is its own feature, each sample one observation.
+    rng = np.random.default_rng(4)
+    vectors = rng.normal(loc=[1.0, -5.0, 30.0], scale=[0.1, 2.0, 7.0], size=(50, 3))
+    moments = RunningMoments()
+    for v in vectors:
+        moments.push_tensor(torch.from_numpy(v))
+    assert moments.count == 50 and moments.num_features == 3
+    np.testing.assert_allclose(moments.mean, vectors.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(moments.std, vectors.std(0, ddof=1), rtol=1e-10)
+
+
+def test_statistics_normalize_the_tensor_they_came_from() -> None:
+    # The normalizers broadcast against the last axis; statistics along it make every feature mean 0, std 1.
+    rng = np.random.default_rng(5)
+    samples = [rng.normal(loc=[3.0, -1.0], scale=[4.0, 0.5], size=(2, n, 2)) for n in (3, 8, 5)]
+    moments = RunningMoments()
+    for s in samples:
+        moments.push_tensor(torch.from_numpy(s))
+    flat = np.concatenate([s.reshape(-1, 2) for s in samples])
+    normalized = (flat - moments.mean) / moments.std
+    np.testing.assert_allclose(normalized.mean(0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(normalized.std(0, ddof=1), 1.0, rtol=1e-10)
 
 
 def test_running_moments_match_numpy_over_many_pushes() -> None:
@@ -46,7 +72,7 @@ def test_running_moments_of_3d_tensors_and_log_scale() -> None:
     moments = RunningMoments(log_scale=True)
     for s in samples:
         moments.push_tensor(torch.from_numpy(s))
-    flat = np.concatenate([np.moveaxis(s, 1, -1).reshape(-1, 2) for s in samples])
+    flat = np.concatenate([s.reshape(-1, 5) for s in samples])
     logged = np.sign(flat) * np.log1p(np.abs(flat))
     np.testing.assert_allclose(moments.mean, logged.mean(0), rtol=1e-12)
     np.testing.assert_allclose(moments.var, logged.var(0, ddof=1), rtol=1e-10)
@@ -57,6 +83,13 @@ def test_feature_count_mismatch_is_an_error() -> None:
     moments.push_tensor(torch.zeros(3, 2))
     with pytest.raises(ValueError, match="expected 2 features"):
         moments.push_tensor(torch.zeros(3, 4))
+
+
+def test_a_per_point_scalar_without_a_feature_axis_is_an_error_that_says_how_to_fix_it() -> None:
+    moments = RunningMoments()
+    moments.push_tensor(torch.zeros(5))
+    with pytest.raises(ValueError, match=r"trailing feature axis, e.g. shape \(points, 1\)"):
+        moments.push_tensor(torch.zeros(6))
 
 
 def test_dataset_statistics_match_numpy_on_the_same_arrays() -> None:

@@ -1,7 +1,9 @@
 """Dataset statistics (§8.5): one streaming pass, Welford moments in float64, per feature.
 
-The feature dimension of a sample tensor is dim 1 (a 0-D or 1-D tensor is one feature; every other dim is
-flattened into observations). Results are written in the form ``dataset_statistics`` and the normalizer
+The feature dimension of a sample tensor is its last axis, the axis the normalizers broadcast against: a
+``(points, C)`` array has C features with one observation per point, a per-sample vector ``(C,)`` (such as
+``conditions``) has C features with one observation per sample, and a 0-D value is one feature. Every other
+axis is flattened into observations. Results are written in the form ``dataset_statistics`` and the normalizer
 configs take: always lists, one entry per feature.
 """
 
@@ -22,16 +24,18 @@ MEAN_STD_KIND = "noether.data.preprocessors.normalizers.MeanStdNormalization"
 
 
 def as_observations(value: Any) -> np.ndarray:
-    """A sample value as a float64 matrix ``(observations, features)``, feature dim = dim 1 (§8.5)."""
+    """A sample value as a float64 matrix ``(observations, features)``; the last axis is the feature axis.
+
+    The last axis, not dim 1 (upstream's rule, §8.5), because the normalizers broadcast their statistics
+    against the last axis: statistics along any other axis could not be used to normalize the same tensor.
+    """
     if isinstance(value, torch.Tensor):
         array = value.detach().to("cpu", torch.float64).numpy()
     else:
         array = np.asarray(value, dtype=np.float64)
     if array.ndim == 0:
         return array.reshape(1, 1)
-    if array.ndim == 1:
-        return array.reshape(-1, 1)
-    return np.moveaxis(array, 1, -1).reshape(-1, array.shape[1])
+    return array.reshape(-1, array.shape[-1])
 
 
 class RunningMoments:
@@ -59,7 +63,10 @@ class RunningMoments:
         if n == 0:
             return
         if self.count and obs.shape[1] != self.num_features:
-            raise ValueError(f"expected {self.num_features} features (dim 1), got {obs.shape[1]}")
+            raise ValueError(
+                f"expected {self.num_features} features (the last axis), got {obs.shape[1]}; a per-point "
+                f"property needs a trailing feature axis, e.g. shape (points, 1) for a scalar field"
+            )
         batch_mean = obs.mean(axis=0)
         batch_m2 = ((obs - batch_mean) ** 2).sum(axis=0)
         if self.count == 0:
