@@ -37,6 +37,19 @@ def _has_own_parameters(module: torch.nn.Module) -> bool:
     return any(p.requires_grad for p in module.parameters())
 
 
+def shard_units(model: torch.nn.Module) -> list[torch.nn.Module]:
+    """The modules sharded as their own units under ``shard_children``: each direct child with trainable
+    parameters; a ``ModuleList`` / ``ModuleDict`` (no ``forward`` of its own, which ``fully_shard`` needs)
+    stands for its members, looked at the same way."""
+    units: list[torch.nn.Module] = []
+    for child in model.children():
+        if isinstance(child, torch.nn.ModuleList | torch.nn.ModuleDict):
+            units.extend(shard_units(child))
+        elif _has_own_parameters(child):
+            units.append(child)
+    return units
+
+
 def apply_fsdp(model: torch.nn.Module, strategy: Any) -> torch.nn.Module:
     """Shard ``model`` in place over the default process group (children first, then the root); returns it.
 
@@ -56,9 +69,8 @@ def apply_fsdp(model: torch.nn.Module, strategy: Any) -> torch.nn.Module:
     options: dict[str, Any] = {"reshard_after_forward": strategy.reshard_after_forward,
                                "mp_policy": mixed_precision_policy(strategy)}
     if strategy.shard_children:
-        for child in model.children():
-            if _has_own_parameters(child):
-                fully_shard(child, **options)
+        for unit in shard_units(model):
+            fully_shard(unit, **options)
     fully_shard(model, **options)
     logger.debug("FSDP2: model sharded over %d processes", torch.distributed.get_world_size())
     return model
