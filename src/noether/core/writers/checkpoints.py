@@ -190,9 +190,16 @@ class CheckpointStore:
             return 0
         self.wait()
         listed = {name for manifest in self.manifests() for name in manifest["files"]}
+        # Shard directories of FSDP sets (training.sharded_checkpoint): listed under "sharded" in a manifest.
+        listed |= {str(m["sharded"]["directory"]) for m in self.manifests() if isinstance(m.get("sharded"), dict)}
         removed = 0
         for path in self.directory.iterdir():
             name = path.name
+            if path.is_dir() and ((name.endswith("_dcp") and name not in listed)
+                                  or (name.startswith(".") and name.endswith("_dcp.partial"))):
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+                continue
             temporary = name.startswith(".") and name.endswith((".tmp", ".lnk"))
             unlisted = name.endswith(".th") and f"_cp={LATEST}_" not in name and name not in listed
             if (temporary or unlisted) and path.is_file():
