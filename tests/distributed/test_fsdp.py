@@ -153,3 +153,19 @@ def test_verify_resume_under_torchrun_with_fsdp_is_identical(tmp_path: Path) -> 
     _ok(done)
     assert "IDENTICAL" in done.stdout, done.stdout + done.stderr
     assert "mlp_cp=last_dcp" in done.stdout  # the sharded optimizer state was compared too
+
+
+def test_shard_directories_of_dead_writers_are_removed_listed_ones_kept(tmp_path: Path) -> None:
+    from noether.core.writers.checkpoints import CheckpointStore
+
+    ckpt = tmp_path / "checkpoints"
+    for name in ("mlp_cp=A_dcp", "mlp_cp=B_dcp", ".mlp_cp=C_dcp.partial"):
+        (ckpt / name).mkdir(parents=True)
+        (ckpt / name / "__0_0.distcp").write_bytes(b"x")
+    manifest = {"tag": "A", "files": {}, "training_iteration": {"update": 1}, SHARDED: {"directory": "mlp_cp=A_dcp"}}
+    (ckpt / "A.manifest.json").write_text(json.dumps(manifest))
+    assert CheckpointStore(ckpt).clean_leftovers() == 2
+    assert sorted(p.name for p in ckpt.iterdir()) == ["A.manifest.json", "mlp_cp=A_dcp"]
+    # Deleting the set removes its shards too.
+    CheckpointStore(ckpt).delete("A")
+    assert list(ckpt.iterdir()) == []
