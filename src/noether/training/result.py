@@ -42,3 +42,13 @@ def to_result(losses: Any) -> TrainerResult:
     else:
         total = torch.stack([v.reshape(()) for v in named.values()]).sum()
     return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)
+
+
+def check_batch_keys(batch: dict[str, Any], forward_properties: list[str], target_properties: list[str]) -> None:
+    """A ``KeyError`` that names what the batch lacks and what it has, when a configured property is missing."""
+    missing = sorted((set(forward_properties) | set(target_properties)) - set(batch))
+    if missing:
+        raise KeyError(
+            f"the batch has no {', '.join(repr(m) for m in missing)}; it has {sorted(batch)}. "
+            "Check forward_properties / target_properties against the dataset's properties."
+        )

@@ -34,7 +34,7 @@ from noether.training.distributed import any_process, unwrap, wrap_for_training
 from noether.training.events import EngineContext
 from noether.training.loading import Loaders, to_device
 from noether.training.precision import make_autocast, make_grad_scaler
-from noether.training.result import TrainerResult, to_result
+from noether.training.result import TrainerResult, check_batch_keys, to_result
 from noether.training.rng import RngSnapshot, restore_rng_state
 from noether.training.signals import StopRequest
 from noether.training.state import TrainState
@@ -111,9 +111,7 @@ class BaseTrainer:
             self._resume_rng = self.checkpointer.restore(context.resume, rank=context.rank)
         self.train_model = wrap_for_training(model, config, self.device, context.world_size)
 
-    # ------------------------------------------------------------------------------------------------------
-    # Methods meant to be overridden
-    # ------------------------------------------------------------------------------------------------------
+    # -- Methods meant to be overridden --------------------------------------------------------------------------
     def loss_compute(self, forward_output: Any, targets: dict[str, torch.Tensor]) -> Any:
         """The loss(es) of one batch.
 
@@ -142,9 +140,7 @@ class BaseTrainer:
         """
         return []
 
-    # ------------------------------------------------------------------------------------------------------
-    # Helpers for subclasses
-    # ------------------------------------------------------------------------------------------------------
+    # -- Helpers for subclasses ----------------------------------------------------------------------------------
     def forward_properties_for(self, model: torch.nn.Module) -> list[str]:
         """The model's own ``forward_properties`` when set, else the trainer's (looked up once per model)."""
         cached = self._forward_props.get(id(model))
@@ -163,17 +159,9 @@ class BaseTrainer:
 
     def _check_batch_keys(self, batch: dict[str, Any], props: list[str]) -> None:
         self._checked_batch_keys = True
-        wanted = set(props) | set(self.target_properties)
-        missing = sorted(wanted - set(batch))
-        if missing:
-            raise KeyError(
-                f"the batch has no {', '.join(repr(m) for m in missing)}; it has {sorted(batch)}. "
-                "Check forward_properties / target_properties against the dataset's properties."
-            )
+        check_batch_keys(batch, props, self.target_properties)
 
-    # ------------------------------------------------------------------------------------------------------
-    # Services (also used by callbacks through the context)
-    # ------------------------------------------------------------------------------------------------------
+    # -- Services (also used by callbacks through the context) ---------------------------------------------------
     @property
     def nan_count(self) -> int:
         """Non-finite losses skipped in a row."""
@@ -203,9 +191,7 @@ class BaseTrainer:
         """A complete checkpoint (weights, optimizer, trainer state) that ``latest`` then points to."""
         self.save_checkpoint(tag, update_latest=True, ephemeral=ephemeral)
 
-    # ------------------------------------------------------------------------------------------------------
-    # The loop
-    # ------------------------------------------------------------------------------------------------------
+    # -- The loop ------------------------------------------------------------------------------------------------
     def train(self, model: Model | None = None) -> None:
         """Train to the configured end (or evaluate once when a ``max_*`` is 0)."""
         if model is not None and model is not self.model:
