@@ -14,6 +14,7 @@ import pytest
 import torch
 
 from noether.core.writers.atomic import CorruptCheckpointError
+from noether.core.writers.checkpoints import CheckpointStore
 from noether.training.sharded_checkpoint import SHARDED, load_full_state, verify_shards
 from tests.distributed.helpers import (
     REPO,
@@ -141,6 +142,9 @@ def test_shards_only_and_a_damaged_shard_is_refused(tmp_path: Path) -> None:
     shard.write_bytes(bytes(data))
     with pytest.raises(CorruptCheckpointError, match="does not match its manifest"):
         verify_shards(ckpt, entry)
+    # The store treats the set as damaged (a resume from 'latest' then falls back to an older set).
+    with pytest.raises(CorruptCheckpointError, match="does not match its manifest"):
+        CheckpointStore(ckpt).load_set("last")
 
 
 def test_verify_resume_under_torchrun_with_fsdp_is_identical(tmp_path: Path) -> None:
@@ -156,8 +160,6 @@ def test_verify_resume_under_torchrun_with_fsdp_is_identical(tmp_path: Path) -> 
 
 
 def test_shard_directories_of_dead_writers_are_removed_listed_ones_kept(tmp_path: Path) -> None:
-    from noether.core.writers.checkpoints import CheckpointStore
-
     ckpt = tmp_path / "checkpoints"
     for name in ("mlp_cp=A_dcp", "mlp_cp=B_dcp", ".mlp_cp=C_dcp.partial"):
         (ckpt / name).mkdir(parents=True)

@@ -12,8 +12,9 @@ The store's rules hold for the whole set:
 2. rank 0 renames the directory to its final name, then lists every shard file with size and crc32 under the
    manifest key ``sharded`` (:data:`SHARDED`); the store writes the manifest last, so a set whose manifest
    exists has all of its shards;
-3. loading checks every shard against the manifest before DCP reads it (a damaged shard is refused, like a
-   damaged ``.th`` file).
+3. loading the set checks every shard against the manifest before DCP reads it
+   (:meth:`~noether.core.writers.checkpoints.CheckpointStore.load_set`): a damaged shard makes the set damaged,
+   and a resume from ``latest`` falls back to the newest intact set, as for a damaged ``.th`` file.
 
 Loading needs no process group: one process (``noether predict``, an initializer, a resume on one device) reads
 the full tensors from the shards (:func:`load_full_state`).
@@ -24,34 +25,22 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import zlib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from noether.core.writers.atomic import CorruptCheckpointError
+from noether.core.writers.shards import SHARDED, file_crc32, verify_shards
 
 logger = logging.getLogger("noether")
 
-#: Manifest key of a set's sharded part: ``{"directory", "world_size", "files": {name: {size, crc32}},
-#: "schedule_positions": {optimizer: [..]}}``.
-SHARDED = "sharded"
-_CHUNK = 1 << 22
+__all__ = ["SHARDED", "dcp_directory_name", "load_full_state", "load_sharded", "save_sharded", "verify_shards"]
 
 
 def dcp_directory_name(model_name: str, tag: str) -> str:
     """``<model>_cp=<tag>_dcp``: the directory of a set's shards."""
     return f"{model_name}_cp={tag}_dcp"
-
-
-def _crc32(path: Path) -> int:
-    crc = 0
-    with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            crc = zlib.crc32(chunk, crc)
-    return crc
 
 
 def _fsync_dir(path: Path) -> None:
@@ -100,25 +89,11 @@ def save_sharded(directory: Path, model_name: str, tag: str, model: torch.nn.Mod
         return None
     os.replace(staging, final)
     _fsync_dir(directory)
-    files = {p.name: {"size": p.stat().st_size, "crc32": _crc32(p)} for p in sorted(final.iterdir()) if p.is_file()}
+    files = {p.name: {"size": p.stat().st_size, "crc32": file_crc32(p)} for p in sorted(final.iterdir()) if p.is_file()}
     world = torch.distributed.get_world_size() if torch.distributed.is_initialized() else 1
     positions = {key: list(w.position) if getattr(w, "position", None) is not None else None
                  for key, w in optimizers.items()} if with_optim else {}
     return {"directory": name, "world_size": world, "files": files, "schedule_positions": positions}
-
-
-def verify_shards(directory: Path, entry: Mapping[str, Any]) -> Path:
-    """The shard directory of a manifest entry, after checking every file's size and crc32."""
-    path = directory / entry["directory"]
-    for name, meta in entry["files"].items():
-        file = path / name
-        if not file.is_file():
-            raise CorruptCheckpointError(f"{file}: shard listed in the manifest is missing")
-        size = file.stat().st_size
-        if size != meta["size"] or _crc32(file) != meta["crc32"]:
-            raise CorruptCheckpointError(f"{file}: shard does not match its manifest (size {size}, expected "
-                                         f"{meta['size']}; or a different checksum)")
-    return path
 
 
 def load_sharded(directory: Path, entry: Mapping[str, Any], model: torch.nn.Module, optimizers: Mapping[str, Any],
@@ -131,7 +106,7 @@ def load_sharded(directory: Path, entry: Mapping[str, Any], model: torch.nn.Modu
     import torch.distributed.checkpoint as dcp
     from torch.distributed.checkpoint.state_dict import set_model_state_dict, set_optimizer_state_dict
 
-    path = verify_shards(directory, entry)
+    path = directory / str(entry["directory"])  # checked against the manifest when the store loaded the set
     saved_optims = set(entry.get("schedule_positions") or {})
     wanted = {name: w for name, w in optimizers.items() if name in saved_optims}
     for name in sorted(set(optimizers) - saved_optims):

@@ -33,6 +33,7 @@ from noether.core.writers.atomic import (
     serialize,
     verified_torch_load,
 )
+from noether.core.writers.shards import SHARDED, verify_shards
 
 logger = logging.getLogger("noether")
 
@@ -288,6 +289,8 @@ class CheckpointStore:
             name: verified_torch_load(self.directory / name, meta["size"], meta["crc32"])
             for name, meta in manifest["files"].items()
         }
+        if isinstance(manifest.get(SHARDED), dict):
+            verify_shards(self.directory, manifest[SHARDED])  # a damaged shard makes the whole set damaged
         return manifest, objects
 
     def load_resumable(self, tag: str) -> tuple[dict[str, Any], dict[str, Any]]:
