@@ -7,6 +7,7 @@ after the others have run, because that is a bug, not noise.
 
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 import time
@@ -18,12 +19,15 @@ HERE = Path(__file__).resolve().parent
 def plan(quick: bool) -> list[tuple[str, list[str]]]:
     """``(script, arguments)`` in running order."""
     flag = ["--quick"] if quick else []
+    # The CFD benchmarks need the plugin (plugins/noether-cfd); a core-only install skips them.
+    cfd = [("cfd_data.py", flag), ("cfd_models.py", flag)] if importlib.util.find_spec("noether_cfd") else []
     return [
         ("overhead.py", flag),
         ("startup.py", ["--repeats", "3"] if quick else []),
         ("config.py", flag),
         ("checkpoints.py", flag),
         ("data.py", flag),
+        *cfd,
     ]
 
 
