@@ -34,7 +34,10 @@ def test_callback_written_against_self_trainer_still_runs_with_a_deprecation_war
     assert result.summary["legacy/datasets"] == 2
     rows = [json.loads(line) for line in (result.run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["update"] for r in rows if "legacy/val_loss" in r] == [2, 4]
-    assert (result.run_dir / "checkpoints" / "legacy.manifest.json").exists()
+    # Written at updates 2 and 4: the second write is version 2 of the tag (issue 15, item 1).
+    from noether.core.writers.checkpoints import CheckpointStore
+
+    assert CheckpointStore(result.run_dir / "checkpoints").resolve("legacy") == "legacy@v2"
 
 
 def test_weights_only_checkpoints_leave_no_latest_backing_set_at_the_end(tmp_path: Path) -> None:

@@ -10,13 +10,22 @@ Layout of ``<run_dir>/checkpoints/``::
     <model>_cp=latest_<what>.th    hard links to the files of the newest complete set, for tools that read them
 
 A set without a manifest is incomplete and never loaded. A kill at any instant leaves the previous set loadable.
+
+A tag written again (``best_model.<metric>``, ``ema.latest``, ``last`` after a resume) never has its files
+replaced in place: the new content becomes the complete set ``<tag>@v<n>`` (files, then manifest), then the
+pointer ``<tag>.pointer.json`` moves to it atomically, then older versions are deleted and the final-named files
+``<model>_cp=<tag>_<what>.th`` are refreshed as hard links to the new version (for tools that read files by name;
+no manifest lists them). Readers resolve a tag through its pointer (:meth:`CheckpointStore.resolve`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import logging
 import os
+import re
 import shutil
 import time
 from collections.abc import Mapping
@@ -41,6 +50,16 @@ LATEST = "latest"
 _MANIFEST = ".manifest.json"
 #: Manifest key of the checkpoint format version; a manifest without it is version 1.
 FORMAT_VERSION_KEY = "format_version"
+#: ``<tag>@v<n>``: the n-th content of a tag written again; ``<tag>.pointer.json`` names the current one.
+VERSION_SEPARATOR = "@v"
+_POINTER = ".pointer.json"
+#: Manifest key naming the tag a versioned set is a version of.
+VERSION_OF_KEY = "version_of"
+
+
+def logical_tag(manifest: Mapping[str, Any]) -> str:
+    """The tag a set was saved as (``best_model.loss`` for its version ``best_model.loss@v3``)."""
+    return str(manifest.get(VERSION_OF_KEY) or manifest["tag"])
 
 
 def file_name(model_name: str, tag: str, what: str, model_info: str | None = None) -> str:
@@ -130,23 +149,111 @@ class CheckpointStore:
     def _write(self, tag: str, blobs: list[tuple[str, memoryview, int]], iteration: dict[str, int | None],
                update_latest: bool, extra: dict[str, Any], ephemeral: bool) -> Path:
         self.directory.mkdir(parents=True, exist_ok=True)
+        # A tag written before gets a new version: its current files are never touched until the switch.
+        stored = self._next_version(tag)
         entries: dict[str, dict[str, int]] = {}
         for name, data, crc in blobs:
+            name = name.replace(f"_cp={tag}_", f"_cp={stored}_")
             atomic_write_bytes(self.directory / name, data)
             entries[name] = {"size": len(data), "crc32": crc}
         manifest = {
-            "tag": tag,
+            **(extra or {}),
+            "tag": stored,
             "files": entries,
             "training_iteration": dict(iteration),
             "created": time.time(),
             "ephemeral": ephemeral,
-            **(extra or {}),
         }
-        manifest_path = self.directory / f"{tag}{_MANIFEST}"
+        if stored != tag:
+            manifest[VERSION_OF_KEY] = tag
+        manifest_path = self.directory / f"{stored}{_MANIFEST}"
         atomic_write_json(manifest_path, manifest)
+        if stored != tag:
+            atomic_write_json(self._pointer(tag), {"tag": stored})  # the switch
         if update_latest:
-            self._move_latest(tag, manifest)
+            self._move_latest(stored, manifest)
+        if stored != tag:
+            self._retire_versions(tag, manifest)
         return manifest_path
+
+    def _pointer(self, tag: str) -> Path:
+        return self.directory / f"{tag}{_POINTER}"
+
+    def _versions(self, tag: str) -> list[int]:
+        """The version numbers of ``tag`` that have a manifest (complete or not), ascending."""
+        pattern = re.compile(re.escape(tag + VERSION_SEPARATOR) + r"(\d+)" + re.escape(_MANIFEST))
+        found = []
+        for path in self.directory.glob(f"{glob.escape(tag + VERSION_SEPARATOR)}*{_MANIFEST}"):
+            match = pattern.fullmatch(path.name)
+            if match:
+                found.append(int(match[1]))
+        return sorted(found)
+
+    def _next_version(self, tag: str) -> str:
+        """``tag`` when it was never written, else ``tag@v<n>`` one above every version there is."""
+        versions = self._versions(tag)
+        if not versions and not (self.directory / f"{tag}{_MANIFEST}").exists() and not self._pointer(tag).exists():
+            return tag
+        return f"{tag}{VERSION_SEPARATOR}{max(versions, default=1) + 1}"
+
+    def current_version(self, tag: str) -> str | None:
+        """The stored tag holding the current content of ``tag``: its pointer's target, else the plain set, else
+        (pointer damaged or missing) the newest complete version with a warning; ``None`` when there is none."""
+        pointer = self._pointer(tag)
+        pointed: str | None = None
+        if pointer.exists():
+            try:
+                pointed = str(json.loads(pointer.read_text())["tag"])
+            except (OSError, ValueError, KeyError, TypeError):
+                pointed = None
+            if pointed is not None and self.read_manifest(pointed) is not None:
+                return pointed
+        if self.read_manifest(tag) is not None:
+            return tag
+        for version in reversed(self._versions(tag)):
+            stored = f"{tag}{VERSION_SEPARATOR}{version}"
+            if self.read_manifest(stored) is not None:
+                if pointer.exists():
+                    logger.warning("checkpoint pointer %s is damaged or names a missing set; using the newest "
+                                   "complete version '%s'", pointer, stored)
+                return stored
+        return None
+
+    def _retire_versions(self, tag: str, current: Mapping[str, Any]) -> None:
+        """After the switch to ``current``: final-named links to its files, then older versions of ``tag`` go."""
+        stored = str(current["tag"])
+        keep = self._final_names(tag, current)
+        (self.directory / f"{tag}{_MANIFEST}").unlink(missing_ok=True)  # the plain set: its files become links
+        self._link_final_names(tag, current)
+        latest = self.latest_tag()
+        keep_names = set(keep.values()) | set(current["files"])
+        sharded = current.get("sharded")
+        if isinstance(sharded, dict) and sharded.get("directory"):
+            keep_names.add(str(sharded["directory"]))
+        for version in self._versions(tag):
+            old = f"{tag}{VERSION_SEPARATOR}{version}"
+            if old not in (stored, latest):
+                self.delete(old, keep=keep_names)
+
+    def _link_final_names(self, tag: str, current: Mapping[str, Any]) -> None:
+        """Point ``<model>_cp=<tag>_<what>.th`` at the files of the current version (skips those that are)."""
+        for name, final in self._final_names(tag, current).items():
+            link = self.directory / final
+            with contextlib.suppress(OSError):
+                if os.path.samefile(self.directory / name, link):
+                    continue
+            tmp = link.with_name(f".{final}.{os.getpid()}.lnk")
+            try:
+                tmp.unlink(missing_ok=True)
+                os.link(self.directory / name, tmp)
+                os.replace(tmp, link)
+            except OSError:
+                tmp.unlink(missing_ok=True)
+
+    @staticmethod
+    def _final_names(tag: str, manifest: Mapping[str, Any]) -> dict[str, str]:
+        stored = str(manifest["tag"])
+        return {name: name.replace(f"_cp={stored}_", f"_cp={tag}_") for name in manifest["files"]}
 
     def _move_latest(self, tag: str, manifest: Mapping[str, Any]) -> None:
         previous = self.latest_tag()
@@ -166,14 +273,16 @@ class CheckpointStore:
             if manifest.get("ephemeral") and manifest["tag"] not in (tag, previous):
                 self.delete(manifest["tag"])
 
-    def delete(self, tag: str) -> None:
-        """Remove a set: manifest first (so it is never half-visible as complete), then its files."""
+    def delete(self, tag: str, *, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Remove a set: manifest first (so it is never half-visible as complete), then its files (except the
+        names in ``keep``: files another set still uses)."""
         manifest = self.read_manifest(tag)
         (self.directory / f"{tag}{_MANIFEST}").unlink(missing_ok=True)
         for name in (manifest or {}).get("files", {}):
-            (self.directory / name).unlink(missing_ok=True)
+            if name not in keep:
+                (self.directory / name).unlink(missing_ok=True)
         sharded = (manifest or {}).get("sharded")  # the shard directory of an FSDP set (training.sharded_checkpoint)
-        if isinstance(sharded, dict) and sharded.get("directory"):
+        if isinstance(sharded, dict) and sharded.get("directory") and str(sharded["directory"]) not in keep:
             shutil.rmtree(self.directory / str(sharded["directory"]), ignore_errors=True)
 
     def remove_ephemeral(self) -> None:
@@ -190,10 +299,13 @@ class CheckpointStore:
         if not self.directory.is_dir():
             return 0
         self.wait()
+        removed = self._remove_superseded_versions()
         listed = {name for manifest in self.manifests() for name in manifest["files"]}
+        for manifest in self.manifests():  # the final-named links of a tag's current version
+            if manifest.get(VERSION_OF_KEY) and self.current_version(logical_tag(manifest)) == manifest["tag"]:
+                listed |= set(self._final_names(logical_tag(manifest), manifest).values())
         # Shard directories of FSDP sets (training.sharded_checkpoint): listed under "sharded" in a manifest.
         listed |= {str(m["sharded"]["directory"]) for m in self.manifests() if isinstance(m.get("sharded"), dict)}
-        removed = 0
         for path in self.directory.iterdir():
             name = path.name
             if path.is_dir() and ((name.endswith("_dcp") and name not in listed)
@@ -202,6 +314,11 @@ class CheckpointStore:
                 removed += 1
                 continue
             temporary = name.startswith(".") and name.endswith((".tmp", ".lnk"))
+            stale_pointer = name.endswith(_POINTER) and self.current_version(name.removesuffix(_POINTER)) is None
+            if stale_pointer:
+                path.unlink(missing_ok=True)
+                removed += 1
+                continue
             unlisted = name.endswith(".th") and f"_cp={LATEST}_" not in name and name not in listed
             if (temporary or unlisted) and path.is_file():
                 path.unlink(missing_ok=True)
@@ -211,10 +328,32 @@ class CheckpointStore:
                            "incomplete checkpoint sets)", removed, self.directory)
         return removed
 
+    def _remove_superseded_versions(self) -> int:
+        """Finish or undo a rewrite a kill interrupted: every version of a tag but the current one (and the one
+        ``latest`` points to) goes; after the switch the final-named links are refreshed too."""
+        latest = self.latest_tag()
+        removed = 0
+        for tag in sorted({logical_tag(m) for m in self.manifests() if m.get(VERSION_OF_KEY)}):
+            current = self.current_version(tag)
+            current_manifest = self.read_manifest(current) if current else None
+            if current_manifest is None:
+                continue
+            stale = [m for m in self.manifests()
+                     if logical_tag(m) == tag and m["tag"] not in (current, latest)]
+            if current != tag:  # a kill may have come before every link was refreshed
+                self._link_final_names(tag, current_manifest)
+            if stale and current == tag:  # killed before the switch: the unswitched version goes
+                for manifest in stale:
+                    self.delete(str(manifest["tag"]), keep=set(current_manifest["files"]))
+            elif stale:
+                self._retire_versions(tag, current_manifest)
+            removed += len(stale)
+        return removed
+
     def prune(self, keep_last: int) -> None:
         """Keep only the newest ``keep_last`` periodic sets (never the one ``latest`` points to)."""
         self.wait()
-        periodic = [m for m in self.manifests() if is_periodic_tag(m["tag"])]
+        periodic = [m for m in self.manifests() if is_periodic_tag(logical_tag(m))]
         latest = self.latest_tag()
         for manifest in periodic[: max(0, len(periodic) - keep_last)]:
             if manifest["tag"] != latest:
@@ -271,14 +410,15 @@ class CheckpointStore:
         if short:
             field, value = short
             matches = [m for m in self.manifests() if m["training_iteration"].get(field) == value
-                       and is_periodic_tag(m["tag"])]
+                       and is_periodic_tag(logical_tag(m))]
             if not matches:
                 raise FileNotFoundError(f"no checkpoint with {field} {value} in {self.directory}")
             return str(matches[0]["tag"])
-        if self.read_manifest(tag) is None:
-            known = ", ".join(m["tag"] for m in self.manifests()) or "(none)"
+        current = self.current_version(tag)
+        if current is None:
+            known = ", ".join(sorted({logical_tag(m) for m in self.manifests()})) or "(none)"
             raise FileNotFoundError(f"no complete checkpoint '{tag}' in {self.directory}; available: {known}")
-        return tag
+        return current
 
     def load_set(self, tag: str) -> tuple[dict[str, Any], dict[str, Any]]:
         """Load and verify every file of a set: ``(manifest, {file name: object})``."""
