@@ -160,6 +160,8 @@ class PhysicsBlock(nn.Module):
 class Transolver(CfdModel):
     """Transolver: point tokens ``MLP([position, features])`` of every configured set, Physics-Attention blocks.
 
+    ``position_encoding: sincos`` puts sine-cosine features of the positions in place of the raw coordinates.
+
     Reads ``<set>_position`` (and ``<set>_mask``, the configured features, ``conditions``) for each set that
     has outputs; returns the configured fields. Chunked evaluation: per layer, as the module docstring says.
     """
@@ -169,7 +171,7 @@ class Transolver(CfdModel):
 
     def __init__(self, config: TransolverConfig, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.embeddings = self.point_embeddings(sincos=False)
+        self.embeddings = self.point_embeddings(sincos=config.position_encoding == "sincos")
         self.set_embedding = nn.Parameter(torch.zeros(len(self.point_sets), config.hidden_dim))
         self.blocks = Modules(PhysicsBlock(config) for _ in range(config.depth))
 
