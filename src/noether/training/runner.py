@@ -59,8 +59,11 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
     ``interrupt_at_update`` stops after that update as if SIGTERM had arrived (used by ``verify-resume``).
     """
     from noether.core.registry import registry_for_plugins, use_registry
+    from noether.training.signals import held_stop_signals
 
-    with use_registry(registry_for_plugins(config.plugins)):  # the config's plugin settings, for this run only
+    # SIGTERM/SIGUSR1 outside the loop never kill a run half-way through a file: during start-up the loop
+    # stops before its first update (resumable set, exit status 75), at the end the run completes.
+    with held_stop_signals(), use_registry(registry_for_plugins(config.plugins)):
         resolved = resolve_run(config)
         try:
             trainer, tracker = build_components(resolved, interrupt_at_update)

@@ -5,8 +5,43 @@ from __future__ import annotations
 
 import contextlib
 import signal
+from collections.abc import Iterator
 from types import FrameType
 from typing import Any
+
+#: A stop signal that arrived while no :class:`StopRequest` was installed (start-up, or the end of the run).
+_pending: list[int] = []
+
+
+def _stop_signals(save_on_sigint: bool = False) -> list[int]:
+    wanted: list[int] = [int(signal.SIGTERM)]
+    if save_on_sigint:
+        wanted.append(int(signal.SIGINT))
+    if hasattr(signal, "SIGUSR1"):  # SLURM's preemption warning (sbatch --signal=USR1@<seconds>)
+        wanted.append(int(signal.SIGUSR1))
+    return wanted
+
+
+def _remember(signum: int, _frame: FrameType | None) -> None:
+    # Start-up and shut-down write files (resolved config, summary, the last checkpoint): a signal never cuts
+    # them; it is acted on when the loop starts (stop before the first update) or reported at the end.
+    _pending.append(signum)
+
+
+@contextlib.contextmanager
+def held_stop_signals() -> Iterator[list[int]]:
+    """Around a whole run: SIGTERM/SIGUSR1 outside the training loop are remembered instead of killing the
+    process; yields the list of signals that arrived and were not acted on."""
+    previous: dict[int, Any] = {}
+    for sig in _stop_signals():
+        with contextlib.suppress(ValueError):  # not the main thread: signals cannot be handled here
+            previous[sig] = signal.signal(sig, _remember)
+    try:
+        yield _pending
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        _pending.clear()
 
 
 class StopRequest:
@@ -43,10 +78,10 @@ class StopRequest:
 
     def install(self) -> None:
         """Handle the stop signals (a no-op outside the main thread, where signals cannot be handled)."""
-        wanted = [signal.SIGTERM] + ([signal.SIGINT] if self.save_on_sigint else [])
-        if hasattr(signal, "SIGUSR1"):  # SLURM's preemption warning (sbatch --signal=USR1@<seconds>)
-            wanted.append(signal.SIGUSR1)
-        for sig in wanted:
+        if _pending:  # arrived during start-up: stop before the first update
+            self.signum = self.signum or _pending.pop()
+            _pending.clear()
+        for sig in _stop_signals(self.save_on_sigint):
             with contextlib.suppress(ValueError):
                 self._previous[sig] = signal.signal(sig, self._on_signal)
 

@@ -94,6 +94,8 @@ class BaseTrainer:
         self.optimizers = build_optimizers(model)
         self.stop = StopRequest(save_on_sigint=config.save_on_sigint, interrupt_at_update=interrupt_at_update)
         self._interrupt_tag = ""
+        #: Whether the loop stopped early for a signal (one after the last update lets the run complete).
+        self._stopped_by_signal = False
         #: What callbacks may use of this trainer.
         self.callback_context = EngineContext(self)
         self.train_model: torch.nn.Module = model  # the DDP / compiled wrapper once training starts
@@ -170,7 +172,7 @@ class BaseTrainer:
     @property
     def interrupted(self) -> bool:
         """Whether a signal (or ``interrupt_at_update``) stopped training before its end."""
-        return self.stop.requested
+        return self._stopped_by_signal
 
     def iterate_dataset(self, dataset_key: str, batch_size: int | None = None) -> Iterator[dict[str, Any]]:
         """Batches of a whole dataset in order, on the trainer's device (for evaluation callbacks)."""
@@ -201,18 +203,31 @@ class BaseTrainer:
             self._call_each(lambda cb: cb.before_training(self.counter), self.callbacks, "before_training")
             if self.eval_only:
                 self._evaluate_once()
+            elif self.stop.requested and not self.counter.is_finished:  # a signal during start-up
+                self._stop_for_signal()
             elif not self.counter.is_finished:
                 self._loop()
             self._call_each(lambda cb: cb.after_training(self.counter), self.callbacks, "after_training")
             self.log_writer.flush()
-            if self.context.is_rank0 and not self.stop.requested:
+            if self.context.is_rank0 and not self._stopped_by_signal:
                 self.checkpoints.remove_ephemeral()  # they only backed ``latest`` while the run was going
         finally:
-            self.stop.restore()
-            self.log_writer.close()
-            self.checkpoints.close()
-        if self.stop.requested:
+            try:  # the last background write finishes while signals only set the flag
+                self.log_writer.close()
+                self.checkpoints.close()
+            finally:
+                self.stop.restore()
+        if self._stopped_by_signal:
             raise TrainingInterrupted(self._interrupt_tag)
+        if self.stop.requested:
+            logger.warning("a stop signal arrived after the last update; the run completed (checkpoint 'last')")
+
+    def _stop_for_signal(self) -> None:
+        """Write the resumable ``<tag>.signal_interrupt`` set and mark the run as stopped by a signal."""
+        self.stop.request()
+        self._stopped_by_signal = True
+        self._interrupt_tag = f"{self.counter.current.tag}.signal_interrupt"
+        self.save_resumable(self._interrupt_tag)
 
     def _evaluate_once(self) -> None:
         """``max_* = 0``: run the evaluating callbacks once with ``Unit.EVAL``, train nothing."""
@@ -296,7 +311,8 @@ class BaseTrainer:
         """Fire due callbacks, stop on request; returns whether to stop. Callbacks never move the training RNG
         streams (resume stays exact)."""
         counter = self.counter
-        interrupt = self.stop.check(counter.update)
+        # A signal during the last update lets the run complete (``last`` is written, exit status 0).
+        interrupt = self.stop.check(counter.update) and not counter.is_finished
         if self.context.world_size > 1:
             # A signal reaches the ranks at different updates (or only one rank); all must stop after the same
             # update, and decide it once here: a signal arriving later is acted on after the next update.
@@ -324,9 +340,7 @@ class BaseTrainer:
                 self.save_resumable(f"{counter.current.tag}.early_exit")
                 stop = True
             if interrupt:
-                self.stop.request()
-                self._interrupt_tag = f"{counter.current.tag}.signal_interrupt"
-                self.save_resumable(self._interrupt_tag)
+                self._stop_for_signal()
                 stop = True
             self.checkpointer.rng_snapshot = None
         self.log_writer.flush()
