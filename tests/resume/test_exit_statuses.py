@@ -70,6 +70,9 @@ def test_sigterm_during_start_up_stops_before_the_first_update_resumable(tmp_pat
     assert store.read_manifest(store.resolve("latest"))["training_iteration"]["update"] == 0
     store.load_set(store.resolve("latest"))
     assert "continue this run in place" in done.stderr
+    # What a launcher that turns status 75 into 1 (torchrun) leaves for the script to read:
+    marker = json.loads((ckpt.parent / "interrupted.json").read_text())
+    assert marker == {"exit_status": EXIT_INTERRUPTED, "checkpoint": store.resolve("latest")}
 
 
 @pytest.mark.parametrize("stage", ["last-update", "after-last-update", "final-write"])
@@ -85,3 +88,4 @@ def test_sigterm_at_the_end_lets_the_run_complete_with_a_last_set(tmp_path: Path
     assert rows[-1]["update"] == 4
     assert json.loads((ckpt.parent / "summary.json").read_text())
     assert "a stop signal arrived after the last update" in (ckpt.parent / "log.txt").read_text()  # it fired
+    assert not (ckpt.parent / "interrupted.json").exists()

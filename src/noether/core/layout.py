@@ -8,6 +8,8 @@ Layout of ``<output_path>/[debug/]<run_id>[/<stage_name>]/``::
     log.txt              the run's log
     code.tar.gz          ``git archive`` of the code (``store_code_in_output``)
     ancestor             link to the run directory this run was resumed from (another run)
+    interrupted.json     present while the run is stopped by a signal (resumable; exit status 75): launchers
+                         that cannot pass a worker's exit status on (torchrun) are told by this file
     checkpoints/         checkpoint sets (see ``noether.core.writers.checkpoints``), ``latest.json`` among them
 """
 
@@ -28,6 +30,8 @@ CHECKPOINTS = "checkpoints"
 #: Inside ``checkpoints/``: the pointer to the newest complete resumable set.
 LATEST_POINTER = "latest.json"
 UPDATE_OUTPUTS = "update_outputs"
+#: Written by rank 0 when a signal stopped the run after a resumable checkpoint; removed when a run completes.
+INTERRUPTED_MARKER = "interrupted.json"
 
 
 def run_directory(output_path: Path, run_id: str, stage_name: str | None = None, debug: bool = False) -> Path:
@@ -82,6 +86,11 @@ class RunLayout:
     def update_outputs(self) -> Path:
         """Where tracked additional outputs are saved."""
         return self.root / UPDATE_OUTPUTS
+
+    @property
+    def interrupted_marker(self) -> Path:
+        """Present while the run is stopped by a signal (see :data:`INTERRUPTED_MARKER`)."""
+        return self.root / INTERRUPTED_MARKER
 
     @property
     def ancestor(self) -> Path:

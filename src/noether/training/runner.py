@@ -7,7 +7,6 @@ optimizers and callbacks), :func:`execute` (train, summary, tracker close).
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -192,6 +191,7 @@ def _tell_resume(tracker: Any, resolved: ResolvedRun) -> None:
 
 def execute(resolved: ResolvedRun, trainer: Any, tracker: Any) -> RunResult:
     """Train, then write the summary (also after a signal stop) and close the tracker (also after a failure)."""
+    from noether.core.writers.atomic import atomic_write_json
     from noether.training.trainer import TrainingInterrupted
 
     interrupted = False
@@ -203,8 +203,9 @@ def execute(resolved: ResolvedRun, trainer: Any, tracker: Any) -> RunResult:
             interrupted = True
         summary = {**trainer.log_writer.summary_flat(), **trainer.summary}
         if resolved.layout.rank == 0:
-            RunLayout(resolved.run_dir).summary.write_text(json.dumps(summary, indent=1, sort_keys=True),
-                                                            encoding="utf-8")
+            layout = RunLayout(resolved.run_dir)
+            atomic_write_json(layout.summary, summary)
+            _mark_interrupted(layout, interrupted, getattr(trainer, "_interrupt_tag", ""))
         if tracker is not None:
             tracker.set_summary(summary)
     finally:
@@ -214,6 +215,17 @@ def execute(resolved: ResolvedRun, trainer: Any, tracker: Any) -> RunResult:
     return RunResult(resolved.run_dir, resolved.run_id, counter.epoch, counter.update, counter.sample,
                      dict(trainer.log_writer.last_values), summary, interrupted, resolved.layout.rank,
                      resolved.config.stage_name)
+
+
+def _mark_interrupted(layout: RunLayout, interrupted: bool, tag: str) -> None:
+    """``interrupted.json`` while the run is stopped by a signal: under torchrun every worker's status 75 turns
+    into the launcher's 1, so scripts read this file instead (``docs/checkpoints-and-resume.md``)."""
+    from noether.core.writers.atomic import atomic_write_json
+
+    if interrupted:
+        atomic_write_json(layout.interrupted_marker, {"exit_status": EXIT_INTERRUPTED, "checkpoint": tag})
+    else:
+        layout.interrupted_marker.unlink(missing_ok=True)
 
 
 def close_run(resolved: ResolvedRun) -> None:
