@@ -182,3 +182,14 @@ def test_stats_command_reports_unknown_dataset(tmp_path: Path, capsys: pytest.Ca
     config = _config(tmp_path, [np.zeros((2, 2), dtype=np.float32)])
     assert main(["stats", str(config), "--dataset", "val", "--no-progress"]) == 2
     assert "no dataset 'val'" in capsys.readouterr().err
+
+
+def test_a_long_one_dimensional_property_is_counted_per_component_with_a_warning(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A fixed-length 1-D property of 100 values gives 100 features and a warning saying how to mean points."""
+    samples = [{"field": torch.arange(100, dtype=torch.float64) + i} for i in range(3)]
+    result = compute_statistics(samples, progress=False)
+    assert len(result.properties["field"].mean) == 100
+    err = capsys.readouterr().err
+    assert "'field' is 1-D of length 100" in err and "(points, 1)" in err

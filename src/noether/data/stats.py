@@ -216,6 +216,7 @@ def compute_statistics(
             if stats is None:
                 stats = moments[key] = RunningMoments(log_scale=key in logs)
                 floats[key] = _is_float(value)
+                _warn_if_long_vector(label, key, value)
             try:
                 stats.push_tensor(value)
             except ValueError as exc:
@@ -225,6 +226,21 @@ def compute_statistics(
         raise KeyError(f"log_scale names unknown properties: {', '.join(unknown_logs)}")
     result = {key: PropertyStatistics.from_moments(moments[key], floats[key]) for key in sorted(moments)}
     return StatisticsResult(result, seen, tuple(errors))
+
+
+#: A 1-D property longer than this is more likely points of one scalar than a per-sample vector.
+_LONG_VECTOR = 16
+
+
+def _warn_if_long_vector(label: str, key: str, value: Any) -> None:
+    """Warn when a 1-D property is long: the last-axis rule counts it as that many features."""
+    shape = tuple(getattr(value, "shape", np.shape(value)))
+    if len(shape) == 1 and shape[0] > _LONG_VECTOR:
+        print(
+            f"warning: dataset {label}: property '{key}' is 1-D of length {shape[0]}, counted as {shape[0]} "
+            "features (a per-sample vector); if these are points of one scalar field, return shape (points, 1)",
+            file=sys.stderr,
+        )
 
 
 def statistics_key(prop: str, stat: str, log_scale: bool) -> str:
