@@ -28,10 +28,14 @@ def _fsync_dir(directory: Path) -> None:
 def atomic_write_bytes(path: Path, data: bytes | memoryview) -> None:
     """Write ``data`` so that ``path`` is either the old file or the complete new one, never partial."""
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk must not also keep the partial copy
+        raise
     os.replace(tmp, path)
     _fsync_dir(path.parent)
 
@@ -47,6 +51,10 @@ def serialize(obj: Any) -> tuple[memoryview, int]:
     torch.save(obj, buffer)
     view = buffer.getbuffer()
     return view, zlib.crc32(view)
+
+
+class CheckpointDiskFullError(OSError):
+    """A checkpoint set could not be written for lack of space; the previous set is untouched."""
 
 
 class CorruptCheckpointError(RuntimeError):

@@ -21,6 +21,7 @@ no manifest lists them). Readers resolve a tag through its pointer (:meth:`Check
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import json
 import logging
@@ -36,6 +37,7 @@ from typing import Any
 from noether.core.layout import LATEST_POINTER
 from noether.core.time import is_periodic_tag, parse_short_tag
 from noether.core.writers.atomic import (
+    CheckpointDiskFullError,
     CorruptCheckpointError,
     atomic_write_bytes,
     atomic_write_json,
@@ -152,10 +154,17 @@ class CheckpointStore:
         # A tag written before gets a new version: its current files are never touched until the switch.
         stored = self._next_version(tag)
         entries: dict[str, dict[str, int]] = {}
-        for name, data, crc in blobs:
-            name = name.replace(f"_cp={tag}_", f"_cp={stored}_")
-            atomic_write_bytes(self.directory / name, data)
-            entries[name] = {"size": len(data), "crc32": crc}
+        try:
+            for name, data, crc in blobs:
+                name = name.replace(f"_cp={tag}_", f"_cp={stored}_")
+                entries[name] = {"size": len(data), "crc32": crc}
+                atomic_write_bytes(self.directory / name, data)
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+                raise
+            for name in entries:  # no manifest lists them: free the space now
+                (self.directory / name).unlink(missing_ok=True)
+            raise self._disk_full(tag, sum(len(data) for _, data, _ in blobs)) from None
         manifest = {
             **(extra or {}),
             "tag": stored,
@@ -175,6 +184,15 @@ class CheckpointStore:
         if stored != tag:
             self._retire_versions(tag, manifest)
         return manifest_path
+
+    def _disk_full(self, tag: str, needed: int) -> CheckpointDiskFullError:
+        free = shutil.disk_usage(self.directory).free
+        latest = self.latest_tag()
+        kept = f"the previous checkpoint '{latest}' is intact" if latest else "no earlier checkpoint exists"
+        return CheckpointDiskFullError(
+            errno.ENOSPC, f"the disk is full: checkpoint '{tag}' needs {needed / 1e6:.2f} MB in {self.directory}, "
+            f"{free / 1e6:.2f} MB are free; {kept}. Free at least {needed / 1e6:.2f} MB (or move output_path) and "
+            "run the same command with resume_run_id=<this run id>: the run resumes in place, nothing to fix by hand")
 
     def _pointer(self, tag: str) -> Path:
         return self.directory / f"{tag}{_POINTER}"
