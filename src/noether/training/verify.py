@@ -71,6 +71,44 @@ def _metrics(run_dir: Path, after: int) -> list[dict[str, Any]]:
             for r in rows if r["update"] > after]
 
 
+def _is_measurement(key: str) -> bool:
+    return key.startswith(("train_time/", "profiling/"))
+
+
+def _compare_run_files(straight: Path, resumed: Path, out: list[str]) -> list[str]:
+    """The summary, the ``best_model`` sets and the callback and log-writer states of ``last``."""
+    from noether.core.writers.atomic import verified_torch_load
+    from noether.core.writers.checkpoints import CheckpointStore, logical_tag
+    from noether.training.state import CALLBACKS, LOG_WRITER
+
+    compared = []
+    sa, sb = (json.loads(RunLayout(d).summary.read_text()) for d in (straight, resumed))
+    _compare_tensors("summary.json", {k: v for k, v in sa.items() if not _is_measurement(k)},
+                     {k: v for k, v in sb.items() if not _is_measurement(k)}, out)
+    compared.append("summary.json")
+    store_a, store_b = CheckpointStore(RunLayout(straight).checkpoints), CheckpointStore(RunLayout(resumed).checkpoints)
+    for tag in sorted({logical_tag(m) for m in store_a.manifests() if logical_tag(m).startswith("best_model")}):
+        try:
+            _, objects_b = store_b.load_set(store_b.resolve(tag))
+        except FileNotFoundError:
+            out.append(f"{tag}: missing in the resumed run")
+            continue
+        stored_a = store_a.resolve(tag)
+        _, objects_a = store_a.load_set(stored_a)
+        strip = {name.replace(f"_cp={stored_a}_", "_cp=*_"): obj["state_dict"] for name, obj in objects_a.items()}
+        stored_b = store_b.resolve(tag)
+        other = {name.replace(f"_cp={stored_b}_", "_cp=*_"): obj["state_dict"] for name, obj in objects_b.items()}
+        _compare_tensors(tag, strip, other, out)
+        compared.append(tag)
+    for path in sorted(RunLayout(straight).checkpoints.glob(file_name("*", "last", "trainer"))):
+        a = verified_torch_load(path)
+        b = verified_torch_load(RunLayout(resumed).checkpoints / path.name)
+        for part in (CALLBACKS, LOG_WRITER):
+            _compare_tensors(f"{path.name}:{part}", a.get(part), b.get(part), out)
+        compared.append(f"callback and log-writer states in {path.name}")
+    return compared
+
+
 def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | None = None) -> ResumeReport:
     """Train ``updates`` straight, then interrupted after ``interrupt_at`` and resumed; compare everything."""
     from noether.training.runner import run
@@ -101,9 +139,10 @@ def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | Non
             continue
         _compare_tensors(path.name, load_full_state(path), load_full_state(other), differences)
         compared.append(path.name)
-    ma, mb = _metrics(straight.run_dir, k), _metrics(resumed.run_dir, k)
+    compared += _compare_run_files(straight.run_dir, resumed.run_dir, differences)
+    ma, mb = _metrics(straight.run_dir, 0), _metrics(resumed.run_dir, 0)
     if len(ma) != len(mb):
-        differences.append(f"metrics: {len(ma)} logged steps after update {k} vs {len(mb)}")
+        differences.append(f"metrics: {len(ma)} logged steps vs {len(mb)} (the row of update {k} lost?)")
     for row_a, row_b in zip(ma, mb, strict=False):
         if row_a != row_b:
             keys = sorted(set(row_a) | set(row_b))
@@ -111,7 +150,8 @@ def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | Non
             differences.append(f"metric '{key}' at update {row_a['update']}: {row_a.get(key)!r} != "
                                f"{row_b.get(key)!r}")
             break
-    compared.append(f"metrics after update {k} ({len(ma)} steps)")
+    keys = sorted({key for row in ma for key in row} - {"epoch", "update", "sample"})
+    compared.append(f"the whole metrics file ({len(ma)} steps; keys: {', '.join(keys)})")
     if not cut.interrupted:
         differences.append(f"the interrupted run was not interrupted (it ended at update {cut.update})")
     return ResumeReport(updates, k, compared, differences)

@@ -16,7 +16,8 @@ def add_parser(subparsers: Any) -> None:
         "verify-resume",
         help="train N updates straight and again interrupted at K and resumed; compare bit for bit",
         description="Runs CFG for N updates without interruption, then again stopped after update K (as by "
-        "SIGTERM) and resumed from its checkpoint; compares weights, optimizer state and the logged metrics. "
+        "SIGTERM) and resumed from its checkpoint; compares weights, optimizer state, the whole metrics file, the "
+        "summary, best_model sets and the callback states of the last checkpoint. "
         "Exit status 0 when identical, 1 with the first difference otherwise.",
     )
     p.add_argument("config", help="path to the YAML config")

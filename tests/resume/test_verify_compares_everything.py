@@ -1,0 +1,25 @@
+"""``verify-resume`` compares the whole metrics file, the summary, the ``best_model`` sets and the callback
+states of ``last`` as well as the weights (issue 15), and lists the metric keys it compared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from noether.training.verify import verify_resume
+from tests.engine.helpers import build, toy_config
+
+
+def test_verify_resume_compares_summary_best_model_and_callback_states(tmp_path: Path) -> None:
+    metric = "loss/val/total"
+    data = toy_config(tmp_path, callbacks=[
+        {"name": "OfflineLossCallback", "dataset_key": "val", "every_n_updates": 2},
+        {"name": "BestCheckpointCallback", "metric_key": metric, "every_n_updates": 2},
+        {"name": "EmaCallback", "target_factors": [0.9], "every_n_updates": 2},
+    ])
+    report = verify_resume(build(data), updates=8, interrupt_at=3)
+    assert report.identical, report.text()
+    compared = " | ".join(report.compared)
+    assert "summary.json" in compared
+    assert "best_model.loss.val.total" in compared
+    assert "callback and log-writer states in mlp_cp=last_trainer.th" in compared
+    assert "the whole metrics file" in compared and metric in compared
