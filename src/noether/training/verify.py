@@ -23,6 +23,8 @@ class ResumeReport:
     interrupt_at: int
     compared: list[str]
     differences: list[str]
+    #: Configured callbacks that never fire within the compared updates (their resume goes unchecked).
+    warnings: list[str] = attrs.field(factory=list)
 
     @property
     def identical(self) -> bool:
@@ -33,16 +35,57 @@ class ResumeReport:
         """A human-readable report."""
         head = (f"verify-resume: {self.updates} updates straight vs. interrupted after update "
                 f"{self.interrupt_at} and resumed")
+        head += "".join(f"\nwarning: {w}" for w in self.warnings)
         if self.identical:
             return f"{head}\nIDENTICAL: " + ", ".join(self.compared)
         return f"{head}\nDIFFERENT: first difference: {self.differences[0]}" + (
             f"\n({len(self.differences)} differences in total)" if len(self.differences) > 1 else "")
 
 
-def _with_updates(config: ConfigSchema, updates: int, run_id: str, **extra: Any) -> ConfigSchema:
+#: The ``--kill`` cut run: a child process that SIGKILLs itself right after the checkpoint of update K is on disk
+#: (``CheckpointStore._write`` is wrapped in the child only; nothing else differs from a normal run).
+_KILL_CHILD = """
+import os, signal, sys
+from noether.core.config.loader import load_config
+from noether.core.writers import checkpoints
+from noether.training.runner import run
+k = int(sys.argv[2])
+original = checkpoints.CheckpointStore._write
+def write_then_die(self, tag, blobs, iteration, update_latest, extra, ephemeral):
+    path = original(self, tag, blobs, iteration, update_latest, extra, ephemeral)
+    if update_latest and iteration.get("update") == k:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return path
+checkpoints.CheckpointStore._write = write_then_die
+run(load_config(sys.argv[1]))
+"""
+
+
+def _killed_cut(config: ConfigSchema, updates: int, k: int) -> str | None:
+    """Run the cut in a child process SIGKILLed right after checkpoint K; a problem as text, else ``None``."""
+    import subprocess
+    import sys
+
+    from noether.core.config.converter import unstructure
+    from noether.core.config.dump import dump_yaml
+
+    cut = _with_updates(config, updates, "verify-cut", checkpoint_every=k)
+    path = Path(config.output_path) / "verify-cut.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(dump_yaml(unstructure(cut)), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-c", _KILL_CHILD, str(path), str(k)], capture_output=True, text=True)
+    if done.returncode != -9:
+        return f"the killed run was not killed after update {k} (exit status {done.returncode}): " \
+               f"{done.stderr.strip()[-500:]}"
+    return None
+
+
+def _with_updates(config: ConfigSchema, updates: int, run_id: str, *, checkpoint_every: int | None = None,
+                  **extra: Any) -> ConfigSchema:
     trainer = attrs.evolve(config.trainer, max_epochs=None, max_samples=None, max_updates=updates)
     callbacks = [c for c in trainer.callbacks or [] if not isinstance(c, CheckpointCallbackConfig)]
-    callbacks.append(CheckpointCallbackConfig(every_n_updates=updates, save_optim=True, id="verify-resume"))
+    callbacks.append(CheckpointCallbackConfig(every_n_updates=checkpoint_every or updates, save_optim=True,
+                                              id="verify-resume"))
     trainer = attrs.evolve(trainer, callbacks=callbacks)
     return attrs.evolve(config, trainer=trainer, run_id=run_id, tracker=None, **extra)
 
@@ -109,15 +152,19 @@ def _compare_run_files(straight: Path, resumed: Path, out: list[str]) -> list[st
     return compared
 
 
-def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | None = None) -> ResumeReport:
-    """Train ``updates`` straight, then interrupted after ``interrupt_at`` and resumed; compare everything."""
+def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | None = None,
+                  kill: bool = False) -> ResumeReport:
+    """Train ``updates`` straight, then interrupted after ``interrupt_at`` and resumed; compare everything.
+
+    ``kill``: the interrupted run is SIGKILLed right after its checkpoint instead of stopping like SIGTERM."""
     from noether.training.runner import run
 
     k = interrupt_at if interrupt_at is not None else updates // 2 + 1
     if not 0 < k < updates:
         raise ValueError(f"--interrupt-at must lie between 1 and {updates - 1}, got {k}")
     straight = run(_with_updates(config, updates, "verify-straight"))
-    cut = run(_with_updates(config, updates, "verify-cut"), interrupt_at_update=k)
+    killed_problem = _killed_cut(config, updates, k) if kill else None
+    cut = None if kill else run(_with_updates(config, updates, "verify-cut"), interrupt_at_update=k)
     resumed = run(_with_updates(config, updates, "verify-cut", resume_run_id="verify-cut",
                                 resume_stage_name=config.stage_name))
     differences: list[str] = []
@@ -152,6 +199,21 @@ def verify_resume(config: ConfigSchema, *, updates: int, interrupt_at: int | Non
             break
     keys = sorted({key for row in ma for key in row} - {"epoch", "update", "sample"})
     compared.append(f"the whole metrics file ({len(ma)} steps; keys: {', '.join(keys)})")
-    if not cut.interrupted:
+    if cut is not None and not cut.interrupted:
         differences.append(f"the interrupted run was not interrupted (it ended at update {cut.update})")
-    return ResumeReport(updates, k, compared, differences)
+    if killed_problem is not None:
+        differences.insert(0, killed_problem)
+    return ResumeReport(updates, k, compared, differences, _never_firing(config, updates))
+
+
+def _never_firing(config: ConfigSchema, updates: int) -> list[str]:
+    """Callbacks whose update interval is longer than the compared run."""
+    found = []
+    for callback in config.trainer.callbacks or []:
+        every = getattr(callback, "every_n_updates", None)
+        if isinstance(callback, CheckpointCallbackConfig) or not isinstance(every, int) or every <= updates:
+            continue
+        name = getattr(callback, "id", None) or type(callback).__name__
+        found.append(f"{name} fires every {every} updates, never within --updates {updates}: its state after a "
+                     "resume is not checked (pass a larger --updates)")
+    return found

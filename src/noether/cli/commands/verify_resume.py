@@ -24,6 +24,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument("overrides", nargs="*", help="dotted overrides")
     p.add_argument("--updates", type=int, default=20, help="length N of both runs in updates (default 20)")
     p.add_argument("--interrupt-at", type=int, default=None, help="update K to stop at (default N // 2 + 1)")
+    p.add_argument("--kill", action="store_true",
+                   help="SIGKILL the interrupted run right after its checkpoint of update K instead of a clean stop")
     p.add_argument("--output-path", default=None, help="where the three runs go (default: a temporary dir)")
     p.set_defaults(handler=run)
 
@@ -47,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         output = args.output_path or shared or tmp
         base = [*args.overrides, f"output_path={output}", "store_code_in_output=false"]
         config = load_config(args.config, base)
-        report = verify_resume(config, updates=args.updates, interrupt_at=args.interrupt_at)
+        report = verify_resume(config, updates=args.updates, interrupt_at=args.interrupt_at, kill=args.kill)
     print(report.text())
     return 0 if report.identical else 1
 
