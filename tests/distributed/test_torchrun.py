@@ -104,6 +104,9 @@ def test_resume_under_two_processes_is_exact(tmp_path: Path) -> None:
     [run] = run_dirs(tmp_path / "run")
     interrupt = run / "checkpoints" / "E1_U7_S112.signal_interrupt.manifest.json"
     assert interrupt.exists(), done.stdout + done.stderr
+    # torchrun reports 1 for workers that exit 75; the run dir tells a job script it was a clean stop.
+    marker = json.loads((run / "interrupted.json").read_text())
+    assert marker == {"exit_status": 75, "checkpoint": "E1_U7_S112.signal_interrupt"}
     assert not (run / "checkpoints" / "mlp_cp=E3_U12_S192_model.th").exists()
     state = load(run / "checkpoints" / "mlp_cp=E1_U7_S112.signal_interrupt_trainer.th")
     assert len(state["per_rank"]) == 2
@@ -113,6 +116,7 @@ def test_resume_under_two_processes_is_exact(tmp_path: Path) -> None:
     done = torchrun(cfg, f"resume_run_id={run_id}", f"run_id={run_id}")
     assert done.returncode == 0, done.stdout + done.stderr
     assert run_dirs(tmp_path / "run") == [run]  # continued in the same directory
+    assert not (run / "interrupted.json").exists()
 
     assert_nested_equal(weights(run), weights(ref))
     assert_nested_equal(optim_state(run), optim_state(ref))
