@@ -19,7 +19,8 @@ from noether.core.writers.atomic import verified_torch_load
 from noether.core.writers.checkpoints import CheckpointStore, file_name
 
 TAG = "best_model.loss.val"
-NAMES = [file_name("mlp", TAG, "model"), file_name("head", TAG, "model")]
+# The second name does not carry the set's tag, like the EMA files of the set ``ema.latest``.
+NAMES = [file_name("mlp", TAG, "model"), file_name("mlp", "latest", "model", model_info="ema=0.9")]
 
 
 def _files(value: float) -> dict[str, dict[str, torch.Tensor]]:

@@ -59,6 +59,20 @@ _POINTER = ".pointer.json"
 VERSION_OF_KEY = "version_of"
 
 
+#: Manifest key of a versioned set: ``{stored file name: final name}``.
+_FINAL_NAMES = "final_names"
+
+
+def _versioned_name(name: str, tag: str, stored: str) -> str:
+    """The file name of ``name`` in version ``stored`` of ``tag``; names that do not carry the tag (EMA files
+    of ``ema.<tag>`` are ``<model>_ema=<f>_cp=<tag>_model.th``) get the version before ``.th``."""
+    if stored == tag:
+        return name
+    if f"_cp={tag}_" in name:
+        return name.replace(f"_cp={tag}_", f"_cp={stored}_")
+    return f"{name.removesuffix('.th')}{stored[len(tag):]}.th"
+
+
 def logical_tag(manifest: Mapping[str, Any]) -> str:
     """The tag a set was saved as (``best_model.loss`` for its version ``best_model.loss@v3``)."""
     return str(manifest.get(VERSION_OF_KEY) or manifest["tag"])
@@ -154,9 +168,12 @@ class CheckpointStore:
         # A tag written before gets a new version: its current files are never touched until the switch.
         stored = self._next_version(tag)
         entries: dict[str, dict[str, int]] = {}
+        finals: dict[str, str] = {}
         try:
             for name, data, crc in blobs:
-                name = name.replace(f"_cp={tag}_", f"_cp={stored}_")
+                final, name = name, _versioned_name(name, tag, stored)
+                if name != final:
+                    finals[name] = final
                 entries[name] = {"size": len(data), "crc32": crc}
                 atomic_write_bytes(self.directory / name, data)
         except OSError as exc:
@@ -175,6 +192,7 @@ class CheckpointStore:
         }
         if stored != tag:
             manifest[VERSION_OF_KEY] = tag
+            manifest[_FINAL_NAMES] = finals
         manifest_path = self.directory / f"{stored}{_MANIFEST}"
         atomic_write_json(manifest_path, manifest)
         if stored != tag:
@@ -270,6 +288,9 @@ class CheckpointStore:
 
     @staticmethod
     def _final_names(tag: str, manifest: Mapping[str, Any]) -> dict[str, str]:
+        finals = manifest.get(_FINAL_NAMES)
+        if isinstance(finals, dict):
+            return {str(k): str(v) for k, v in finals.items()}
         stored = str(manifest["tag"])
         return {name: name.replace(f"_cp={stored}_", f"_cp={tag}_") for name in manifest["files"]}
 
