@@ -278,13 +278,7 @@ class CheckpointStore:
             with contextlib.suppress(OSError):
                 if os.path.samefile(self.directory / name, link):
                     continue
-            tmp = link.with_name(f".{final}.{os.getpid()}.lnk")
-            try:
-                tmp.unlink(missing_ok=True)
-                os.link(self.directory / name, tmp)
-                os.replace(tmp, link)
-            except OSError:
-                tmp.unlink(missing_ok=True)
+            _replace_with_link(self.directory / name, link)
 
     @staticmethod
     def _final_names(tag: str, manifest: Mapping[str, Any]) -> dict[str, str]:
@@ -298,14 +292,7 @@ class CheckpointStore:
         previous = self.latest_tag()
         atomic_write_json(self.directory / LATEST_POINTER, {"tag": tag})
         for name in manifest["files"]:
-            link = self.directory / name.replace(f"_cp={tag}_", f"_cp={LATEST}_")
-            tmp = link.with_name(f".{link.name}.{os.getpid()}.lnk")
-            try:
-                tmp.unlink(missing_ok=True)
-                os.link(self.directory / name, tmp)
-                os.replace(tmp, link)
-            except OSError:
-                tmp.unlink(missing_ok=True)
+            _replace_with_link(self.directory / name, self.directory / name.replace(f"_cp={tag}_", f"_cp={LATEST}_"))
         # Ephemeral sets only back ``latest``; the previous one is kept as the fallback should the newest
         # ever be damaged, older ones go.
         for manifest in self.manifests():
@@ -502,3 +489,19 @@ def _well_formed(manifest: Any) -> bool:
 
 def _has_trainer_file(manifest: Mapping[str, Any]) -> bool:
     return any(name.endswith("_trainer.th") for name in manifest.get("files", {}))
+
+
+def _replace_with_link(target: Path, link: Path) -> None:
+    """Make ``link`` a hard link to ``target`` in one rename, so readers see the old file or the new, never none.
+
+    A failure (a file system without hard links, a vanished target) leaves the old link in place: the links are a
+    convenience for readers, the manifests stay the truth.
+    """
+    tmp = link.with_name(f".{link.name}.{os.getpid()}.lnk")
+    try:
+        tmp.unlink(missing_ok=True)
+        os.link(target, tmp)
+        os.replace(tmp, link)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+
