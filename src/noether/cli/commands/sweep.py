@@ -144,6 +144,8 @@ def _slurm(args: argparse.Namespace, base: Any, index: Any, pending: list[Any], 
               "prints the job script", file=sys.stderr)
         return 1
     index.save()
+    # SLURM fails a task whose --output folder is missing, before the script runs, with an empty log.
+    job.script_path.parent.mkdir(parents=True, exist_ok=True)
     script = index.directory / "sweep.sbatch"
     script.write_text(job.text, encoding="utf-8")
     script.chmod(0o755)
