@@ -7,8 +7,6 @@ No torch import here.
 from __future__ import annotations
 
 import argparse
-import shutil
-import subprocess
 import sys
 from typing import Any
 
@@ -56,20 +54,11 @@ def run(args: argparse.Namespace) -> int:
         sys.stdout.write(job.text)
         return 0
 
-    sbatch = shutil.which("sbatch")
-    if sbatch is None:
-        print("error: sbatch is not on PATH (is this a SLURM login node?); `noether submit --dry-run` prints "
-              "the job script", file=sys.stderr)
-        return 1
-    job.script_path.parent.mkdir(parents=True, exist_ok=True)
-    job.script_path.write_text(job.text, encoding="utf-8")
-    job.script_path.chmod(0o755)
-    done = subprocess.run([sbatch, "--parsable", str(job.script_path)], capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"error: sbatch failed (exit status {done.returncode}): {done.stderr.strip()}", file=sys.stderr)
-        return done.returncode or 1
-    # --parsable prints "<job id>" or "<job id>;<cluster>".
-    job_id = done.stdout.strip().split(";")[0]
+    from noether.slurm.sbatch import sbatch
+
+    job_id = sbatch(job, job.script_path, "noether submit --dry-run")
+    if isinstance(job_id, int):
+        return job_id
     print(job_id)
     print(f"noether: submitted job {job_id}: run {job.run_id} ({job.run_dir}), script {job.script_path}",
           file=sys.stderr)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import shutil
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -138,22 +136,12 @@ def _slurm(args: argparse.Namespace, base: Any, index: Any, pending: list[Any], 
     if args.dry_run:
         sys.stdout.write(job.text)
         return 0
-    sbatch = shutil.which("sbatch")
-    if sbatch is None:
-        print("error: sbatch is not on PATH (is this a SLURM login node?); `noether sweep --slurm --dry-run` "
-              "prints the job script", file=sys.stderr)
-        return 1
-    index.save()
-    # SLURM fails a task whose --output folder is missing, before the script runs, with an empty log.
-    job.script_path.parent.mkdir(parents=True, exist_ok=True)
+    from noether.slurm.sbatch import sbatch
+
     script = index.directory / "sweep.sbatch"
-    script.write_text(job.text, encoding="utf-8")
-    script.chmod(0o755)
-    done = subprocess.run([sbatch, "--parsable", str(script)], capture_output=True, text=True)
-    if done.returncode != 0:
-        print(f"error: sbatch failed (exit status {done.returncode}): {done.stderr.strip()}", file=sys.stderr)
-        return done.returncode or 1
-    job_id = done.stdout.strip().split(";")[0]
+    job_id = sbatch(job, script, "noether sweep --slurm --dry-run", prepare=index.save)
+    if isinstance(job_id, int):
+        return job_id
     print(job_id)
     print(f"noether: submitted array job {job_id} ({len(pending)} points), script {script}", file=sys.stderr)
     return 0
