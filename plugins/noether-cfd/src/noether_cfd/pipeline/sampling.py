@@ -7,10 +7,9 @@ from typing import Any
 
 import torch
 
-from noether.data.processors import Processor
 from noether_cfd import batch as keys
 from noether_cfd.pipeline.schemas import DEFAULT_SURFACE_ITEMS, DEFAULT_VOLUME_ITEMS, SurfaceVolumeSamplingConfig
-from noether_cfd.pipeline.seeding import choose, run_seed, sample_rng
+from noether_cfd.pipeline.seeding import SeededProcessor, choose
 
 SURFACE_STREAM = 1
 VOLUME_STREAM = 2
@@ -37,31 +36,23 @@ def _count(sample: dict[str, Any], items: Sequence[str]) -> int:
     return next(iter(counts.values()))
 
 
-class SurfaceVolumeSampling(Processor):
+class SurfaceVolumeSampling(SeededProcessor):
     """Keep random surface and volume points of a sample (see :class:`SurfaceVolumeSamplingConfig`)."""
 
-    def __init__(self, config: SurfaceVolumeSamplingConfig) -> None:
-        self.config = config
-        self.seed = run_seed(config.seed)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Draw other points in every epoch (unless ``fixed``)."""
-        self.epoch = int(epoch)
+    config: SurfaceVolumeSamplingConfig
 
     def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
         """Subsample the surface and volume items of one sample; needs the sample's ``index``."""
         if "index" not in sample:
             raise KeyError("SurfaceVolumeSampling needs the sample's 'index' (do not exclude it)")
         index = int(sample["index"])
-        epoch = 0 if self.config.fixed else self.epoch
         cfg = self.config
         surface = _present(sample, cfg.surface_items, DEFAULT_SURFACE_ITEMS)
         if surface:
             weights = None
             if cfg.surface_weighting == "area":
                 weights = sample[keys.SURFACE_AREA].reshape(-1).double().numpy()
-            rng = sample_rng(self.seed, epoch, index, SURFACE_STREAM)
+            rng = self.rng(index, SURFACE_STREAM)
             kept = self._select(sample, surface, cfg.surface_points, rng, weights)
             if keys.SURFACE_AREA in surface and kept is not None:
                 total, chosen = kept
@@ -70,7 +61,7 @@ class SurfaceVolumeSampling(Processor):
             sample[keys.SURFACE_ANCHOR_COUNT] = self._anchors(cfg.surface_anchors, sample, surface[0])
         volume = _present(sample, cfg.volume_items, DEFAULT_VOLUME_ITEMS)
         if volume:
-            self._select(sample, volume, cfg.volume_points, sample_rng(self.seed, epoch, index, VOLUME_STREAM), None)
+            self._select(sample, volume, cfg.volume_points, self.rng(index, VOLUME_STREAM), None)
             sample[keys.VOLUME_ANCHOR_COUNT] = self._anchors(cfg.volume_anchors, sample, volume[0])
         return sample
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
+
+from noether.data.processors import Processor
 
 
 def run_seed(configured: int | None) -> int:
@@ -27,3 +31,20 @@ def choose(rng: np.random.Generator, n: int, k: int | None, weights: np.ndarray 
         return rng.choice(n, size=k, replace=False)
     p = np.asarray(weights, dtype=np.float64).reshape(-1)
     return rng.choice(n, size=k, replace=False, p=p / p.sum())
+
+
+class SeededProcessor(Processor):
+    """A processor whose draws are keyed by ``(seed, epoch, sample, stream)``; its config has ``seed`` and ``fixed``."""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+        self.seed = run_seed(config.seed)
+        self.epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw other points in every epoch (unless the config is ``fixed``)."""
+        self.epoch = int(epoch)
+
+    def rng(self, index: int, stream: int) -> np.random.Generator:
+        """The generator of one draw of sample ``index`` (epoch 0 when ``fixed``)."""
+        return sample_rng(self.seed, 0 if self.config.fixed else self.epoch, index, stream)

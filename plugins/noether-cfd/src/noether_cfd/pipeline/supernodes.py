@@ -7,26 +7,18 @@ from typing import Any
 import numpy as np
 import torch
 
-from noether.data.processors import Processor
 from noether_cfd import batch as keys
 from noether_cfd.pipeline.graph import neighbor_lists
 from noether_cfd.pipeline.schemas import SupernodeSamplingConfig
-from noether_cfd.pipeline.seeding import choose, run_seed, sample_rng
+from noether_cfd.pipeline.seeding import SeededProcessor, choose
 
 SUPERNODE_STREAM = 3
 
 
-class SupernodeSampling(Processor):
+class SupernodeSampling(SeededProcessor):
     """Adds ``geometry_position``, ``supernode_index``, ``supernode_neighbors`` and ``supernode_neighbor_mask``."""
 
-    def __init__(self, config: SupernodeSamplingConfig) -> None:
-        self.config = config
-        self.seed = run_seed(config.seed)
-        self.epoch = 0
-
-    def set_epoch(self, epoch: int) -> None:
-        """Draw other geometry points and supernodes in every epoch (unless ``fixed``)."""
-        self.epoch = int(epoch)
+    config: SupernodeSamplingConfig
 
     def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
         """Build the geometry encoding inputs of one sample; needs its ``index``."""
@@ -48,7 +40,7 @@ class SupernodeSampling(Processor):
             raise ValueError(
                 f"SupernodeSampling: sample {index} has {n} points, fewer than num_supernodes={cfg.num_supernodes}"
             )
-        rng = sample_rng(self.seed, 0 if cfg.fixed else self.epoch, index, SUPERNODE_STREAM)
+        rng = self.rng(index, SUPERNODE_STREAM)
         geometry = source.index_select(0, torch.from_numpy(choose(rng, n, wanted)))
         # Geometry points are already in random order: the first S are a uniform draw of supernodes.
         supernodes = np.arange(cfg.num_supernodes, dtype=np.int64)
