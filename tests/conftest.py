@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,22 @@ if str(ROOT) not in sys.path:
 def pytest_configure(config: pytest.Config) -> None:
     """Register the project's markers."""
     config.addinivalue_line("markers", "slow: takes more than a few seconds (real installs, subprocess runs)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _noether_cache_in_tmp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Point Noether's on-disk caches (``noether.core.cache_dir``) at a temporary directory for the session.
+
+    Set in ``os.environ`` so that CLI subprocesses inherit it too: the suite never writes to the user's
+    ``~/.cache/noether`` and never reads a cache that an installed, older Noether left there.
+    """
+    previous = os.environ.get("NOETHER_CACHE_DIR")
+    os.environ["NOETHER_CACHE_DIR"] = str(tmp_path_factory.mktemp("noether-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("NOETHER_CACHE_DIR", None)
+    else:
+        os.environ["NOETHER_CACHE_DIR"] = previous
 
 
 @pytest.fixture

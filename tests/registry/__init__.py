@@ -1,0 +1,1 @@
+"""Tests of the plugin registry's discovery and its on-disk caches."""
