@@ -1,0 +1,127 @@
+"""The disk cache of attrs' and cattrs' generated code: exact hits, exact invalidation, never required."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from noether.core import codecache
+
+# One process: defines attrs classes and structures with cattrs under the cache, then checks that every class
+# behaves exactly like one compiled without it (same hash with this process's salt, same eq and repr).
+SCRIPT = textwrap.dedent(
+    """
+    import json, sys
+    from noether.core import codecache
+    cache = codecache.install()
+    import attrs, cattrs
+
+    def make(extra):
+        @attrs.frozen
+        class Point:
+            x: int
+            y: str = "a"
+            if extra:
+                z: float = 0.0
+        return Point
+
+    Point = make(EXTRA)
+    point = cattrs.structure({"x": 1, "y": "b"}, Point)
+    hits, misses = cache.hits, cache.misses
+    codecache.uninstall()
+    Reference = make(EXTRA)  # the same class compiled by the builtin, in this process
+    reference = Reference(1, "b")
+    print(json.dumps({
+        "hits": hits, "misses": misses,
+        "same_hash": hash(point) == hash(reference),
+        "same_repr": repr(point) == repr(reference),
+        "eq": point == Point(1, "b") and point != Point(2, "b"),
+    }))
+    cache.save()
+    """
+)
+
+
+def run_script(cache_dir: Path, extra: bool = False, seed: str = "1", **env: str) -> dict[str, object]:
+    """Run SCRIPT in a fresh interpreter with its own string-hash seed; its JSON line."""
+    inherited = {key: value for key, value in os.environ.items() if key != "NOETHER_NO_CACHE"}
+    environ = {**inherited, "NOETHER_CACHE_DIR": str(cache_dir), "PYTHONHASHSEED": seed, **env}
+    code = f"EXTRA = {extra}\n{SCRIPT}"
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+
+
+def cache_files(directory: Path) -> list[Path]:
+    """The cache files in ``directory``."""
+    return sorted(directory.glob("generated-code-*.marshal")) if directory.is_dir() else []
+
+
+def test_second_process_hits_and_classes_behave_as_compiled(tmp_path: Path) -> None:
+    first = run_script(tmp_path, seed="1")
+    assert first["misses"] and not first["hits"]
+    assert cache_files(tmp_path)
+    second = run_script(tmp_path, seed="2")  # another hash salt: attrs' __hash__ constant must be replaced
+    assert second["hits"] and not second["misses"]
+    for result in (first, second):
+        assert result["same_hash"] and result["same_repr"] and result["eq"]
+
+
+def test_changed_source_misses_only_what_changed(tmp_path: Path) -> None:
+    run_script(tmp_path)
+    changed = run_script(tmp_path, extra=True)  # a new field: new generated methods and structure function
+    assert changed["misses"] and changed["same_hash"] and changed["eq"]
+    again = run_script(tmp_path, extra=True)
+    assert again["hits"] and not again["misses"]
+
+
+def test_corrupt_file_is_ignored_and_rewritten(tmp_path: Path) -> None:
+    run_script(tmp_path)
+    (path,) = cache_files(tmp_path)
+    path.write_bytes(b"not a marshal stream" * 10)
+    result = run_script(tmp_path)
+    assert result["misses"] and not result["hits"] and result["same_hash"]
+    assert run_script(tmp_path)["hits"]  # the corrupt file was replaced by a valid one
+
+
+def test_unwritable_location_and_disabled_cache(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("a file where the cache directory would be")
+    result = run_script(blocker / "cache")  # mkdir fails: still compiles, no error
+    assert result["misses"] and result["same_hash"]
+    disabled = tmp_path / "disabled"
+    out = subprocess.run(
+        [sys.executable, "-c", "from noether.core import codecache; print(codecache.install())"],
+        env={**os.environ, "NOETHER_CACHE_DIR": str(disabled), "NOETHER_NO_CACHE": "1"},
+        capture_output=True, text=True, check=True,
+    )
+    assert out.stdout.strip() == "None" and not disabled.exists()
+
+
+def test_compile_inherits_the_callers_future_features(tmp_path: Path) -> None:
+    cache = codecache.CodeCache(tmp_path / "c.marshal")
+    source = "def f(x: an_undefined_name) -> None: pass\n"
+    exec(cache.compile(source, "<t>", "exec"), {})  # this module has `from __future__ import annotations`
+    with pytest.raises(NameError):
+        exec(cache.compile(source, "<t2>", "exec", dont_inherit=True), {})
+    assert cache.misses == 2
+    exec(cache.compile(source, "<t>", "exec"), {})
+    assert cache.hits == 1
+
+
+def test_noether_check_prints_the_same_with_and_without_the_cache(tmp_path: Path, cli_env: dict[str, str]) -> None:
+    root = Path(__file__).resolve().parents[2]
+    outputs = []
+    for extra in ({"NOETHER_CACHE_DIR": str(tmp_path)}, {"NOETHER_CACHE_DIR": str(tmp_path)},
+                  {"NOETHER_NO_CACHE": "1"}):
+        env = {k: v for k, v in cli_env.items() if k != "NOETHER_NO_CACHE"} | extra
+        out = subprocess.run([sys.executable, "-m", "noether", "check", "examples/airfoil.yaml"], cwd=root,
+                             env=env, capture_output=True, text=True, check=True)
+        outputs.append(out.stdout)
+    assert cache_files(tmp_path)
+    assert outputs[0] == outputs[1] == outputs[2]
