@@ -54,7 +54,8 @@ def run_script(cache_dir: Path, extra: bool = False, seed: str = "1", **env: str
     environ = {**inherited, "NOETHER_CACHE_DIR": str(cache_dir), "PYTHONHASHSEED": seed, **env}
     code = f"EXTRA = {extra}\n{SCRIPT}"
     out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    result: dict[str, object] = json.loads(out.stdout.strip().splitlines()[-1])
+    return result
 
 
 def cache_files(directory: Path) -> list[Path]:
