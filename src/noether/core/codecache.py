@@ -137,12 +137,15 @@ def _unsalted(source: str, salt: int | None) -> str:
 
 def _replace_constant(code: CodeType, old: int | None, new: int | None) -> CodeType:
     """``code`` (and the functions it defines) with the integer constant ``old`` replaced by ``new``."""
-    consts = tuple(
+    consts = code.co_consts
+    replaced = tuple(
         new if type(const) is int and const == old
-        else _replace_constant(const, old, new) if isinstance(const, CodeType) else const
-        for const in code.co_consts
+        else _replace_constant(const, old, new) if type(const) is CodeType else const
+        for const in consts
     )
-    return code.replace(co_consts=consts)
+    if all(a is b for a, b in zip(replaced, consts, strict=True)):
+        return code  # nothing of it holds the constant: no copy
+    return code.replace(co_consts=replaced)
 
 
 _installed: CodeCache | None = None
