@@ -1,4 +1,13 @@
-"""Entry point of the ``noether`` command (also ``python -m noether``)."""
+"""Entry point of the ``noether`` command (also ``python -m noether``).
+
+Start-up is kept to what the command given needs. The built-in subcommands are listed from
+:data:`BUILTIN_COMMANDS` and a command's module is imported only when that command runs (or its own ``--help``
+is asked for). Plugins add their commands through the ``noether_add_commands`` hook, which is called only when
+every command must be known: ``noether``, ``noether --help``, an unknown command, or a command that is not a
+built-in one (a plugin's, such as ``noether predict``). A plugin command cannot replace a built-in one: its
+``add_parser`` fails as "conflicting subparser", and the plugin is warned about whenever plugin commands are
+added.
+"""
 
 from __future__ import annotations
 
@@ -7,35 +16,96 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from noether import __version__
 
-#: Subcommand modules under ``noether.cli.commands``, in the order ``--help`` lists them.
-COMMANDS = ("run", "check", "schema", "explain", "plugins", "schedule", "stats", "plot", "verify_resume", "submit",
-            "sweep", "compare")
+#: The built-in subcommands in the order ``--help`` lists them: name -> (module under ``noether.cli.commands``,
+#: the one-line help its ``add_parser`` gives). The help is repeated here so that listing the commands imports
+#: none of them; ``tests/cli/test_lazy_commands.py`` keeps it equal to each module's.
+BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("run", "train from a config"),
+    "check": ("check", "validate a config and print it with every default filled in"),
+    "schema": ("schema", "print the JSON Schema of config files (for editor completion and validation)"),
+    "explain": ("explain", "show the fields, defaults, rules and an example of a kind or schema class"),
+    "plugins": ("plugins", "list plugins, their versions and kinds, and broken plugins"),
+    "schedule": ("schedule", "show the learning-rate and weight-decay curves a config produces"),
+    "stats": ("stats", "compute per-property statistics of a dataset (mean, std, min, max, count)"),
+    "plot": ("plot", "draw the loss and metric curves of one or several runs into a PNG"),
+    "verify-resume": ("verify_resume",
+                      "train N updates straight and again interrupted at K and resumed; compare bit for bit"),
+    "submit": ("submit", "submit a config as a SLURM job (sbatch)"),
+    "sweep": ("sweep", "run a config for every point of a grid or a random search"),
+    "compare": ("compare", "print a table of metrics per point of a sweep, best first"),
+}
 
 #: Exit status for a user error in a config or on the command line.
 EXIT_USAGE = 2
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every available subcommand."""
+class LazySubcommands(argparse._SubParsersAction):
+    """Subparsers whose built-in commands start as placeholders and are imported when chosen.
+
+    A placeholder holds the command's name and help, so listings, "invalid choice" errors and name clashes
+    with plugin commands are as if the module had been imported; when argparse selects it, the module's
+    ``add_parser`` replaces it in place (same position in the listing and in the choices).
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: Placeholder name -> module not imported yet.
+        self.pending: dict[str, str] = {}
+
+    def add_placeholder(self, name: str, module_name: str, help_text: str) -> None:
+        """List ``name`` with ``help_text``; ``module_name``'s ``add_parser(subparsers)`` adds the real parser."""
+        self.add_parser(name, help=help_text)
+        self.pending[name] = module_name
+
+    def load(self, name: str) -> None:
+        """Replace the placeholder ``name`` by the parser its module adds."""
+        module_name = self.pending.pop(name)
+        module = importlib.import_module(module_name)
+        parsers = self._name_parser_map
+        order = list(parsers)
+        actions = list(self._choices_actions)
+        placeholder = next(a for a in actions if a.dest == name)
+        del parsers[name]
+        self._choices_actions.remove(placeholder)
+        module.add_parser(self)
+        added = [a for a in self._choices_actions if a not in actions]
+        # Put the real parser where the placeholder was: the dict is argparse's `choices`, keep the object.
+        rebuilt = {key: parsers[key] for key in order if key in parsers}
+        rebuilt.update(parsers)
+        parsers.clear()
+        parsers.update(rebuilt)
+        index = actions.index(placeholder)
+        self._choices_actions[:] = [*actions[:index], *added, *actions[index + 1:]]
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any,
+                 option_string: str | None = None) -> None:
+        """Import the chosen command first if it is still a placeholder, then parse its arguments."""
+        name = values[0]
+        if name in self.pending:
+            self.load(name)
+        super().__call__(parser, namespace, values, option_string)
+
+
+def build_parser(*, plugin_commands: bool = True) -> argparse.ArgumentParser:
+    """The argument parser with every built-in subcommand and, if ``plugin_commands``, the plugins' ones.
+
+    Built-in commands are placeholders until chosen (see :class:`LazySubcommands`).
+    """
     parser = argparse.ArgumentParser(
         prog="noether",
         description="Train PyTorch models from validated YAML configs.",
     )
     parser.add_argument("--version", action="version", version=f"noether {__version__}")
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
-        module_name = f"noether.cli.commands.{name}"
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as exc:
-            if exc.name == module_name:
-                continue
-            raise
-        module.add_parser(subparsers)
-    _add_plugin_commands(subparsers)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", action=LazySubcommands)
+    assert isinstance(subparsers, LazySubcommands)
+    for name, (module, help_text) in BUILTIN_COMMANDS.items():
+        subparsers.add_placeholder(name, f"noether.cli.commands.{module}", help_text)
+    if plugin_commands:
+        _add_plugin_commands(subparsers)
     return parser
 
 
@@ -52,8 +122,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Like `python -m`, let configs name classes of the project in the current directory by class path.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
-    parser = build_parser()
-    args, extra = parser.parse_known_args(argv)
+    args_in = list(sys.argv[1:] if argv is None else argv)
+    # A built-in command given first needs no plugin commands: plugins are then loaded only if the command
+    # itself resolves kinds (``check`` does; ``plot`` or ``compare`` do not).
+    parser = build_parser(plugin_commands=not (args_in and args_in[0] in BUILTIN_COMMANDS))
+    args, extra = parser.parse_known_args(args_in)
     # Overrides may also follow options (``noether verify-resume cfg.yaml --updates 9 lr=1``).
     if extra:
         if hasattr(args, "overrides") and not any(e.startswith("-") and "=" not in e for e in extra):
