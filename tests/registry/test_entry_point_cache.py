@@ -191,3 +191,46 @@ def test_load_follows_the_entry_point_syntax(site: Path) -> None:
     assert loaded.__qualname__ == "Outer.Inner"
     with pytest.raises(AttributeError):
         PluginEntryPoint("x", "acme_mod:Missing", "d", "1").load()
+
+
+@pytest.mark.slow
+def test_pip_install_into_a_fresh_environment_after_a_cached_scan_is_seen(tmp_path: Path) -> None:
+    """The real thing: pip installs and uninstalls a plugin after the scan was cached; each is seen at once.
+
+    The environment gets Noether without its dependencies but the four the CLI needs, so no torch is installed.
+    """
+    from tests.plugins.test_mlflow_plugin import _copy_source
+
+    env_dir = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
+    python = env_dir / "bin" / "python"
+    cache = tmp_path / "cache"
+    environ = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PYTHONHOME")}
+    environ["NOETHER_CACHE_DIR"] = str(cache)
+
+    def sh(*args: str) -> subprocess.CompletedProcess[str]:
+        done = subprocess.run([str(python), *args], capture_output=True, text=True, env=environ, cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        return done
+
+    pip = ("-m", "pip", "install", "-q", "--disable-pip-version-check")
+    sh(*pip, "--no-deps", str(_copy_source(ROOT, tmp_path / "src_noether")))
+    sh(*pip, "attrs", "cattrs", "ruamel.yaml", "ruamel.yaml.clib", "pluggy", "packaging")
+
+    def listed() -> set[str]:
+        return {p["distribution"] for p in json.loads(sh("-m", "noether", "plugins", "--json").stdout)["plugins"]}
+
+    time.sleep(discovery.RACY_NS / 1e9 + 0.2)  # past the racy window of what pip just wrote
+    assert "noether-example-plugin" not in listed()
+    assert (cache / CACHE_FILE).is_file()
+    probe = ("import sys; from noether.cli.main import main; main(['plugins']); "
+             "print('importlib.metadata' in sys.modules)")
+    assert sh("-c", probe).stdout.splitlines()[-1] == "False"  # served from the cache
+
+    sh(*pip, "--no-deps", str(_copy_source(ROOT / "plugins" / "noether-example-plugin", tmp_path / "src_plugin")))
+    assert "noether-example-plugin" in listed()
+    time.sleep(discovery.RACY_NS / 1e9 + 0.2)
+    assert "noether-example-plugin" in listed()  # scanned and cached
+    assert sh("-c", probe).stdout.splitlines()[-1] == "False"
+    sh("-m", "pip", "uninstall", "-q", "-y", "noether-example-plugin")
+    assert "noether-example-plugin" not in listed()
