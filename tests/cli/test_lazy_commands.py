@@ -134,6 +134,9 @@ def test_a_builtin_command_imports_its_module_only_and_calls_no_command_hook(sit
     assert done.returncode == 0, done.stderr
     assert "MODULES ['noether.cli.commands.check']" in done.stderr
     assert not mark.exists()  # the plugin's noether_add_commands hook was not called
+    done = _cli(site, mark, "--version")
+    assert done.returncode == 0 and done.stdout.startswith("noether ") and "MODULES []" in done.stderr
+    assert not mark.exists()
 
     done = _cli(site, mark, "--help")
     assert done.returncode == 0 and "MODULES []" in done.stderr

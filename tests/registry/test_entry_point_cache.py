@@ -8,6 +8,7 @@ metadata younger than two seconds is not written: see ``discovery.RACY_NS``).
 from __future__ import annotations
 
 import json
+import marshal
 import os
 import shutil
 import subprocess
@@ -106,25 +107,26 @@ def test_the_current_directory_does_not_split_the_cache(site: Path, tmp_path: Pa
 
 @pytest.mark.parametrize("content", [
     b"\x00\xffnot json",
-    b'{"format": 1, "records": [{"group": "noether.plugins", "key": ',  # cut off mid-write
-    b'{"format": 999, "records": []}',
-    b'{"format": 1, "records": "nope"}',
-    b'[1, 2, 3]',
+    marshal.dumps({"format": 1, "records": [{"group": "noether.plugins", "key": [1, 2]}]})[:-7],  # cut off
+    marshal.dumps({"format": 999, "records": []}),
+    marshal.dumps({"format": 1, "records": "nope"}),
+    marshal.dumps([1, 2, 3]),
+    b"",
 ])
 def test_a_corrupt_cache_file_is_ignored_and_replaced(site: Path, tmp_path: Path, content: bytes) -> None:
     make_dist(site, "acme-one", "acme_one")
     cache_file(tmp_path).parent.mkdir()
     cache_file(tmp_path).write_bytes(content)
     assert ours(entry_points(GROUP)) == [PluginEntryPoint("acme-one", "acme_one", "acme-one", "0.3")]
-    assert json.loads(cache_file(tmp_path).read_bytes())["format"] == discovery.FORMAT
+    assert marshal.loads(cache_file(tmp_path).read_bytes())["format"] == discovery.FORMAT
 
 
 def test_a_record_of_the_right_key_with_bad_entries_is_ignored(site: Path, tmp_path: Path) -> None:
     make_dist(site, "acme-one", "acme_one")
     entry_points(GROUP)
-    document = json.loads(cache_file(tmp_path).read_bytes())
+    document = marshal.loads(cache_file(tmp_path).read_bytes())
     document["records"][0]["entry_points"] = [["acme-one", "acme_one", "acme-one"]]  # one string short
-    cache_file(tmp_path).write_text(json.dumps(document))
+    cache_file(tmp_path).write_bytes(marshal.dumps(document))
     assert ours(entry_points(GROUP)) == [PluginEntryPoint("acme-one", "acme_one", "acme-one", "0.3")]
 
 
@@ -147,12 +149,12 @@ def test_records_of_other_environments_are_kept(site: Path, tmp_path: Path) -> N
     make_dist(site, "acme-one", "acme_one")
     entry_points(GROUP)
     other = {"group": GROUP, "key": ["another venv"], "entry_points": []}
-    document = json.loads(cache_file(tmp_path).read_bytes())
+    document = marshal.loads(cache_file(tmp_path).read_bytes())
     document["records"].append(other)
-    cache_file(tmp_path).write_text(json.dumps(document))
+    cache_file(tmp_path).write_bytes(marshal.dumps(document))
     make_dist(site, "acme-two", "acme_two")
     entry_points(GROUP)
-    records = json.loads(cache_file(tmp_path).read_bytes())["records"]
+    records = marshal.loads(cache_file(tmp_path).read_bytes())["records"]
     assert len(records) == 3 and records[2] == other  # the new key first, the older two kept
     assert sorted(ep[0] for ep in records[0]["entry_points"] if ep[0].startswith("acme")) == ["acme-one", "acme-two"]
 

@@ -117,15 +117,26 @@ def _add_plugin_commands(subparsers: argparse._SubParsersAction[argparse.Argumen
         print(f"warning: plugin '{broken.name}' could not add its commands: {broken.error}", file=sys.stderr)
 
 
+def _needs_plugin_commands(argv: Sequence[str]) -> bool:
+    """Whether parsing ``argv`` may need the plugins' commands (and so the plugins loaded).
+
+    Not when a built-in command comes first (plugins are then loaded only if the command itself resolves kinds:
+    ``check`` does, ``plot`` does not), nor for a leading ``--version`` (or a prefix of it, as argparse
+    accepts), which argparse answers before it looks at anything else.
+    """
+    if not argv:
+        return True
+    first = argv[0]
+    return first not in BUILTIN_COMMANDS and not (len(first) >= 3 and "--version".startswith(first))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit status."""
     # Like `python -m`, let configs name classes of the project in the current directory by class path.
     if os.getcwd() not in sys.path and "" not in sys.path:
         sys.path.insert(0, os.getcwd())
     args_in = list(sys.argv[1:] if argv is None else argv)
-    # A built-in command given first needs no plugin commands: plugins are then loaded only if the command
-    # itself resolves kinds (``check`` does; ``plot`` or ``compare`` do not).
-    parser = build_parser(plugin_commands=not (args_in and args_in[0] in BUILTIN_COMMANDS))
+    parser = build_parser(plugin_commands=_needs_plugin_commands(args_in))
     args, extra = parser.parse_known_args(args_in)
     # Overrides may also follow options (``noether verify-resume cfg.yaml --updates 9 lr=1``).
     if extra:

@@ -2,14 +2,13 @@
 
 Every cache under this directory is an optimisation only: a missing, unreadable, corrupt or unwritable cache
 must make the caller fall back to doing the work, silently. This module imports only the standard library
-(``contextlib``, ``os``, ``pathlib``, ``tempfile``) so that the CLI's start-up path can use it.
+(``contextlib``, ``os``, ``pathlib``; ``tempfile`` when writing) so that the CLI's start-up path can use it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 
 #: Names the cache directory itself (highest precedence).
@@ -49,6 +48,8 @@ def write_atomic(path: Path, data: bytes) -> bool:
     parent directories. Returns ``False`` instead of raising when the cache cannot be written (read-only home,
     full disk, permissions): a cache is never required.
     """
+    import tempfile  # only when writing: it costs the start-up of every run a few milliseconds
+
     tmp = ""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
