@@ -81,6 +81,19 @@ def test_a_hit_gives_what_a_scan_gives_and_installs_uninstalls_and_rewrites_are_
     assert entry_points(GROUP) == scan(GROUP)
 
 
+def test_an_egg_info_regenerated_in_place_is_seen(site: Path) -> None:
+    """A legacy editable install: ``<project>/src/<name>.egg-info`` on the path, rewritten by ``egg_info``."""
+    info = site / "acme_egg.egg-info"
+    info.mkdir()
+    (info / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: acme-egg\nVersion: 1.0\n")
+    (info / "entry_points.txt").write_text(f"[{GROUP}]\nacme-egg = acme_egg\n")
+    age_tree(info, 60)
+    assert ours(entry_points(GROUP)) == [PluginEntryPoint("acme-egg", "acme_egg", "acme-egg", "1.0")]
+    (info / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: acme-egg\nVersion: 1.1\n")
+    age_tree(info / "PKG-INFO", 30)
+    assert ours(entry_points(GROUP)) == [PluginEntryPoint("acme-egg", "acme_egg", "acme-egg", "1.1")]
+
+
 def test_a_hit_imports_no_importlib_metadata(site: Path) -> None:
     make_dist(site, "acme-one", "acme_one")
     code = ("import sys; from noether.core.registry.discovery import entry_points; "

@@ -8,9 +8,9 @@ of each entry point) is kept in ``<cache dir>/entry_points.marshal`` under a key
 * every ``sys.path`` entry that holds distribution metadata, in order (a distribution earlier on the path hides
   a later one of the same name, as in :mod:`importlib.metadata`); entries without any are left out, so the
   current directory that the CLI puts first on the path does not split the cache per project;
-* in each, the name and mtime of every ``*.dist-info`` / ``*.egg-info`` (``EGG-INFO`` in an ``.egg``) and the
-  mtimes of its ``entry_points.txt`` and ``METADATA`` / ``PKG-INFO`` (an editable install regenerates these in
-  place); the mtime of a zip file on the path.
+* in each, the name of every ``*.dist-info`` / ``*.egg-info`` (``EGG-INFO`` in an ``.egg``) and the mtimes
+  of its ``entry_points.txt`` and ``METADATA`` / ``PKG-INFO`` (an editable install regenerates these in place);
+  the mtime of a zip file on the path.
 
 The directories are listed on every call (a few hundred names: well under a millisecond), so an install or an
 uninstall is seen even where a directory's own mtime is coarse. A scan made while any of those mtimes is under
@@ -45,8 +45,6 @@ MAX_RECORDS = 8
 RACY_NS = 2_000_000_000
 
 _METADATA_SUFFIXES = (".dist-info", ".egg-info")
-#: The files of a metadata directory whose in-place rewrite changes what a scan reports.
-_WATCHED_FILES = ("entry_points.txt", "METADATA", "PKG-INFO")
 
 
 class PluginEntryPoint(NamedTuple):
@@ -128,7 +126,12 @@ def state_key() -> list[Any]:
 
 
 def _metadata_in(root: str) -> list[list[Any]]:
-    """``[name, mtime, watched file mtimes...]`` of each metadata directory (or file) directly in ``root``."""
+    """``[name, mtimes...]`` of each metadata directory (or file) directly in ``root``.
+
+    The mtimes are those of the files a scan reads: ``entry_points.txt`` and ``METADATA`` (``PKG-INFO`` in an
+    egg-info), or of the egg-info itself when it is a single file. A reinstall rewrites them, an uninstall
+    removes the name, so the directory's own mtime adds nothing (two stats per distribution, not three).
+    """
     is_egg = root.lower().endswith(".egg")
     try:
         with os.scandir(root) as listing:
@@ -139,7 +142,13 @@ def _metadata_in(root: str) -> list[list[Any]]:
     found = []
     for name in names:
         path = os.path.join(root, name)
-        found.append([name, _mtime(path), *(_mtime(os.path.join(path, f)) for f in _WATCHED_FILES)])
+        if name.lower().endswith(".dist-info"):
+            found.append([name, _mtime(os.path.join(path, "entry_points.txt")), _mtime(os.path.join(path, "METADATA"))])
+            continue
+        watched = [_mtime(os.path.join(path, "entry_points.txt")), _mtime(os.path.join(path, "PKG-INFO"))]
+        if watched == [-1, -1]:
+            watched.append(_mtime(path))  # an egg-info that is one file (PKG-INFO's content)
+        found.append([name, *watched])
     return found
 
 
