@@ -69,9 +69,11 @@ class NoetherHookSpec:
     def noether_add_commands(self, subparsers: Any) -> None:
         """Add CLI subcommands: ``subparsers.add_parser(name, ...)`` with ``set_defaults(handler=fn)``.
 
-        ``fn(args) -> int`` runs the command and returns the exit status. Called once per plugin whenever
-        ``noether`` builds its parser (also for ``--help``), so keep this hook and the module it lives in free
-        of torch; import heavy code inside the handler. A plugin whose hook raises loses its commands only.
+        ``fn(args) -> int`` runs the command and returns the exit status. Called once per plugin when
+        ``noether`` needs every command: for ``noether``, ``--help``, an unknown command and any command that
+        is not a built-in one (not for ``noether check`` and the other built-in commands). Keep this hook and
+        the module it lives in free of torch; import heavy code inside the handler. A plugin whose hook raises
+        loses its commands only; a name of a built-in command cannot be taken (``add_parser`` raises).
         """
 
 
