@@ -61,17 +61,28 @@ class ResumableBatchSampler:
     def __iter__(self) -> Iterator[list[int]]:
         update = self.start_update
         epoch = update // self.updates_per_epoch
+        ebs, mbs = self.effective_batch_size, self.micro_batch_size
+        rank_offset = self.rank * (ebs // self.world_size)
+        # The permutation is turned into Python ints a block of updates at a time: one ``tolist`` per
+        # micro-batch costs more than the slicing, one per epoch would hold a huge dataset's order as a list.
+        block = max(1, _BLOCK_INDICES // ebs)
         while True:
             order = self.epoch_order(epoch)
             first = update - epoch * self.updates_per_epoch
-            for local_update in range(first, self.updates_per_epoch):
-                start = local_update * self.effective_batch_size + self.rank * (
-                    self.effective_batch_size // self.world_size
-                )
-                for micro in range(self.accumulation_steps):
-                    lo = start + micro * self.micro_batch_size
-                    yield order[lo : lo + self.micro_batch_size].tolist()
+            for block_start in range(first, self.updates_per_epoch, block):
+                block_end = min(block_start + block, self.updates_per_epoch)
+                base = block_start * ebs
+                indices = order[base : block_end * ebs].tolist()
+                for local_update in range(block_end - block_start):
+                    start = local_update * ebs + rank_offset
+                    for micro in range(self.accumulation_steps):
+                        lo = start + micro * mbs
+                        yield indices[lo : lo + mbs]
             if self.single_epoch:
                 return
             epoch += 1
             update = epoch * self.updates_per_epoch
+
+
+#: About how many indices of the permutation are converted to a Python list at once.
+_BLOCK_INDICES = 8192

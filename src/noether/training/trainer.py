@@ -288,9 +288,12 @@ class BaseTrainer:
             forward += t2 - t1
             backward += t3 - t2
             if accumulation_hooks:
-                losses = {"total": total.detach()}
+                detached = total.detach()
+                losses = {"total": detached}
                 for key, value in (result.losses_to_log or {}).items():
-                    losses[key] = value.detach()
+                    # A single loss is the total itself: one detached tensor for both keys (callbacks may
+                    # then accumulate it once).
+                    losses[key] = detached if value is total else value.detach()
                 for cb in accumulation_hooks:
                     cb.track_after_accumulation_step(counter, batch, losses, result.additional_outputs, steps, micro)
         if skip_nan and not skipped:
@@ -323,13 +326,18 @@ class BaseTrainer:
             # Fork the RNG streams only when a due callback may draw from them.
             snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
             self.checkpointer.rng_snapshot = snapshot
-            self.train_model.eval()
+            # Eval mode once for the whole group, and only when a due callback runs the model: switching every
+            # module's mode costs about as much as a small update's data fetch.
+            evaluating = any(cb.needs_eval_mode for cb, _ in due)
+            if evaluating:
+                self.train_model.eval()
             self.checkpointer.defer()
             try:
                 with torch.no_grad():
                     early = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
             finally:
-                self.train_model.train()
+                if evaluating:
+                    self.train_model.train()
                 if snapshot is not None:
                     snapshot.restore()
             # The update's metrics row first, then the checkpoints its callbacks asked for: a kill right after

@@ -97,6 +97,11 @@ class PeriodicCallback(CallbackBase):
     #: Whether the callback fires (with ``Unit.EVAL``) in an evaluation-only run (a ``max_*`` of 0).
     #: Callbacks that only report on training (losses, timings, checkpoints) set this to ``False``.
     runs_in_evaluation: bool = True
+    #: Whether :meth:`periodic_callback` runs the model (an evaluation) and so needs it in eval mode. When a
+    #: group of callbacks fires after an update, the trainer switches the model to eval mode once for the
+    #: group (and back to train mode after it) if any of them needs it, and not at all otherwise. Callbacks
+    #: that only read metrics, counters or weights (losses, timings, checkpoints) set this to ``False``.
+    needs_eval_mode: bool = True
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

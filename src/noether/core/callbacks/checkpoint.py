@@ -19,6 +19,7 @@ class CheckpointCallback(PeriodicCallback):
     """
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
@@ -62,6 +63,7 @@ class BestCheckpointCallback(PeriodicCallback):
     """
 
     may_use_rng = False
+    needs_eval_mode = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)

@@ -59,6 +59,7 @@ class ProgressCallback(PeriodicCallback):
     """A live progress bar on a terminal (tqdm); otherwise one concise line per log interval."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def before_training(self, counter: Any) -> None:
@@ -122,6 +123,7 @@ class TrainTimeCallback(PeriodicCallback):
     """Logs ``train_time/<timer>/mean/<I>`` and ``.../max/<I>`` for data_wait, forward, backward, update."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
@@ -155,6 +157,7 @@ class PeakMemoryCallback(PeriodicCallback):
     """Logs the peak accelerator memory since the last firing (CUDA devices only)."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
@@ -171,6 +174,7 @@ class LrCallback(PeriodicCallback):
     """Logs ``optim/lr/<model>/<group>`` (and ``optim/wd/...``) of scheduled optimizers."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def periodic_callback(self, interval_type: Unit, counter: Any) -> None:

@@ -13,6 +13,7 @@ class MetricEarlyStopper(PeriodicCallback):
     """Stops when ``metric_key`` has not strictly improved ``tolerance`` times in a row."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
@@ -54,6 +55,7 @@ class FixedEarlyStopper(PeriodicCallback):
     that epoch's end-of-epoch callbacks still run)."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:

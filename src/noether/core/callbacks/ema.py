@@ -53,6 +53,7 @@ class EmaCallback(PeriodicCallback):
     """
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:

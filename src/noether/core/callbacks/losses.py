@@ -19,6 +19,7 @@ class OnlineLossCallback(PeriodicCallback):
     """Logs the mean of every training loss since its last firing as ``loss/online/<name>/<interval>``."""
 
     may_use_rng = False
+    needs_eval_mode = False
     runs_in_evaluation = False
 
     #: The running sums are rank-local: checkpoints keep every rank's (see ``noether.training.distributed``).
@@ -35,9 +36,21 @@ class OnlineLossCallback(PeriodicCallback):
                                       accumulation_step: int) -> None:
         """Accumulate (on device, no synchronisation) every loss of the micro-step."""
         sums = self._sums
+        # A single loss is also the total: the trainer passes the same tensor under both keys. While two keys
+        # have had the same values since the last firing (their sums are one object), one addition serves both.
+        added: dict[int, tuple[torch.Tensor | None, torch.Tensor]] = {}
         for key, value in losses.items():
             current = sums.get(key)
-            sums[key] = value.float() if current is None else current + value.float()
+            ident = id(value)
+            same = added.get(ident)
+            if same is not None and same[0] is current:
+                sums[key] = same[1]
+                continue
+            if value.dtype is not torch.float32:
+                value = value.float()
+            new = value if current is None else current + value
+            sums[key] = new
+            added[ident] = (current, new)
         self._count += 1
 
     def periodic_callback(self, interval_type: Unit, counter: Any) -> None:

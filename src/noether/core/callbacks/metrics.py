@@ -16,6 +16,7 @@ class BestMetricCallback(PeriodicCallback):
     """Logs ``<target>/at_best/<source>``: each target metric at the step where the source was best."""
 
     may_use_rng = False
+    needs_eval_mode = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -55,6 +56,7 @@ class TrackAdditionalOutputsCallback(PeriodicCallback):
     """Logs (``<key>/<interval>``) and optionally saves entries of ``TrainerResult.additional_outputs``."""
 
     may_use_rng = False
+    needs_eval_mode = False
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
