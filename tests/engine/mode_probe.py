@@ -15,6 +15,8 @@ switches: list[bool] = []
 seen: list[tuple[str, int, bool]] = []
 #: ``model.training`` at every micro-step of training.
 steps: list[bool] = []
+#: Whether CPU autocast was on, at every forward pass in train mode.
+autocast: list[bool] = []
 
 
 class ModeCountingMLP(MLP):
@@ -24,6 +26,11 @@ class ModeCountingMLP(MLP):
         switches.append(mode)
         super().train(mode)
         return self
+
+    def forward(self, *args: torch.Tensor, **inputs: torch.Tensor) -> Any:
+        if self.training:
+            autocast.append(torch.is_autocast_enabled("cpu"))
+        return super().forward(*args, **inputs)
 
 
 class EvaluatingProbe(PeriodicCallback):
@@ -54,3 +61,4 @@ def clear() -> None:
     switches.clear()
     seen.clear()
     steps.clear()
+    autocast.clear()

@@ -73,3 +73,15 @@ def test_evaluating_and_third_party_callbacks_get_eval_mode_by_default() -> None
     assert base.PeriodicCallback.needs_eval_mode is True
     assert OfflineLossCallback.needs_eval_mode is True
     assert mode_probe.EvaluatingProbe.needs_eval_mode is True
+
+
+@pytest.mark.parametrize(("precision", "enabled"), [("bfloat16", True), ("float32", False)])
+def test_the_forward_pass_runs_under_autocast_exactly_for_reduced_precision(
+    tmp_path: Path, precision: str, enabled: bool
+) -> None:
+    mode_probe.clear()
+    data = toy_config(tmp_path, max_updates=3, max_batch_size=8, precision=precision)
+    data["model"]["kind"] = PROBE + "ModeCountingMLP"
+    result = run(build(data, run_id="r"))
+    assert result.update == 3
+    assert mode_probe.autocast == [enabled] * 6  # two micro-steps per update

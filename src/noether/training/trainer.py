@@ -11,6 +11,7 @@ callbacks that belong to the trainer.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -240,7 +241,8 @@ class BaseTrainer:
         counter = self.counter
         optimizers = list(self.optimizers.values())
         update_hooks = self.hooks.update_step
-        scaler = self.grad_scaler
+        # A disabled scaler (all but float16 on CUDA) passes every call through: skip it.
+        scaler = self.grad_scaler if self.grad_scaler.is_enabled() else None
         total_updates = counter.end_update
         upe = counter.updates_per_epoch
         loader_iter = self.loaders.training_batches(counter.update)
@@ -269,20 +271,30 @@ class BaseTrainer:
         accumulation_hooks = self.hooks.accumulation_step
         skip_nan = self.config.skip_nan_loss
         perf = time.perf_counter
+        # Full precision on CPU needs neither a device copy, nor an autocast context, nor loss scaling.
+        on_cpu = device.type == "cpu"
+        autocast = None if self._autocast is contextlib.nullcontext else self._autocast
+        scale = self.grad_scaler.scale if self.grad_scaler.is_enabled() else None
         skipped = False
         data_wait = forward = backward = 0.0
         for micro in range(steps):
             t0 = perf()
-            batch = to_device(next(loader_iter), device)
+            batch = next(loader_iter)
+            if not on_cpu:
+                batch = to_device(batch, device)
             t1 = perf()
-            with self._autocast():
+            if autocast is None:
                 result = self.train_step(batch, model)
+            else:
+                with autocast():
+                    result = self.train_step(batch, model)
             total = result.total_loss
             t2 = perf()
             if skip_nan and self._non_finite(total):
                 skipped = True
             elif has_optimizer:
-                self.grad_scaler.scale(total / steps if steps > 1 else total).backward()
+                loss = total / steps if steps > 1 else total
+                (loss if scale is None else scale(loss)).backward()
             t3 = perf()
             data_wait += t1 - t0
             forward += t2 - t1
