@@ -210,7 +210,8 @@ def test_load_follows_the_entry_point_syntax(site: Path) -> None:
 
 @pytest.mark.slow
 def test_pip_install_into_a_fresh_environment_after_a_cached_scan_is_seen(tmp_path: Path) -> None:
-    """The real thing: pip installs and uninstalls a plugin after the scan was cached; each is seen at once.
+    """The real thing: pip installs, uninstalls and installs editable a plugin after the scan was cached; each
+    is seen at once.
 
     The environment gets Noether without its dependencies but the four the CLI needs, so no torch is installed.
     """
@@ -249,3 +250,7 @@ def test_pip_install_into_a_fresh_environment_after_a_cached_scan_is_seen(tmp_pa
     assert sh("-c", probe).stdout.splitlines()[-1] == "False"
     sh("-m", "pip", "uninstall", "-q", "-y", "noether-example-plugin")
     assert "noether-example-plugin" not in listed()
+    time.sleep(discovery.RACY_NS / 1e9 + 0.2)
+    assert "noether-example-plugin" not in listed()  # cached without it
+    sh(*pip, "--no-deps", "-e", str(tmp_path / "src_plugin"))  # editable: a dist-info and a .pth in the venv
+    assert "noether-example-plugin" in listed()

@@ -1,5 +1,7 @@
 """The one registry: pluggy plugins, discovered once from the ``noether.plugins`` entry-point group.
 
+The entry points come from :mod:`noether.core.registry.discovery`, which remembers the scan on disk between runs.
+
 Discovery imports only each plugin's registration module; implementations are imported when a run builds them.
 A plugin that fails to import is recorded as broken and does not affect configs that do not use it.
 """
