@@ -60,8 +60,12 @@ class OnlineLossCallback(PeriodicCallback):
         suffix = self.interval_short
         ctx = self.ctx
         metrics = ctx.metrics
+        means: dict[int, torch.Tensor] = {}  # a sum shared by two keys (a single loss and the total) is divided once
         for key, total in self._sums.items():
-            value = float(ctx.all_reduce_mean(total / self._count))
+            mean = means.get(id(total))
+            if mean is None:
+                mean = means[id(total)] = total / self._count
+            value = float(ctx.all_reduce_mean(mean))  # every key still reduced: the same collectives on every rank
             if math.isnan(value) and not ctx.trainer_config.skip_nan_loss:
                 raise RuntimeError(f"the training loss '{key}' is NaN at update {counter.update}")
             metric = f"loss/online/{key}/{suffix}"
