@@ -36,7 +36,8 @@ class Event(enum.Enum):
             AFTER_UPDATE         due update/sample intervals: periodic_callback(Unit.UPDATE|SAMPLE, counter)
             if the update closed an epoch:
                 AFTER_EPOCH      due epoch intervals: periodic_callback(Unit.EPOCH, counter)
-            (periodic callbacks run without gradients, the model in eval mode, training RNG streams shielded)
+            (periodic callbacks run without gradients; the model in eval mode, switched once for the callbacks
+             due, if one of them needs_eval_mode; training RNG streams shielded if one of them may_use_rng)
             if a callback raised EarlyStopIteration: checkpoint '<tag>.early_exit', stop
             if a signal arrived: checkpoint '<tag>.signal_interrupt', stop
             the metrics row of the update is written
