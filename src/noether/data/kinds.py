@@ -6,22 +6,21 @@ none of them does not import their modules.
 
 from __future__ import annotations
 
-import attrs
-
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
-from noether.core.schemas import normalizers as n
-from noether.core.schemas import wrappers as w
 
-_NORMALIZERS: dict[type, str] = {
-    n.MeanStdNormalizerConfig: "noether.data.normalizers:MeanStdNormalizer",
-    n.PositionNormalizerConfig: "noether.data.normalizers:PositionNormalizer",
-    n.ShiftAndScaleNormalizerConfig: "noether.data.normalizers:ShiftAndScaleNormalizer",
-}
-_WRAPPERS: dict[type, str] = {
-    w.RepeatWrapperConfig: "noether.data.wrappers:RepeatWrapper",
-    w.ShuffleWrapperConfig: "noether.data.wrappers:ShuffleWrapper",
-    w.SubsetWrapperConfig: "noether.data.wrappers:SubsetWrapper",
-}
+#: ``(kind, config class in noether.core.schemas.normalizers, implementation in noether.data.normalizers)``.
+_NORMALIZERS = (
+    ("noether.data.preprocessors.normalizers.MeanStdNormalization", "MeanStdNormalizerConfig", "MeanStdNormalizer"),
+    ("noether.data.preprocessors.normalizers.PositionNormalizer", "PositionNormalizerConfig", "PositionNormalizer"),
+    ("noether.data.preprocessors.normalizers.ShiftAndScaleNormalizer", "ShiftAndScaleNormalizerConfig",
+     "ShiftAndScaleNormalizer"),
+)
+#: ``(kind suffix under noether.data.base.wrappers, config class in noether.core.schemas.wrappers)``.
+_WRAPPERS = (
+    ("RepeatWrapper", "RepeatWrapperConfig"),
+    ("ShuffleWrapper", "ShuffleWrapperConfig"),
+    ("SubsetWrapper", "SubsetWrapperConfig"),
+)
 #: ``(family, name, module:Config, module:Component)``; the kind is ``noether.data.<name>``, the alias ``name``.
 _LAZY = (
     ("pipeline", "Pipeline", "schemas:PipelineConfig", "pipeline:Pipeline"),
@@ -38,10 +37,12 @@ _LAZY = (
 @hookimpl
 def noether_register_components(register: RegisterFunction) -> None:
     """Register the built-in data components."""
-    for config, component in _NORMALIZERS.items():
-        register("normalizer", attrs.fields(config).kind.default, config=config, component=component)
-    for config, component in _WRAPPERS.items():
-        register("wrapper", attrs.fields(config).kind.default, config=config, component=component)
+    for kind, config, component in _NORMALIZERS:
+        register("normalizer", kind, config=f"noether.core.schemas.normalizers:{config}",
+                 component=f"noether.data.normalizers:{component}")
+    for name, config in _WRAPPERS:
+        register("wrapper", f"noether.data.base.wrappers.{name}", config=f"noether.core.schemas.wrappers:{config}",
+                 component=f"noether.data.wrappers:{name}")
     for family, name, config_ref, component_ref in _LAZY:
         register(family, f"noether.data.{name}", config=f"noether.data.{config_ref}",
                  component=f"noether.data.{component_ref}", aliases=(name,))

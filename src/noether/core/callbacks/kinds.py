@@ -1,25 +1,30 @@
-"""The callback kinds this package provides, registered as a built-in plugin (torch-free)."""
+"""The callback kinds this package provides, registered as a built-in plugin (torch-free).
+
+Configs are named by ``"module:Class"`` so that validating a config imports only the callback configs it uses.
+"""
 
 from __future__ import annotations
 
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
-from noether.core.schemas import callbacks as cb
 
 _MODULE = "noether.core.callbacks"
-#: ``name -> (config class, implementation)``.
-_CALLBACKS: dict[str, tuple[type, str]] = {
-    "CheckpointCallback": (cb.CheckpointCallbackConfig, "checkpoint:CheckpointCallback"),
-    "BestCheckpointCallback": (cb.BestCheckpointCallbackConfig, "checkpoint:BestCheckpointCallback"),
-    "EmaCallback": (cb.EmaCallbackConfig, "ema:EmaCallback"),
-    "OnlineLossCallback": (cb.OnlineLossCallbackConfig, "losses:OnlineLossCallback"),
-    "BestMetricCallback": (cb.BestMetricCallbackConfig, "metrics:BestMetricCallback"),
-    "TrackAdditionalOutputsCallback": (
-        cb.TrackAdditionalOutputsCallbackConfig, "metrics:TrackAdditionalOutputsCallback"
+_CONFIGS = "noether.core.schemas.callbacks."
+#: ``name -> (config module:class under noether.core.schemas.callbacks, implementation)``.
+_CALLBACKS: dict[str, tuple[str, str]] = {
+    "CheckpointCallback": (_CONFIGS + "checkpoint:CheckpointCallbackConfig", "checkpoint:CheckpointCallback"),
+    "BestCheckpointCallback": (
+        _CONFIGS + "checkpoint:BestCheckpointCallbackConfig", "checkpoint:BestCheckpointCallback"
     ),
-    "MetricEarlyStopper": (cb.MetricEarlyStopperConfig, "early_stop:MetricEarlyStopper"),
-    "FixedEarlyStopper": (cb.FixedEarlyStopperConfig, "early_stop:FixedEarlyStopper"),
+    "EmaCallback": (_CONFIGS + "ema:EmaCallbackConfig", "ema:EmaCallback"),
+    "OnlineLossCallback": (_CONFIGS + "losses:OnlineLossCallbackConfig", "losses:OnlineLossCallback"),
+    "BestMetricCallback": (_CONFIGS + "metrics:BestMetricCallbackConfig", "metrics:BestMetricCallback"),
+    "TrackAdditionalOutputsCallback": (
+        _CONFIGS + "metrics:TrackAdditionalOutputsCallbackConfig", "metrics:TrackAdditionalOutputsCallback"
+    ),
+    "MetricEarlyStopper": (_CONFIGS + "early_stop:MetricEarlyStopperConfig", "early_stop:MetricEarlyStopper"),
+    "FixedEarlyStopper": (_CONFIGS + "early_stop:FixedEarlyStopperConfig", "early_stop:FixedEarlyStopper"),
     "PeriodicDataIteratorCallback": (
-        cb.PeriodicDataIteratorCallbackConfig, "data_iterator:PeriodicDataIteratorCallback"
+        _CONFIGS + "base:PeriodicDataIteratorCallbackConfig", "data_iterator:PeriodicDataIteratorCallback"
     ),
 }
 
@@ -32,9 +37,9 @@ def noether_register_components(register: RegisterFunction) -> None:
     register(
         "callback",
         "OfflineLossCallback",
-        config=cb.OfflineLossCallbackConfig,
+        config=_CONFIGS + "losses:OfflineLossCallbackConfig",
         component=f"{_MODULE}.losses:OfflineLossCallback",
         aliases=("noether.training.callbacks.OfflineLossCallback", f"{_MODULE}.OfflineLossCallback"),
     )
     # The seed's base class name stays accepted; it is no kind of its own, so listings leave it out.
-    register("callback", "BaseCallbacksConfig", config=cb.CallBackBaseConfig, listed=False)
+    register("callback", "BaseCallbacksConfig", config=_CONFIGS + "base:CallBackBaseConfig", listed=False)

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import attrs
-
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
-from noether.core.schemas import initializers as ini
 
-_INITIALIZERS: dict[type, str] = {
-    ini.CheckpointInitializerConfig: "noether.core.initializers.previous_run:CheckpointInitializer",
-    ini.ResumeInitializerConfig: "noether.core.initializers.resume:ResumeInitializer",
-    ini.PreviousRunInitializerConfig: "noether.core.initializers.previous_run:PreviousRunInitializer",
-}
+_CONFIGS = "noether.core.schemas.initializers:"
+#: ``(kind suffix under noether.core.initializers, implementation module)``; the config is ``<suffix>Config``.
+_INITIALIZERS = (
+    ("CheckpointInitializer", "previous_run"),
+    ("ResumeInitializer", "resume"),
+    ("PreviousRunInitializer", "previous_run"),
+)
 
 
 @hookimpl
 def noether_register_components(register: RegisterFunction) -> None:
-    """Register the initializers under the kind their schema declares."""
-    for config, component in _INITIALIZERS.items():
-        register("initializer", attrs.fields(config).kind.default, config=config, component=component)
+    """Register the initializers under the kind their schema declares (configs imported when used)."""
+    for name, module in _INITIALIZERS:
+        register("initializer", f"noether.core.initializers.{name}", config=f"{_CONFIGS}{name}Config",
+                 component=f"noether.core.initializers.{module}:{name}")

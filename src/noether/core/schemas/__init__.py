@@ -2,93 +2,95 @@
 
 Importing this package imports no torch and does no I/O. Build objects directly, or structure plain data with
 :func:`noether.structure`.
+
+Every name is imported on first use (PEP 562), so that importing one schema module, or validating a config,
+creates only the config classes it needs.
 """
 
-from noether.core.schemas._base import OpenUnion, Schema
-from noether.core.schemas._constraints import (
-    Between,
-    Constraint,
-    Ge,
-    Gt,
-    Matches,
-    NonBlank,
-    NonBlankStr,
-    NonEmpty,
-    NonNegativeFloat,
-    NonNegativeInt,
-    OpenUnitFloat,
-    PositiveFloat,
-    PositiveInt,
-    UnitFloat,
-)
-from noether.core.schemas._types import AnyFloat, ArrayLike, PlainValue
-from noether.core.schemas.callbacks import (
-    BestCheckpointCallbackConfig,
-    BestMetricCallbackConfig,
-    CallBackBaseConfig,
-    CallbacksConfig,
-    CheckpointCallbackConfig,
-    EmaCallbackConfig,
-    FixedEarlyStopperConfig,
-    MetricEarlyStopperConfig,
-    OfflineLossCallbackConfig,
-    OnlineLossCallbackConfig,
-    PeriodicDataIteratorCallbackConfig,
-    TrackAdditionalOutputsCallbackConfig,
-)
-from noether.core.schemas.config import ConfigSchema
-from noether.core.schemas.dataset import AnyDatasetConfig, DatasetBaseConfig, StandardDatasetConfig
-from noether.core.schemas.initializers import (
-    AnyInitializer,
-    CheckpointInitializerConfig,
-    InitializerConfig,
-    PreviousRunInitializerConfig,
-    ResumeInitializerConfig,
-)
-from noether.core.schemas.models import AnyModelConfig, CompositeModelConfig, MLPConfig, ModelBaseConfig
-from noether.core.schemas.normalizers import (
-    AnyNormalizer,
-    MeanStdNormalizerConfig,
-    PositionNormalizerConfig,
-    ShiftAndScaleNormalizerConfig,
-)
-from noether.core.schemas.optimizers import OptimizerConfig, ParamGroupModifierConfig
-from noether.core.schemas.plugins import PluginsConfig
-from noether.core.schemas.schedules import (
-    AnyScheduleConfig,
-    ConstantScheduleConfig,
-    CosineDecreasingScheduleConfig,
-    CosineIncreasingScheduleConfig,
-    CustomScheduleConfig,
-    DecreasingProgressScheduleConfig,
-    IncreasingProgressScheduleConfig,
-    LinearDecreasingScheduleConfig,
-    LinearIncreasingScheduleConfig,
-    LinearWarmupCosineDecayScheduleConfig,
-    PeriodicBoolScheduleConfig,
-    PolynomialDecreasingScheduleConfig,
-    PolynomialIncreasingScheduleConfig,
-    ProgressScheduleConfig,
-    ScheduleBaseConfig,
-    SchedulerConfig,
-    StepDecreasingScheduleConfig,
-    StepFixedScheduleConfig,
-    StepIntervalScheduleConfig,
-)
-from noether.core.schemas.slurm import SlurmConfig
-from noether.core.schemas.trackers import (
-    AnyTracker,
-    TensorboardTrackerSchema,
-    TrackioTrackerSchema,
-    WandBTrackerSchema,
-)
-from noether.core.schemas.trainers import AnyTrainerConfig, BaseTrainerConfig, SupervisedTrainerConfig
-from noether.core.schemas.wrappers import (
-    DatasetWrappers,
-    RepeatWrapperConfig,
-    ShuffleWrapperConfig,
-    SubsetWrapperConfig,
-)
+from typing import TYPE_CHECKING
+
+from noether._lazy import lazy_getattr
+
+if TYPE_CHECKING:
+    from noether.core.schemas._base import OpenUnion, Schema
+    from noether.core.schemas._constraints import (
+        Between,
+        Constraint,
+        Ge,
+        Gt,
+        Matches,
+        NonBlank,
+        NonBlankStr,
+        NonEmpty,
+        NonNegativeFloat,
+        NonNegativeInt,
+        OpenUnitFloat,
+        PositiveFloat,
+        PositiveInt,
+        UnitFloat,
+    )
+    from noether.core.schemas._types import AnyFloat, ArrayLike, PlainValue
+    from noether.core.schemas.callbacks import (
+        BestCheckpointCallbackConfig,
+        BestMetricCallbackConfig,
+        CallBackBaseConfig,
+        CallbacksConfig,
+        CheckpointCallbackConfig,
+        EmaCallbackConfig,
+        FixedEarlyStopperConfig,
+        MetricEarlyStopperConfig,
+        OfflineLossCallbackConfig,
+        OnlineLossCallbackConfig,
+        PeriodicDataIteratorCallbackConfig,
+        TrackAdditionalOutputsCallbackConfig,
+    )
+    from noether.core.schemas.config import ConfigSchema
+    from noether.core.schemas.dataset import AnyDatasetConfig, DatasetBaseConfig, StandardDatasetConfig
+    from noether.core.schemas.initializers import (
+        CheckpointInitializerConfig,
+        InitializerConfig,
+        PreviousRunInitializerConfig,
+        ResumeInitializerConfig,
+    )
+    from noether.core.schemas.models import AnyModelConfig, CompositeModelConfig, MLPConfig, ModelBaseConfig
+    from noether.core.schemas.normalizers import (
+        MeanStdNormalizerConfig,
+        PositionNormalizerConfig,
+        ShiftAndScaleNormalizerConfig,
+    )
+    from noether.core.schemas.optimizers import OptimizerConfig, ParamGroupModifierConfig
+    from noether.core.schemas.plugins import PluginsConfig
+    from noether.core.schemas.schedules import (
+        ConstantScheduleConfig,
+        CosineDecreasingScheduleConfig,
+        CosineIncreasingScheduleConfig,
+        CustomScheduleConfig,
+        DecreasingProgressScheduleConfig,
+        IncreasingProgressScheduleConfig,
+        LinearDecreasingScheduleConfig,
+        LinearIncreasingScheduleConfig,
+        LinearWarmupCosineDecayScheduleConfig,
+        PeriodicBoolScheduleConfig,
+        PolynomialDecreasingScheduleConfig,
+        PolynomialIncreasingScheduleConfig,
+        ProgressScheduleConfig,
+        ScheduleBaseConfig,
+        SchedulerConfig,
+        StepDecreasingScheduleConfig,
+        StepFixedScheduleConfig,
+        StepIntervalScheduleConfig,
+    )
+    from noether.core.schemas.slurm import SlurmConfig
+    from noether.core.schemas.trackers import TensorboardTrackerSchema, TrackioTrackerSchema, WandBTrackerSchema
+    from noether.core.schemas.trainers import AnyTrainerConfig, BaseTrainerConfig, SupervisedTrainerConfig
+    from noether.core.schemas.unions import (
+        AnyInitializer,
+        AnyNormalizer,
+        AnyScheduleConfig,
+        AnyTracker,
+        DatasetWrappers,
+    )
+    from noether.core.schemas.wrappers import RepeatWrapperConfig, ShuffleWrapperConfig, SubsetWrapperConfig
 
 __all__ = [
     "AnyDatasetConfig",
@@ -174,3 +176,94 @@ __all__ = [
     "UnitFloat",
     "WandBTrackerSchema",
 ]
+
+_LAZY = {
+    "AnyDatasetConfig": "noether.core.schemas.dataset",
+    "AnyFloat": "noether.core.schemas._types",
+    "AnyInitializer": "noether.core.schemas.unions",
+    "AnyModelConfig": "noether.core.schemas.models",
+    "AnyNormalizer": "noether.core.schemas.unions",
+    "AnyScheduleConfig": "noether.core.schemas.unions",
+    "AnyTracker": "noether.core.schemas.unions",
+    "AnyTrainerConfig": "noether.core.schemas.trainers",
+    "ArrayLike": "noether.core.schemas._types",
+    "BaseTrainerConfig": "noether.core.schemas.trainers",
+    "BestCheckpointCallbackConfig": "noether.core.schemas.callbacks",
+    "BestMetricCallbackConfig": "noether.core.schemas.callbacks",
+    "Between": "noether.core.schemas._constraints",
+    "CallBackBaseConfig": "noether.core.schemas.callbacks",
+    "CallbacksConfig": "noether.core.schemas.callbacks",
+    "CheckpointCallbackConfig": "noether.core.schemas.callbacks",
+    "CheckpointInitializerConfig": "noether.core.schemas.initializers",
+    "CompositeModelConfig": "noether.core.schemas.models",
+    "ConfigSchema": "noether.core.schemas.config",
+    "ConstantScheduleConfig": "noether.core.schemas.schedules",
+    "Constraint": "noether.core.schemas._constraints",
+    "CosineDecreasingScheduleConfig": "noether.core.schemas.schedules",
+    "CosineIncreasingScheduleConfig": "noether.core.schemas.schedules",
+    "CustomScheduleConfig": "noether.core.schemas.schedules",
+    "DatasetBaseConfig": "noether.core.schemas.dataset",
+    "DatasetWrappers": "noether.core.schemas.unions",
+    "DecreasingProgressScheduleConfig": "noether.core.schemas.schedules",
+    "EmaCallbackConfig": "noether.core.schemas.callbacks",
+    "FixedEarlyStopperConfig": "noether.core.schemas.callbacks",
+    "Ge": "noether.core.schemas._constraints",
+    "Gt": "noether.core.schemas._constraints",
+    "IncreasingProgressScheduleConfig": "noether.core.schemas.schedules",
+    "InitializerConfig": "noether.core.schemas.initializers",
+    "LinearDecreasingScheduleConfig": "noether.core.schemas.schedules",
+    "LinearIncreasingScheduleConfig": "noether.core.schemas.schedules",
+    "LinearWarmupCosineDecayScheduleConfig": "noether.core.schemas.schedules",
+    "MLPConfig": "noether.core.schemas.models",
+    "Matches": "noether.core.schemas._constraints",
+    "MeanStdNormalizerConfig": "noether.core.schemas.normalizers",
+    "MetricEarlyStopperConfig": "noether.core.schemas.callbacks",
+    "ModelBaseConfig": "noether.core.schemas.models",
+    "NonBlank": "noether.core.schemas._constraints",
+    "NonBlankStr": "noether.core.schemas._constraints",
+    "NonEmpty": "noether.core.schemas._constraints",
+    "NonNegativeFloat": "noether.core.schemas._constraints",
+    "NonNegativeInt": "noether.core.schemas._constraints",
+    "OfflineLossCallbackConfig": "noether.core.schemas.callbacks",
+    "OnlineLossCallbackConfig": "noether.core.schemas.callbacks",
+    "OpenUnion": "noether.core.schemas._base",
+    "OpenUnitFloat": "noether.core.schemas._constraints",
+    "OptimizerConfig": "noether.core.schemas.optimizers",
+    "ParamGroupModifierConfig": "noether.core.schemas.optimizers",
+    "PeriodicBoolScheduleConfig": "noether.core.schemas.schedules",
+    "PeriodicDataIteratorCallbackConfig": "noether.core.schemas.callbacks",
+    "PlainValue": "noether.core.schemas._types",
+    "PluginsConfig": "noether.core.schemas.plugins",
+    "PolynomialDecreasingScheduleConfig": "noether.core.schemas.schedules",
+    "PolynomialIncreasingScheduleConfig": "noether.core.schemas.schedules",
+    "PositionNormalizerConfig": "noether.core.schemas.normalizers",
+    "PositiveFloat": "noether.core.schemas._constraints",
+    "PositiveInt": "noether.core.schemas._constraints",
+    "PreviousRunInitializerConfig": "noether.core.schemas.initializers",
+    "ProgressScheduleConfig": "noether.core.schemas.schedules",
+    "RepeatWrapperConfig": "noether.core.schemas.wrappers",
+    "ResumeInitializerConfig": "noether.core.schemas.initializers",
+    "ScheduleBaseConfig": "noether.core.schemas.schedules",
+    "SchedulerConfig": "noether.core.schemas.schedules",
+    "Schema": "noether.core.schemas._base",
+    "ShiftAndScaleNormalizerConfig": "noether.core.schemas.normalizers",
+    "ShuffleWrapperConfig": "noether.core.schemas.wrappers",
+    "SlurmConfig": "noether.core.schemas.slurm",
+    "StandardDatasetConfig": "noether.core.schemas.dataset",
+    "StepDecreasingScheduleConfig": "noether.core.schemas.schedules",
+    "StepFixedScheduleConfig": "noether.core.schemas.schedules",
+    "StepIntervalScheduleConfig": "noether.core.schemas.schedules",
+    "SubsetWrapperConfig": "noether.core.schemas.wrappers",
+    "SupervisedTrainerConfig": "noether.core.schemas.trainers",
+    "TensorboardTrackerSchema": "noether.core.schemas.trackers",
+    "TrackAdditionalOutputsCallbackConfig": "noether.core.schemas.callbacks",
+    "TrackioTrackerSchema": "noether.core.schemas.trackers",
+    "UnitFloat": "noether.core.schemas._constraints",
+    "WandBTrackerSchema": "noether.core.schemas.trackers",
+}
+
+__getattr__ = lazy_getattr(__name__, _LAZY)
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})

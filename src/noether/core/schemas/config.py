@@ -12,11 +12,10 @@ from noether.core.schemas._constraints import Between, NonBlankStr
 from noether.core.schemas._types import AnyFloat, TypeHint
 from noether.core.schemas.dataset import AnyDatasetConfig
 from noether.core.schemas.models import AnyModelConfig
-from noether.core.schemas.normalizers import AnyNormalizer
 from noether.core.schemas.plugins import PluginsConfig
 from noether.core.schemas.slurm import SlurmConfig
-from noether.core.schemas.trackers import AnyTracker
 from noether.core.schemas.trainers import AnyTrainerConfig
+from noether.core.schemas.unions import AnyNormalizer, AnyTracker
 
 _PORT_HINT = ("Noether takes one port; for upstream's range [low, high] give one port from it, or leave "
               "master_port unset (MASTER_PORT, or a free port when the run starts)")

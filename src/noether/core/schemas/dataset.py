@@ -8,8 +8,7 @@ import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import NonBlankStr
-from noether.core.schemas.normalizers import AnyNormalizer
-from noether.core.schemas.wrappers import DatasetWrappers
+from noether.core.schemas.unions import AnyNormalizer, DatasetWrappers
 
 
 @attrs.frozen(kw_only=True)

@@ -2,11 +2,11 @@
 
 
 from collections.abc import Iterator
-from typing import Annotated, Literal
+from typing import Literal
 
 import attrs
 
-from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import NonBlankStr
 from noether.core.schemas._types import PlainValue
 
@@ -89,7 +89,3 @@ class PreviousRunInitializerConfig(CheckpointInitializerConfig):
         for item in self.patterns_to_rename or ():
             if "src" not in item or set(item) - {"src", "dst"}:
                 yield "patterns_to_rename", f"each item needs 'src' (and optionally 'dst'), got {item}"
-
-
-#: Any initializer config, selected by ``kind``.
-AnyInitializer = Annotated[Schema, OpenUnion("initializer")]

@@ -8,8 +8,8 @@ import attrs
 
 from noether.core.schemas._base import OpenUnion, Schema
 from noether.core.schemas._constraints import Between, NonBlankStr, PositiveInt
-from noether.core.schemas.initializers import AnyInitializer
 from noether.core.schemas.optimizers import OptimizerConfig
+from noether.core.schemas.unions import AnyInitializer
 
 
 @attrs.frozen(kw_only=True)

@@ -2,13 +2,14 @@
 
 
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import attrs
 
-from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import PositiveFloat
 from noether.core.schemas._types import ArrayLike
+from noether.core.schemas.unions import AnyNormalizer
 
 __all__ = ["AnyNormalizer", "ArrayLike", "MeanStdNormalizerConfig", "PositionNormalizerConfig",
            "ShiftAndScaleNormalizerConfig"]
@@ -92,7 +93,3 @@ class ShiftAndScaleNormalizerConfig(Schema):
         yield from _same_shape(self, "shift", "scale")
         if _is_array(self.scale) and any(s <= 0 for s in _flat(self.scale)):
             yield "scale", f"every scale must be > 0, got {self.scale}"
-
-
-#: Any normalizer config, selected by ``kind``.
-AnyNormalizer = Annotated[Schema, OpenUnion("normalizer")]

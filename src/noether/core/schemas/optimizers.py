@@ -9,7 +9,7 @@ import attrs
 from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import NonBlankStr, NonNegativeFloat, PositiveFloat
 from noether.core.schemas._types import PlainValue
-from noether.core.schemas.schedules import AnyScheduleConfig
+from noether.core.schemas.unions import AnyScheduleConfig
 
 #: The keys of an OptimizerConfig that configure Noether's optimizer wrapper rather than torch's optimizer.
 OPTIM_WRAPPER_KEYS = (

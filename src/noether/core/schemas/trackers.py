@@ -1,11 +1,11 @@
 """Experiment-tracker configs. A local metrics file is always written; these add a service on top."""
 
 
-from typing import Annotated, Literal
+from typing import Literal
 
 import attrs
 
-from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import NonBlankStr, PositiveInt
 
 _P = "noether.core.trackers."
@@ -44,7 +44,3 @@ class TensorboardTrackerSchema(Schema):
     log_dir: NonBlankStr = "runs"
     #: Seconds between flushes of the event file.
     flush_secs: PositiveInt = 60
-
-
-#: Any tracker config, selected by ``kind``; ``disabled`` or ``{}`` means no tracker.
-AnyTracker = Annotated[Schema, OpenUnion("tracker", none_strings=("disabled",))]

@@ -9,8 +9,8 @@ import attrs
 from noether.core.schemas._base import OpenUnion, Schema, exactly_one
 from noether.core.schemas._constraints import NonBlankStr, NonNegativeFloat, NonNegativeInt, PositiveInt
 from noether.core.schemas.callbacks import CallbacksConfig
-from noether.core.schemas.initializers import AnyInitializer
 from noether.core.schemas.strategy import StrategyConfig
+from noether.core.schemas.unions import AnyInitializer
 
 
 @attrs.frozen(kw_only=True)

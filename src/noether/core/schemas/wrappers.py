@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import attrs
 
-from noether.core.schemas._base import OpenUnion, Schema
+from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import Ge, NonNegativeInt, UnitFloat
 
 _P = "noether.data.base.wrappers."
@@ -56,7 +56,3 @@ class SubsetWrapperConfig(Schema):
         end = 1.0 if self.end_percent is None else self.end_percent
         if by_percent and end <= start:
             yield "end_percent", f"must be greater than start_percent={start}, got {end}"
-
-
-#: Any dataset-wrapper config, selected by ``kind``.
-DatasetWrappers = Annotated[Schema, OpenUnion("wrapper")]

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-import attrs
-
 from noether.core.registry.hookspecs import RegisterFunction, hookimpl
-from noether.core.schemas import trackers
 
-_TRACKERS: dict[type, str] = {
-    trackers.WandBTrackerSchema: "noether.core.trackers.wandb:WandBTracker",
-    trackers.TensorboardTrackerSchema: "noether.core.trackers.tensorboard:TensorboardTracker",
-    trackers.TrackioTrackerSchema: "noether.core.trackers.trackio:TrackioTracker",
-}
+#: ``(kind suffix under noether.core.trackers, schema class, implementation module)``.
+_TRACKERS = (
+    ("WandBTracker", "WandBTrackerSchema", "wandb"),
+    ("TensorboardTracker", "TensorboardTrackerSchema", "tensorboard"),
+    ("TrackioTracker", "TrackioTrackerSchema", "trackio"),
+)
 
 
 @hookimpl
 def noether_register_components(register: RegisterFunction) -> None:
-    """Register the trackers under the kind their schema declares."""
-    for config, component in _TRACKERS.items():
-        register("tracker", attrs.fields(config).kind.default, config=config, component=component)
+    """Register the trackers under the kind their schema declares (schemas imported when used)."""
+    for name, schema, module in _TRACKERS:
+        register("tracker", f"noether.core.trackers.{name}", config=f"noether.core.schemas.trackers:{schema}",
+                 component=f"noether.core.trackers.{module}:{name}")
