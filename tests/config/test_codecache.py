@@ -126,3 +126,19 @@ def test_noether_check_prints_the_same_with_and_without_the_cache(tmp_path: Path
         outputs.append(out.stdout)
     assert cache_files(tmp_path)
     assert outputs[0] == outputs[1] == outputs[2]
+
+
+def test_file_stays_bounded_keeping_the_most_recently_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(codecache, "MAX_ENTRIES", 5)
+    path = tmp_path / "c.marshal"
+    first = codecache.CodeCache(path)
+    for i in range(4):
+        first.compile(f"x = {i}\n", f"<old {i}>", "exec")
+    first.save()
+    second = codecache.CodeCache(path)
+    second.compile("x = 0\n", "<old 0>", "exec")  # a hit: used again, so it is kept
+    for i in range(3):
+        second.compile(f"y = {i}\n", f"<new {i}>", "exec")
+    second.save()
+    kept = {key[0] for key in codecache._read(path)}
+    assert kept == {"<old 3>", "<old 0>", "<new 0>", "<new 1>", "<new 2>"}

@@ -4,9 +4,13 @@ Every schema class makes attrs generate and ``compile`` the source of its method
 cattrs generate and compile a function per class: about two hundred ``compile`` calls, a third of the
 start-up of ``noether check``. Compiling is a pure function of (source, file name, mode, flags, optimize):
 the code object does not depend on the globals it later runs with. So the cache stores code objects keyed by
-exactly those five values, the source text included, which makes invalidation exact: a new attrs or cattrs
+exactly those values, which makes invalidation follow the generated code itself: a new attrs or cattrs
 version, a changed schema or another Python generates another source or reads another file (the file name
-carries the interpreter's bytecode tag).
+carries the interpreter's bytecode tag). The source enters the key as its length and two checksums (CRC-32
+and Adler-32 from ``zlib``, 64 bits together; ``hashlib`` would cost more to import than the lookups save),
+next to the file name, which names the class: a false hit needs two generated sources for the same class of
+equal length and equal checksums. Storing the sources instead would make the file, read at every start, five
+times larger.
 
 The cache is never required. It is read once, when installed, written once at exit if the process compiled
 something new, atomically (temporary file and rename), and a missing, unreadable or corrupt file only means
@@ -27,6 +31,7 @@ import importlib
 import marshal
 import sys
 import threading
+import zlib
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
@@ -35,12 +40,13 @@ from noether.core.cache_dir import cache_dir, write_atomic
 
 #: Modules whose generated code is cached.
 GENERATING_MODULES = ("attr._make", "cattrs.gen", "cattrs.gen.typeddicts")
-#: Beyond this many entries the file keeps only what the writing process used (bounds its growth).
-MAX_ENTRIES = 4096
+#: Beyond this many entries the file drops those that went longest unused (bounds its size and read time).
+MAX_ENTRIES = 2048
 #: Bumped when the layout of the file changes.
-FORMAT = 1
+FORMAT = 2
 
-_Key = tuple[str, str, str, int, int]
+#: ``(filename, mode, flags, optimize, len(source), crc32, adler32)``.
+_Key = tuple[str, str, int, int, int, int, int]
 #: A stored code object and the attrs hash salt compiled into it (None for code without one).
 _Entry = tuple[CodeType, "int | None"]
 #: What stands for the salt in keys (no source attrs generates contains it).
@@ -56,7 +62,7 @@ def cache_file(directory: Path) -> Path:
 
 
 class CodeCache:
-    """Code objects by ``(source, filename, mode, flags, optimize)``, read from and written to one file."""
+    """Code objects by file name, mode, flags, optimize and the source's checksums, kept in one file."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -76,7 +82,8 @@ class CodeCache:
         if kwargs or not isinstance(source, str) or not isinstance(filename, str) or not isinstance(mode, str):
             return builtins.compile(source, filename, mode, flags, True, optimize, **kwargs)
         salt = _attrs_hash_salt(filename)
-        key: _Key = (_unsalted(source, salt), filename, mode, flags, optimize)
+        text = _unsalted(source, salt).encode("utf-8", "surrogatepass")
+        key: _Key = (filename, mode, flags, optimize, len(text), zlib.crc32(text), zlib.adler32(text))
         stored = self._stored.get(key)
         if stored is None:
             code = builtins.compile(source, filename, mode, flags, True, optimize)
@@ -97,9 +104,11 @@ class CodeCache:
             return
         with self._lock:
             used = dict(self._used)
-        merged = {**_read(self.path), **used}  # another process may have written meanwhile
+        # Another process may have written meanwhile: keep its entries, this process's last (most recent).
+        merged = {key: entry for key, entry in _read(self.path).items() if key not in used}
+        merged.update(used)
         if len(merged) > MAX_ENTRIES:
-            merged = used
+            merged = dict(list(merged.items())[-MAX_ENTRIES:])
         write_atomic(self.path, marshal.dumps(merged))
 
 
@@ -112,7 +121,7 @@ def _read(path: Path) -> dict[_Key, _Entry]:
     if not isinstance(data, dict):
         return {}
     return {key: entry for key, entry in data.items()
-            if isinstance(key, tuple) and len(key) == 5 and isinstance(entry, tuple) and len(entry) == 2
+            if isinstance(key, tuple) and len(key) == 7 and isinstance(entry, tuple) and len(entry) == 2
             and isinstance(entry[0], CodeType) and (entry[1] is None or isinstance(entry[1], int))}
 
 
