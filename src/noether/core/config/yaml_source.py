@@ -38,6 +38,15 @@ MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
 
 _CORE = "tag:yaml.org,2002:"
+_PATTERNS: dict[tuple[str, int], re.Pattern[str]] = {}
+
+
+def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
+    """A resolver pattern, compiled when a scalar first needs it (most configs need few of them)."""
+    found = _PATTERNS.get((pattern, flags))
+    if found is None:
+        found = _PATTERNS[(pattern, flags)] = re.compile(pattern, flags)
+    return found
 _SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
 _NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
 
@@ -142,7 +151,7 @@ class _Builder:
         self.expanded = 0
         self.root: Any = None
         self.documents = 0
-        self.table: dict[Any, list[tuple[str, re.Pattern[str]]]] | None = None
+        self.table: dict[Any, list[tuple[str, str, int]]] | None = None
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def loc(self, mark: Any) -> str:
@@ -240,10 +249,10 @@ class _Builder:
         """The tag of an untagged plain scalar: ruamel's resolver table, read once (its per-call path is slow)."""
         if self.table is None:
             versioned = self.yaml.resolver.versioned_resolver
-            self.table = {first: [(str(tag), re.compile(rx.pattern, rx.flags)) for tag, rx in rules]
+            self.table = {first: [(str(tag), rx.pattern, rx.flags) for tag, rx in rules]
                           for first, rules in versioned.items()}
-        for tag, regexp in (*self.table.get(text[0] if text else "", ()), *self.table.get(None, ())):
-            if regexp.match(text):
+        for tag, pattern, flags in (*self.table.get(text[0] if text else "", ()), *self.table.get(None, ())):
+            if _compiled(pattern, flags).match(text):
                 return tag
         return _CORE + "str"
 
