@@ -17,3 +17,12 @@ def lazy_getattr(package: str, names: Mapping[str, str]) -> Callable[[str], Any]
         return getattr(importlib.import_module(module), name)
 
     return __getattr__
+
+
+def lazy_dir(namespace: Mapping[str, Any], names: Mapping[str, str]) -> Callable[[], list[str]]:
+    """A module ``__dir__`` listing the module's own names and the lazy ones (for completion and ``dir()``)."""
+
+    def __dir__() -> list[str]:
+        return sorted({*namespace, *names})
+
+    return __dir__

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from noether._lazy import lazy_getattr
+from noether._lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from noether.core.schedules.base import ScheduleBase, check_position
@@ -82,7 +82,4 @@ _LAZY = {
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__dir__ = lazy_dir(globals(), _LAZY)

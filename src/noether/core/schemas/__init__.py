@@ -9,7 +9,7 @@ creates only the config classes it needs.
 
 from typing import TYPE_CHECKING
 
-from noether._lazy import lazy_getattr
+from noether._lazy import lazy_dir, lazy_getattr
 
 if TYPE_CHECKING:
     from noether.core.schemas._base import OpenUnion, Schema
@@ -263,7 +263,4 @@ _LAZY = {
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__dir__ = lazy_dir(globals(), _LAZY)

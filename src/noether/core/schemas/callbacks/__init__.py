@@ -6,7 +6,7 @@ used here), so that validating a config creates only the callback classes it use
 
 from typing import TYPE_CHECKING
 
-from noether._lazy import lazy_getattr
+from noether._lazy import lazy_dir, lazy_getattr
 from noether.core.schemas.callbacks.base import CallBackBaseConfig, CallbacksConfig
 
 if TYPE_CHECKING:
@@ -46,7 +46,4 @@ _LAZY = {
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY)
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY})
+__dir__ = lazy_dir(globals(), _LAZY)
