@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import compileall
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -173,6 +174,7 @@ def main() -> None:
               f"(target <= {TARGET:.1f}x; noisy)", end="")
     print()
     breakdown(warm)
+    shutil.rmtree(cache, ignore_errors=True)
 
 
 if __name__ == "__main__":
