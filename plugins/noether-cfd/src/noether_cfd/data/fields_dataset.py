@@ -4,10 +4,16 @@ A subclass provides ``available_fields`` (the names present in every sample) and
 Only properties whose field is available are properties of the dataset (``dataset.properties``), so a
 data set without wall shear simply has no ``surface_wallshear``. Every property can be normalized by a
 normalizer of its key; none is required (statistics come from ``noether stats``).
+
+:class:`CfdBatchedFieldsDataset` adds a batch loader ``getitems_<property>`` beside every ``getitem_<property>``
+(see :mod:`noether.data.batch`): a whole batch of one field is read at once, as one tensor with the batch
+first when the samples' arrays have one shape, else as a list with one tensor per sample. A subclass that can
+read batches faster than sample by sample overrides :meth:`CfdBatchedFieldsDataset.load_fields`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -92,3 +98,62 @@ class CfdFieldsDataset(Dataset):
     def getitem_force_coefficients(self, idx: int) -> torch.Tensor:
         """The data set's integrated force/moment coefficients ``(K,)`` (its CSV's column order)."""
         return self.load_field(idx, "force_coefficients")
+
+
+#: What a batch loader returns: one tensor ``(batch, ...)``, or one tensor per sample.
+FieldBatch = torch.Tensor | list[torch.Tensor]
+
+
+def stacked_or_list(values: Sequence[torch.Tensor]) -> FieldBatch:
+    """``values`` stacked into one tensor if they have one shape (and dtype), else as a list."""
+    if values and len({(tuple(v.shape), v.dtype) for v in values}) == 1:
+        return torch.stack(list(values))
+    return list(values)
+
+
+def _batch_loader(prop: str, single: Callable[..., Any]) -> Callable[[Any, list[int]], FieldBatch]:
+    """The ``getitems_<prop>`` of a ``getitem_<prop>`` of :class:`CfdFieldsDataset`, normalized alike."""
+    key: str | None = getattr(single, "normalization_key", None)
+    required = bool(getattr(single, "normalizer_required", False))
+
+    def getitems(self: CfdBatchedFieldsDataset, indices: list[int]) -> FieldBatch:
+        values = self.load_fields(indices, prop)
+        if key is None:
+            return values
+        # A list (ragged point counts) is normalized tensor by tensor, a batch in one call: normalizers are
+        # element-wise against the last dimension, so both give the values of the per-sample getitem.
+        if isinstance(values, list):
+            return [self.apply_normalizer(key, v, required=required) for v in values]
+        return self.apply_normalizer(key, values, required=required)
+
+    getitems.__name__ = getitems.__qualname__ = f"getitems_{prop}"
+    getitems.__doc__ = f"{(single.__doc__ or prop).rstrip('.')} of a batch (``(batch, ...)`` or one per sample)."
+    if key is not None:
+        # The core checks that a batch loader is normalized as its per-sample getitem is.
+        getitems.normalization_key = key  # type: ignore[attr-defined]
+        getitems.normalizer_required = getattr(single, "normalizer_required", None)  # type: ignore[attr-defined]
+    return getitems
+
+
+class CfdBatchedFieldsDataset(CfdFieldsDataset):
+    """:class:`CfdFieldsDataset` with a batch loader per property: each field of a batch is read at once.
+
+    The field of property ``<p>`` is named ``<p>`` too. A batch of a field is :meth:`load_fields` of the
+    batch's indices, normalized as ``getitem_<p>`` normalizes one sample. Values, dtypes and sample order are
+    those of the per-sample getitems; when a batch fails to load, the core loads it again sample by sample,
+    so the error names the sample.
+    """
+
+    def load_fields(self, indices: list[int], name: str) -> FieldBatch:
+        """Field ``name`` of every sample of ``indices``, in order: one tensor when their shapes agree.
+
+        This default calls :meth:`load_field` per sample and stacks; a subclass reads batches its own way.
+        """
+        return stacked_or_list([self.load_field(i, name) for i in indices])
+
+
+for _name in dir(CfdFieldsDataset):
+    if _name.startswith("getitem_"):
+        _prop = _name[len("getitem_"):]
+        setattr(CfdBatchedFieldsDataset, f"getitems_{_prop}", _batch_loader(_prop, getattr(CfdFieldsDataset, _name)))
+del _name, _prop

@@ -1,15 +1,21 @@
-"""Surface and volume point sampling (with AB-UPT anchor counts) as a per-sample pipeline processor."""
+"""Surface and volume point sampling (with AB-UPT anchor counts) as a per-sample pipeline processor.
+
+It also samples a column-wise batch (:meth:`SurfaceVolumeSampling.process_batch`): the draws of each sample
+come from its own generator, as per sample, and the kept points of a batched column are taken in one gather.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import torch
 
+from noether.data.batch import SampleBatch
 from noether_cfd import batch as keys
 from noether_cfd.pipeline.schemas import DEFAULT_SURFACE_ITEMS, DEFAULT_VOLUME_ITEMS, SurfaceVolumeSamplingConfig
-from noether_cfd.pipeline.seeding import SeededProcessor, choose
+from noether_cfd.pipeline.seeding import SeededProcessor, choose, gather_points, point_counts
 
 SURFACE_STREAM = 1
 VOLUME_STREAM = 2
@@ -94,3 +100,91 @@ class SurfaceVolumeSampling(SeededProcessor):
         available = int(sample[first].shape[0])
         anchors = 0 if count is None else min(count, available)
         return torch.tensor(anchors, dtype=torch.int64)
+
+    def process_batch(self, batch: SampleBatch) -> SampleBatch | None:
+        """Subsample a column-wise batch exactly as :meth:`__call__` does each of its samples.
+
+        ``None`` (the pipeline then runs the per-sample form, which raises the message) when a sample lacks
+        the index or a configured item, has point sets of different lengths, or has too few points.
+        """
+        indices = self.batch_indices(batch)
+        if indices is None:
+            return None
+        cfg = self.config
+        columns = batch.columns
+        surface = self._present_columns(columns, cfg.surface_items, DEFAULT_SURFACE_ITEMS)
+        volume = self._present_columns(columns, cfg.volume_items, DEFAULT_VOLUME_ITEMS)
+        if surface is None or volume is None:
+            return None
+        # Everything is drawn into a new column dict: a batch handed back to the per-sample form is untouched.
+        out = dict(columns)
+        if surface:
+            counts = self._counts(batch, surface, cfg.surface_points)
+            if counts is None:
+                return None
+            if cfg.surface_weighting == "area" and keys.SURFACE_AREA not in columns:
+                return None
+            weighted = cfg.surface_weighting == "area" and cfg.surface_points is not None
+            selections: list[np.ndarray] = []
+            mean_areas: list[float | None] = []
+            for position, (index, n) in enumerate(zip(indices, counts, strict=True)):
+                rng = self.rng(index, SURFACE_STREAM)
+                if weighted and cfg.surface_points is not None and cfg.surface_points < n:
+                    weights = columns[keys.SURFACE_AREA][position].reshape(-1).double().numpy()
+                    selections.append(choose(rng, n, cfg.surface_points, weights))
+                    mean_areas.append(float(weights.sum()) / len(selections[-1]))
+                else:
+                    selections.append(choose(rng, n, cfg.surface_points))
+                    mean_areas.append(None)
+            for item in surface:
+                out[item] = gather_points(columns[item], selections)
+            sampled_area = keys.SURFACE_AREA in surface
+            if sampled_area or any(m is not None for m in mean_areas):
+                # As per sample: kept areas are rescaled; an area-weighted draw sets them to the mean area
+                # (the whole, unsampled area when the area is not one of the sampled items).
+                out[keys.SURFACE_AREA] = _weighted_areas(out[keys.SURFACE_AREA], counts, selections, mean_areas,
+                                                         sampled_area)
+            out[keys.SURFACE_ANCHOR_COUNT] = _anchor_counts(cfg.surface_anchors, selections)
+        if volume:
+            counts = self._counts(batch, volume, cfg.volume_points)
+            if counts is None:
+                return None
+            selections = [choose(self.rng(index, VOLUME_STREAM), n, cfg.volume_points)
+                          for index, n in zip(indices, counts, strict=True)]
+            for item in volume:
+                out[item] = gather_points(columns[item], selections)
+            out[keys.VOLUME_ANCHOR_COUNT] = _anchor_counts(cfg.volume_anchors, selections)
+        return SampleBatch(out, batch.size)
+
+    @staticmethod
+    def _present_columns(columns: dict[str, Any], configured: Sequence[str] | None,
+                         defaults: Sequence[str]) -> list[str] | None:
+        if configured is not None:
+            return list(configured) if all(k in columns for k in configured) else None
+        return [k for k in defaults if k in columns]
+
+    def _counts(self, batch: SampleBatch, items: list[str], wanted: int | None) -> list[int] | None:
+        counts = point_counts(batch, items)
+        if counts is None:
+            return None
+        if wanted is not None and not self.config.allow_fewer and any(n < wanted for n in counts):
+            return None
+        return counts
+
+
+def _weighted_areas(areas: Any, counts: list[int], selections: list[np.ndarray],
+                    mean_areas: list[float | None], rescale: bool) -> Any:
+    """The areas as the per-sample form leaves them: rescaled by ``all / kept`` points (if ``rescale``), or
+    set to the mean area of an area-weighted draw."""
+    factors = [n / len(s) if rescale else 1.0 for n, s in zip(counts, selections, strict=True)]
+    if isinstance(areas, torch.Tensor) and all(m is None for m in mean_areas) and len(set(factors)) == 1:
+        return areas * factors[0]  # the per-sample product, in one call (the factor is a Python float alike)
+    values = [areas[i] for i in range(len(selections))]
+    scaled = [torch.full_like(v, m) if m is not None else v * f
+              for v, f, m in zip(values, factors, mean_areas, strict=True)]
+    return torch.stack(scaled) if isinstance(areas, torch.Tensor) else scaled
+
+
+def _anchor_counts(count: int | None, selections: list[np.ndarray]) -> torch.Tensor:
+    """The anchor count of every sample ``(batch,)``: at most the points it kept, as per sample."""
+    return torch.tensor([0 if count is None else min(count, len(s)) for s in selections], dtype=torch.int64)
