@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from noether_cfd.data.store import SAMPLES
+from noether_cfd.data.store import SAMPLES, StoreReader, convert_samples, write_sample
 
 import noether
 from noether.core.schemas import AnyDatasetConfig
@@ -171,3 +171,36 @@ def test_too_few_points_fails_naming_the_sample_on_the_batched_path(stores: dict
     with pytest.raises(ValueError, match="sample 3 has 135 points"):
         dataset.collate_fn(batch)
     assert np.isfinite(dataset.collate_fn(dataset.__getitems__([0, 1]))["surface_area"].numpy()).all()
+
+
+def test_no_volume_points_and_every_surface_point_on_both_paths(stores: dict[str, Path]) -> None:
+    for pipe in (pipeline(volume_points=0, volume_anchors=0), pipeline("concat", surface_points=None, volume_points=0,
+                                                                        volume_anchors=None)):
+        batched = built(BATCHED, stores["equal"], pipe, surface_points=100)
+        per_sample = built(PER_SAMPLE, stores["equal"], pipe, surface_points=100)
+        assert_columnar(batched, [0, 1, 2])
+        first = assert_same_loader_batches(batched, per_sample)[0]
+        assert first["volume_position"].shape[-2 if pipe["collators"][0]["mode"] == "pad" else 0] == 0
+
+
+def test_direct_reads_equal_the_memory_maps_and_see_a_replaced_file(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    arrays = {"surface_position": rng.normal(size=(30, 3)),  # float64: read_rows casts into a float32 batch
+              "surface_pressure": rng.normal(size=(30, 1)).astype(np.float32),
+              "conditions": np.arange(4, dtype=np.int64)}
+    convert_samples(tmp_path, ["a"], lambda _: arrays, progress=False)
+    reader = StoreReader(tmp_path)
+    for field in arrays:
+        for rows in (None, 7, 100):
+            expected = np.asarray(reader.read("a", field, rows))
+            got = reader.read_rows("a", field, rows)
+            assert got.dtype == expected.dtype and np.array_equal(got, expected)
+            assert reader.shape_read("a", field, rows) == expected.shape
+    batch = np.zeros((2, 7, 3), np.float32)
+    reader.read_rows("a", "surface_position", 7, out=batch[1])
+    assert np.array_equal(batch[1], np.asarray(reader.read("a", "surface_position", 7), np.float32))
+    assert not batch[0].any()
+    # Rewritten with fewer points while the reader keeps its header: the change is seen, not misread.
+    write_sample(tmp_path, "a", {k: v[:12] if k != "conditions" else v for k, v in arrays.items()}, overwrite=True)
+    assert reader.read_rows("a", "surface_pressure").shape == (12, 1)
+    assert np.array_equal(reader.read_rows("a", "surface_pressure"), np.asarray(reader.read("a", "surface_pressure")))

@@ -14,6 +14,11 @@ few random points, no extra dependency, and the files open with any numpy. The p
 first ``n`` rows are a uniform random subset: reading a subset is one contiguous read. Surface triangles, when
 present (``surface_triangles``), are renumbered to match.
 
+Reading: :meth:`StoreReader.read` gives a memory map; :meth:`StoreReader.read_rows` reads the leading rows
+of a field with one ``pread`` into a fresh array (or straight into a row of a caller's batch array), with each
+file's ``.npy`` header parsed once per reader: opening a memory map costs more than reading a few hundred
+kilobytes from the page cache.
+
 Writing is atomic per sample: a sample is written into a temporary folder and renamed into place, so a
 conversion that is interrupted leaves complete samples and nothing else, and running it again resumes.
 """
@@ -259,8 +264,38 @@ def convert_folder(
                            source=f"{chosen.name}:{source_path}", skip_errors=skip_errors, progress=progress)
 
 
+@attrs.frozen
+class ArrayHeader:
+    """Where the values of a ``.npy`` file are, and their layout (read once per file and reader)."""
+
+    #: The file.
+    path: str
+    #: Byte offset of the first value.
+    offset: int
+    #: Shape of the whole array.
+    shape: tuple[int, ...]
+    #: Stored dtype (byte order included).
+    dtype: np.dtype[Any]
+    #: Whether the values are stored in Fortran order (then rows are not contiguous).
+    fortran_order: bool
+    #: Size of the file when the header was read (a changed size means the file was replaced).
+    size: int
+
+
+def read_header(path: str) -> ArrayHeader:
+    """The header of a ``.npy`` file (its format's public readers: versions 1, 2 and 3)."""
+    with open(path, "rb") as f:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran_order, dtype = np.lib.format.read_array_header_1_0(f)
+        else:
+            shape, fortran_order, dtype = np.lib.format.read_array_header_2_0(f)
+        return ArrayHeader(path=path, offset=f.tell(), shape=tuple(shape), dtype=dtype,
+                           fortran_order=bool(fortran_order), size=os.fstat(f.fileno()).st_size)
+
+
 class StoreReader:
-    """Read access to a store: its samples, splits and fields, as memory maps."""
+    """Read access to a store: its samples, splits and fields, as memory maps or direct reads."""
 
     def __init__(self, store: str | os.PathLike[str]) -> None:
         self.root = Path(store).expanduser()
@@ -275,6 +310,7 @@ class StoreReader:
         self.fields: dict[str, Any] = meta["fields"]
         #: Every sample id, in conversion order.
         self.samples: list[str] = list(meta["samples"])
+        self._headers: dict[tuple[str, str], ArrayHeader] = {}
 
     def split(self, name: str | None) -> list[str]:
         """The ids of a split (``None``: every sample)."""
@@ -292,3 +328,62 @@ class StoreReader:
             raise StoreError(f"{self.root}: no field '{field}'; fields: {', '.join(sorted(self.fields))}")
         values = np.load(sample_folder(self.root, sample_id) / f"{field}.npy", mmap_mode="r", allow_pickle=False)
         return values if rows is None or point_set_of(field) is None else values[:rows]
+
+    def header(self, sample_id: str, field: str) -> ArrayHeader:
+        """The ``.npy`` header of a field of a sample (parsed on first use, then kept)."""
+        key = (sample_id, field)
+        found = self._headers.get(key)
+        if found is None:
+            if field not in self.fields:
+                raise StoreError(f"{self.root}: no field '{field}'; fields: {', '.join(sorted(self.fields))}")
+            found = self._headers[key] = read_header(str(sample_folder(self.root, sample_id) / f"{field}.npy"))
+        return found
+
+    def shape_read(self, sample_id: str, field: str, rows: int | None = None) -> tuple[int, ...]:
+        """The shape :meth:`read` and :meth:`read_rows` give for these arguments (from the header alone)."""
+        shape = self.header(sample_id, field).shape
+        if rows is not None and point_set_of(field) is not None and shape:
+            return (min(rows, shape[0]), *shape[1:])
+        return shape
+
+    def read_rows(self, sample_id: str, field: str, rows: int | None = None,
+                  out: np.ndarray | None = None) -> np.ndarray:
+        """The values of :meth:`read` (the first ``rows`` of a per-point field) read into memory in one go.
+
+        With ``out`` (an array of the shape read, e.g. a row of a batch array; any dtype numpy can cast to)
+        the values land there and ``out`` is returned; the bytes go straight into it when its dtype is the
+        stored one. A file replaced since its header was read is read again; anything unusual (Fortran
+        order, a short file) goes through :meth:`read`.
+        """
+        header = self.header(sample_id, field)
+        shape = self.shape_read(sample_id, field, rows)
+        target = out if out is not None and out.dtype == header.dtype and out.flags.c_contiguous else None
+        if target is not None and target.shape != shape:
+            raise StoreError(f"{self.root}: sample '{sample_id}' field '{field}' has shape {shape}, the batch "
+                             f"row {target.shape}")
+        values = target if target is not None else np.empty(shape, header.dtype)
+        if header.fortran_order or not self._read_into(header, values):
+            self._headers.pop((sample_id, field), None)
+            values = np.array(self.read(sample_id, field, rows))
+        if out is not None and values is not out:
+            out[...] = values
+            return out
+        return values
+
+    @staticmethod
+    def _read_into(header: ArrayHeader, values: np.ndarray) -> bool:
+        """Read the leading ``values.nbytes`` of the array into ``values``; ``False`` if the file changed."""
+        fd = os.open(header.path, os.O_RDONLY)
+        try:
+            if os.fstat(fd).st_size != header.size:
+                return False
+            buffer = values.reshape(-1).view(np.uint8).data  # a view: the bytes land in ``values``
+            done = 0
+            while done < values.nbytes:  # pread may return fewer bytes than asked (signals, huge reads)
+                count = os.preadv(fd, [buffer[done:]], header.offset + done)
+                if count <= 0:
+                    return False
+                done += count
+            return True
+        finally:
+            os.close(fd)

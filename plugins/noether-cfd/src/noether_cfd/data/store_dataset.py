@@ -52,21 +52,27 @@ class CfdStoreDataset(CfdBatchedFieldsDataset):
 
     def load_field(self, idx: int, name: str) -> torch.Tensor:
         """A field of sample ``idx`` (the leading ``surface_points``/``volume_points`` rows when set)."""
-        return as_tensor(self.store.read(self.sample_ids[idx], name, self._rows_of(name)))
+        values = self.store.read_rows(self.sample_ids[idx], name, self._rows_of(name))
+        # The values of as_tensor(memory map), without its second copy: the array read is fresh.
+        if values.dtype.kind == "f":
+            return torch.from_numpy(values.astype(np.float32, copy=False))
+        return as_tensor(values)
 
     def load_fields(self, indices: list[int], name: str) -> FieldBatch:
         """Field ``name`` of the samples ``indices``: one tensor ``(batch, ...)`` if their shapes agree.
 
-        Each sample's rows are copied once, from its memory map into the batch array (the per-sample path
-        copies them into a sample tensor, and the collator copies them again into the padded batch).
+        Each sample's rows are read once, from its file straight into its row of the batch array (the
+        per-sample path reads them into a sample tensor, and the collator copies them again into the batch).
         """
         rows = self._rows_of(name)
-        arrays = [self.store.read(self.sample_ids[i], name, rows) for i in indices]
-        if not arrays or len({(a.shape, a.dtype) for a in arrays}) > 1:
-            return [as_tensor(a) for a in arrays]
-        first = arrays[0]
-        # The dtype as_tensor gives one sample: float32 for every float field.
-        out = np.empty((len(arrays), *first.shape), np.float32 if first.dtype.kind == "f" else first.dtype)
-        for i, array in enumerate(arrays):
-            out[i] = array
+        ids = [self.sample_ids[i] for i in indices]
+        shapes = {self.store.shape_read(sample_id, name, rows) for sample_id in ids}
+        dtypes = {self.store.header(sample_id, name).dtype for sample_id in ids}
+        if len(shapes) != 1 or len(dtypes) != 1:
+            return [self.load_field(i, name) for i in indices]
+        dtype = dtypes.pop()
+        # The dtype load_field gives one sample: float32 for every float field.
+        out = np.empty((len(ids), *shapes.pop()), np.float32 if dtype.kind == "f" else dtype)
+        for i, sample_id in enumerate(ids):
+            self.store.read_rows(sample_id, name, rows, out=out[i])
         return torch.from_numpy(out)

@@ -92,7 +92,15 @@ def gather_points(column: Any, selections: Sequence[np.ndarray]) -> torch.Tensor
     """
     if selections and len({len(s) for s in selections}) == 1:
         if isinstance(column, torch.Tensor):
-            rows = torch.from_numpy(np.stack(selections))
-            return column[torch.arange(column.shape[0]).unsqueeze(1), rows]
+            # One index_select of whole rows over the flattened batch: several times faster than advanced
+            # indexing with a (batch, k) index pair, and the same values.
+            size, points = int(column.shape[0]), int(column.shape[1])
+            offsets = np.arange(size, dtype=np.int64)[:, None] * points
+            rows = torch.from_numpy((np.stack(selections).astype(np.int64, copy=False) + offsets).reshape(-1))
+            flat = column.reshape(size * points, *column.shape[2:])
+            # Gathered into a tensor of the batch's shape (not a reshaped view), so the collator need not copy it.
+            out = column.new_empty((size, len(selections[0]), *column.shape[2:]))
+            torch.index_select(flat, 0, rows, out=out.view(size * len(selections[0]), *column.shape[2:]))
+            return out
         return torch.stack([v.index_select(0, torch.from_numpy(s)) for v, s in zip(column, selections, strict=True)])
     return [column[i].index_select(0, torch.from_numpy(s)) for i, s in enumerate(selections)]
