@@ -7,10 +7,11 @@ framework / hand-written (1.0 = no overhead).
 
 Then the same samples from a chunked store on disk (written by the plugin's converter into a temporary folder,
 read from the page cache): ``noether_cfd.CfdStoreDataset`` on the batched path (one ``getitems_<field>`` per
-field and batch, processed and padded by column) against the same dataset read sample by sample (its batch
-loaders removed) and against a hand-written loader of the store files, each with the full pipeline and with
-the point sampling and padding alone (no graph: the data path itself). Contenders alternate; medians and
-minima of the batch times. Run: ``python benchmarks/cfd_data.py [--quick]``.
+field and batch, processed and padded by column) against the same dataset fetched sample by sample (through
+``__getitem__`` only) and against a hand-written loader of the store files, each with the full pipeline and with
+the point sampling and padding alone (no graph), and with reading and padding alone (the data path itself).
+Contenders alternate; medians and minima of the batch times; one torch thread.
+Run: ``python benchmarks/cfd_data.py [--quick]``.
 """
 
 from __future__ import annotations
@@ -179,9 +180,10 @@ class PerSample(torch.utils.data.Dataset[dict[str, Any]]):
 class HandWrittenStore(HandWritten):
     """A hand-written loader of the store files: the leading points of each field, then the same work."""
 
-    def __init__(self, root: Path, ids: list[str], graph: bool) -> None:
+    def __init__(self, root: Path, ids: list[str], sampling: bool, graph: bool) -> None:
         super().__init__([])
         self.folders = [root / "samples" / sid for sid in ids]
+        self.sampling = sampling
         self.graph = graph
 
     def __len__(self) -> int:
@@ -203,8 +205,8 @@ class HandWrittenStore(HandWritten):
             out.update({"geometry_position": geometry, "supernode_index": torch.arange(SUPERNODES),
                         "supernode_neighbors": torch.from_numpy(np.where(found, idx, 0)),
                         "supernode_neighbor_mask": torch.from_numpy(found)})
-        surface = torch.from_numpy(rng.permutation(SURFACE))
-        volume = torch.from_numpy(rng.permutation(VOLUME))
+        surface = torch.from_numpy(rng.permutation(SURFACE)) if self.sampling else slice(None)
+        volume = torch.from_numpy(rng.permutation(VOLUME)) if self.sampling else slice(None)
         for key in ("surface_position", "surface_normal", "surface_area", "surface_pressure"):
             out[key] = load(key, SURFACE)[surface]
         for key in ("volume_position", "volume_velocity"):
@@ -223,6 +225,7 @@ def batch_ms(dataset: Any, collate: Any, workers: int) -> float:
 def store_rows(samples: list[dict[str, torch.Tensor]], rounds: int, worker_counts: tuple[int, ...]) -> None:
     """The store table: batched, per-sample and hand-written, with and without the supernode graph."""
     no_graph = {**PIPELINE, "sample_processors": PIPELINE["sample_processors"][1:]}
+    pad_only = {**PIPELINE, "sample_processors": []}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "store"
         ids = write_store(samples, root)
@@ -230,9 +233,11 @@ def store_rows(samples: list[dict[str, torch.Tensor]], rounds: int, worker_count
               f"sample), ms per batch of {BATCH}: median (min) of {rounds} alternating rounds")
         print(f"{'pipeline':<9} {'workers':>7} {'store batched':>15} {'store per-sample':>17} "
               f"{'hand-written':>14} {'per-sample/batched':>19} {'hand/batched':>13}")
-        for name, pipeline, graph in (("no graph", no_graph, False), ("full", PIPELINE, True)):
+        runs = (("read+pad", pad_only, False, False), ("sampling", no_graph, True, False),
+                ("full", PIPELINE, True, True))
+        for name, pipeline, sampling, graph in runs:
             batched, per_sample = store_dataset(root, pipeline, True), store_dataset(root, pipeline, False)
-            hand = HandWrittenStore(root, ids, graph)
+            hand = HandWrittenStore(root, ids, sampling, graph)
             for workers in worker_counts:
                 contenders: dict[str, tuple[Any, Callable[..., Any]]] = {
                     "batched": (batched, batched.collate_fn), "per_sample": (per_sample, per_sample.collate_fn),
@@ -250,6 +255,9 @@ def store_rows(samples: list[dict[str, torch.Tensor]], rounds: int, worker_count
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    # One thread, as DataLoader workers have: on a shared machine torch's thread pool otherwise waits for
+    # busy cores inside every operation, which swamps what is measured here.
+    torch.set_num_threads(1)
     samples = make_samples(16 if quick else 64)
     framework = Stored(samples, build_pipeline(PIPELINE))
     hand = HandWritten(samples)
