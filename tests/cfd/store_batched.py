@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 import attrs
 import numpy as np
 import torch
+from noether_cfd.data.ellipsoid_dataset import EllipsoidFlowDataset
 from noether_cfd.data.ellipsoid_generate import EllipsoidSettings, generate_sample
 from noether_cfd.data.icosphere import icosphere
 from noether_cfd.data.store import convert_samples
@@ -58,6 +59,15 @@ class PerSampleCfdStore(CfdStoreDataset):
 for _name in dir(CfdStoreDataset):
     if _name.startswith("getitems_"):
         setattr(PerSampleCfdStore, _name, None)  # not callable: the core then has no batch loader for it
+
+
+class PerSampleEllipsoidFlows(EllipsoidFlowDataset):
+    """The in-memory ellipsoid flows without batch loaders (the per-sample reference)."""
+
+
+for _name in dir(EllipsoidFlowDataset):
+    if _name.startswith("getitems_"):
+        setattr(PerSampleEllipsoidFlows, _name, None)
 
 
 class CountingCfdStore(CfdStoreDataset):

@@ -204,3 +204,19 @@ def test_direct_reads_equal_the_memory_maps_and_see_a_replaced_file(tmp_path: Pa
     write_sample(tmp_path, "a", {k: v[:12] if k != "conditions" else v for k, v in arrays.items()}, overwrite=True)
     assert reader.read_rows("a", "surface_pressure").shape == (12, 1)
     assert np.array_equal(reader.read_rows("a", "surface_pressure"), np.asarray(reader.read("a", "surface_pressure")))
+
+
+def test_the_in_memory_ellipsoid_flows_batch_by_one_gather_with_the_same_numbers(tmp_path: Path) -> None:
+    def ellipsoids(kind: str) -> Any:
+        config = noether.structure({"kind": kind, "root": str(tmp_path), "split": "train", "train_size": 8,
+                                    "val_size": 1, "test_size": 1, "subdivisions": 2, "num_volume_points": 96,
+                                    "normalizers": NORMALIZERS, "pipeline": pipeline(), "wrappers": WRAPPERS},
+                                   AnyDatasetConfig)
+        return build_dataset(config, name="train", seed=5)
+
+    batched, per_sample = ellipsoids("noether_cfd.EllipsoidFlowDataset"), ellipsoids(
+        "tests.cfd.store_batched.PerSampleEllipsoidFlows")
+    raw = assert_columnar(batched, [0, 1, 2])
+    assert raw.columns["moment"].shape == (3, 3)
+    assert isinstance(per_sample.__getitems__([0, 1]), list)
+    assert_same_loader_batches(batched, per_sample)

@@ -11,16 +11,21 @@ Properties (per sample, float32; ``S`` surface points, ``V`` volume points; worl
 
 The surface triangles (the same for every sample) are :attr:`EllipsoidFlowDataset.triangles`; the body of a
 sample is :meth:`EllipsoidFlowDataset.body`. Every property can be normalized by a normalizer of its key.
+
+Every property also has a batch loader ``getitems_<property>``: the samples are in memory, so a batch of a
+property is one gather ``(batch, ...)`` (see :mod:`noether.data.batch`), normalized as its samples are.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
 
+from noether.data.arrays import gather_rows
 from noether.data.dataset import Dataset, with_normalizers
 from noether_cfd import batch as keys
 from noether_cfd.data.ellipsoid_generate import EllipsoidSettings, ensure_generated
@@ -115,3 +120,25 @@ class EllipsoidFlowDataset(Dataset):
     def getitem_moment(self, idx: int) -> torch.Tensor:
         """Exact Munk moment ``(3,)`` (density 1, unit stream), world frame."""
         return self.arrays["moment"][idx]
+
+
+def _batch_loader(prop: str, single: Callable[..., Any]) -> Callable[[Any, list[int]], torch.Tensor]:
+    """The ``getitems_<prop>`` of ``getitem_<prop>``: one gather of the in-memory array, normalized alike."""
+
+    def getitems(self: EllipsoidFlowDataset, indices: list[int]) -> torch.Tensor:
+        return gather_rows(self.arrays[prop], indices)
+
+    getitems.__name__ = getitems.__qualname__ = f"getitems_{prop}"
+    getitems.__doc__ = f"{(single.__doc__ or prop).rstrip('.')} of a batch ``(batch, ...)``."
+    key = getattr(single, "normalization_key", None)
+    if key is None:
+        return getitems
+    loader: Callable[[Any, list[int]], torch.Tensor] = with_normalizers(
+        key, required=bool(getattr(single, "normalizer_required", True)))(getitems)
+    return loader
+
+
+for _name in [n for n in vars(EllipsoidFlowDataset) if n.startswith("getitem_")]:
+    _prop = _name[len("getitem_"):]
+    setattr(EllipsoidFlowDataset, f"getitems_{_prop}", _batch_loader(_prop, getattr(EllipsoidFlowDataset, _name)))
+del _name, _prop
