@@ -185,9 +185,9 @@ def test_no_volume_points_and_every_surface_point_on_both_paths(stores: dict[str
 
 def test_direct_reads_equal_the_memory_maps_and_see_a_replaced_file(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    arrays = {"surface_position": rng.normal(size=(30, 3)),  # float64: read_rows casts into a float32 batch
-              "surface_pressure": rng.normal(size=(30, 1)).astype(np.float32),
-              "conditions": np.arange(4, dtype=np.int64)}
+    arrays: dict[str, np.ndarray] = {"surface_position": rng.normal(size=(30, 3)),  # float64: read_rows casts into a float32 batch
+                                     "surface_pressure": rng.normal(size=(30, 1)).astype(np.float32),
+                                     "conditions": np.arange(4, dtype=np.int64)}
     convert_samples(tmp_path, ["a"], lambda _: arrays, progress=False)
     reader = StoreReader(tmp_path)
     for field in arrays:
