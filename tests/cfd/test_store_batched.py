@@ -185,7 +185,8 @@ def test_no_volume_points_and_every_surface_point_on_both_paths(stores: dict[str
 
 def test_direct_reads_equal_the_memory_maps_and_see_a_replaced_file(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    arrays: dict[str, np.ndarray] = {"surface_position": rng.normal(size=(30, 3)),  # float64: read_rows casts into a float32 batch
+    # float64 positions: read_rows casts them into a float32 batch row.
+    arrays: dict[str, np.ndarray] = {"surface_position": rng.normal(size=(30, 3)),
                                      "surface_pressure": rng.normal(size=(30, 1)).astype(np.float32),
                                      "conditions": np.arange(4, dtype=np.int64)}
     convert_samples(tmp_path, ["a"], lambda _: arrays, progress=False)
