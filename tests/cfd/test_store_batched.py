@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-from noether_cfd.data.store import SAMPLES, StoreReader, convert_samples, write_sample
+from noether_cfd.data.store import SAMPLES, StoreError, StoreReader, convert_samples, write_sample
 
 import noether
 from noether.core.schemas import AnyDatasetConfig
@@ -203,8 +203,23 @@ def test_direct_reads_equal_the_memory_maps_and_see_a_replaced_file(tmp_path: Pa
     assert not batch[0].any()
     # Rewritten with fewer points while the reader keeps its header: the change is seen, not misread.
     write_sample(tmp_path, "a", {k: v[:12] if k != "conditions" else v for k, v in arrays.items()}, overwrite=True)
+    with pytest.raises(StoreError, match="changed while it was read"):
+        reader.read_rows("a", "surface_position", out=np.zeros((30, 3)))  # a batch row of the old shape
     assert reader.read_rows("a", "surface_pressure").shape == (12, 1)
     assert np.array_equal(reader.read_rows("a", "surface_pressure"), np.asarray(reader.read("a", "surface_pressure")))
+
+
+def test_a_sample_rewritten_during_a_run_is_read_sample_by_sample(tmp_path: Path) -> None:
+    root = write_ellipsoid_store(tmp_path / "store", 4, ragged=False)
+    dataset = built(BATCHED, root, None, wrappers=None)
+    assert dataset.__getitems__([0, 1]).columns["surface_area"].shape == (2, 162)  # headers now cached
+    arrays = {path.stem: np.load(path) for path in (root / SAMPLES / "ellipsoid_001").glob("*.npy")}
+    arrays = {k: v[:100] if k.startswith(("surface", "volume")) else v for k, v in arrays.items()}
+    write_sample(root, "ellipsoid_001", arrays, overwrite=True)
+    batch = dataset.__getitems__([0, 1])
+    assert [len(v) for v in batch.columns["surface_area"]] == [162, 100]
+    for position, index in enumerate([0, 1]):
+        assert torch.equal(batch.columns["surface_area"][position], dataset[index]["surface_area"])
 
 
 def test_the_in_memory_ellipsoid_flows_batch_by_one_gather_with_the_same_numbers(tmp_path: Path) -> None:

@@ -366,6 +366,9 @@ class StoreReader:
             self._headers.pop((sample_id, field), None)
             values = np.array(self.read(sample_id, field, rows))
         if out is not None and values is not out:
+            if values.shape != out.shape:
+                raise StoreError(f"{self.root}: sample '{sample_id}' field '{field}' changed while it was read: "
+                                 f"{values.shape} rows, the batch expected {out.shape}")
             out[...] = values
             return out
         return values

@@ -21,7 +21,7 @@ import torch
 
 from noether_cfd.data.fields_dataset import CfdBatchedFieldsDataset, FieldBatch, as_tensor
 from noether_cfd.data.schemas import CfdStoreDatasetConfig
-from noether_cfd.data.store import StoreReader, point_set_of
+from noether_cfd.data.store import StoreError, StoreReader, point_set_of
 
 
 class CfdStoreDataset(CfdBatchedFieldsDataset):
@@ -73,6 +73,10 @@ class CfdStoreDataset(CfdBatchedFieldsDataset):
         dtype = dtypes.pop()
         # The dtype load_field gives one sample: float32 for every float field.
         out = np.empty((len(ids), *shapes.pop()), np.float32 if dtype.kind == "f" else dtype)
-        for i, sample_id in enumerate(ids):
-            self.store.read_rows(sample_id, name, rows, out=out[i])
+        try:
+            for i, sample_id in enumerate(ids):
+                self.store.read_rows(sample_id, name, rows, out=out[i])
+        except StoreError:
+            # A file replaced since its header was read (its header is read again): sample by sample.
+            return [self.load_field(i, name) for i in indices]
         return torch.from_numpy(out)
