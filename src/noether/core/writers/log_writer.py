@@ -30,9 +30,12 @@ def _to_number(value: Any) -> Any:
 
 
 class LogWriter:
-    """Collects the scalars logged during one update; ``flush`` writes them as one JSON line.
+    """Collects the scalars logged during one update; ``flush`` ends the step, a JSON line in the metrics file.
 
-    Logging the same key twice in one step is a programming error and raises ``KeyError``.
+    Rows reach the file when the writer syncs: at most once a second, before every checkpoint (the trainer
+    calls :meth:`sync` first) and on :meth:`close`. They are encoded then, all at once: encoding a row right
+    after an update's kernels costs several times what it costs in a batch. Logging the same key twice in
+    one step is a programming error and raises ``KeyError``.
     """
 
     def __init__(self, metrics_path: Path | None, tracker: _Tracker | None, counter: _Counter) -> None:
@@ -44,6 +47,8 @@ class LogWriter:
         self.tracker = tracker
         self.counter = counter
         self.cache: dict[str, Any] = {}
+        #: Flushed rows not yet in the file (written by :meth:`sync`).
+        self._pending: list[dict[str, Any]] = []
         self._synced_at = time.monotonic()
         self.summary: dict[str, dict[str, float]] = {}
         self.last_flushed: dict[str, Any] = {}
@@ -86,14 +91,14 @@ class LogWriter:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 self._summarize(key, float(value))
         if self._file is not None:
-            self._file.write(json.dumps(cache, allow_nan=True) + "\n")
-            now = time.monotonic()
-            # One write syscall per second at most, not per step; checkpoints call sync() first, so a crash
-            # never loses lines that a resumed run would not log again.
-            if now - self._synced_at >= 1.0:
+            self._pending.append(cache)
+            # One write per second at most, not per step; checkpoints call sync() first, so a crash never
+            # loses lines that a resumed run would not log again.
+            if time.monotonic() - self._synced_at >= 1.0:
                 self.sync()
         if self.tracker is not None:
-            self.tracker.log(cache, step=cache["update"])
+            # A copy: the row is encoded later, and what a tracker does to its argument must not reach the file.
+            self.tracker.log(dict(cache), step=cache["update"])
         self.last_flushed = cache
         self.last_values.update(cache)
 
@@ -126,17 +131,23 @@ class LogWriter:
         self.summary = {k: dict(v) for k, v in state.get("summary", {}).items()}
 
     def sync(self) -> None:
-        """Push buffered metric lines to the file."""
+        """Write the flushed rows to the file and push them to the operating system."""
         if self._file is not None:
+            pending, self._pending = self._pending, []
+            if pending:
+                self._file.write("".join(json.dumps(row, allow_nan=True) + "\n" for row in pending))
             self._file.flush()
         self._synced_at = time.monotonic()
 
     def close(self) -> None:
-        """Flush and close the metrics file."""
+        """Flush, write every row and close the metrics file."""
         self.flush()
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            try:
+                self.sync()
+            finally:
+                self._file.close()
+                self._file = None
 
 
 def truncate_metrics(path: Path, after_update: int) -> None:
