@@ -83,7 +83,8 @@ class PublicCfdDataset(CfdFieldsDataset):
     def load_field(self, idx: int, name: str) -> torch.Tensor:
         """A field of sample ``idx``."""
         if self._store is not None:
-            return as_tensor(self._store.read(self.sample_ids[idx], name))
+            # One read into a fresh array (the store's direct read): cheaper than opening a memory map.
+            return as_tensor(self._store.read_rows(self.sample_ids[idx], name))
         sample = self._sample(idx)
         if name not in sample:
             raise LayoutError(f"{self.root}: sample '{self.sample_ids[idx]}' has no '{name}' (it has "
