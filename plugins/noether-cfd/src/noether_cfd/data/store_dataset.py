@@ -1,6 +1,7 @@
 """``noether_cfd.CfdStoreDataset``: the samples of a chunked store, reading only what a run asks for.
 
-Each property is read from its own file, as a memory map; only the properties a run includes are read
+Each property is read from its own file (one ``pread`` of the rows asked for, see
+:meth:`~noether_cfd.data.store.StoreReader.read_rows`); only the properties a run includes are read
 (``included_properties``/``excluded_properties``), and with ``surface_points``/``volume_points`` only the
 leading rows of each point set, which the store keeps in random order: a uniform random subset, read in one
 contiguous piece.
