@@ -28,6 +28,16 @@ BatchGetter = Callable[[list[int]], Any]
 Plan = tuple[tuple[str, Getter, BatchGetter | None], ...]
 
 
+def owned(tensor: torch.Tensor) -> torch.Tensor:
+    """``tensor``, copied if it is a view: a batch never shares memory with its dataset.
+
+    A batch loader may return a view of its storage (a slice of an in-memory array); a model that changes its
+    input in place must not change the data set, as a stacked or padded batch never does. Collators call this
+    on every column they pass through unchanged.
+    """
+    return tensor.clone() if tensor._is_view() else tensor
+
+
 class BatchLoadError(RuntimeError):
     """A batch loader failed (or returned a wrong shape) although every sample loads one by one."""
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch.utils.data import default_collate
 
-from noether.data.batch import BatchIndices, SampleBatch
+from noether.data.batch import BatchIndices, SampleBatch, owned
 from noether.data.schemas import ConcatCollatorConfig, DefaultCollatorConfig, PadCollatorConfig
 
 Sample = Mapping[str, Any]
@@ -112,18 +112,12 @@ class DefaultCollator(Collator):
         for key in keys:
             column = batch.columns[key]
             if isinstance(column, torch.Tensor):
-                out[key] = _owned(column)
+                out[key] = owned(column)
             elif isinstance(column, BatchIndices):
                 out[key] = column.tensor  # made once per batch, shared with the gathers
             else:
                 out[key] = self._stack(key, column, in_main_process)
         return out
-
-
-def _owned(tensor: torch.Tensor) -> torch.Tensor:
-    # A batch loader may return a view of its storage; the batch must not share memory with the dataset (a
-    # model that modifies its input in place would change the data), as a stacked batch never does.
-    return tensor.clone() if tensor._is_view() else tensor
 
 
 class ConcatCollator(Collator):
@@ -156,7 +150,7 @@ class ConcatCollator(Collator):
         for key in keys:
             column: torch.Tensor = batch.columns[key]
             size, points = column.shape[0], column.shape[1]
-            out[key] = _owned(column).reshape(size * points, *column.shape[2:])
+            out[key] = owned(column).reshape(size * points, *column.shape[2:])
             out[key + self.suffix] = torch.arange(size).repeat_interleave(points)
         return out
 
@@ -199,6 +193,6 @@ class PadCollator(Collator):
         out: dict[str, Any] = {}
         for key in keys:
             column: torch.Tensor = batch.columns[key]
-            out[key] = _owned(column)
+            out[key] = owned(column)
             out[key + self.suffix] = torch.ones(column.shape[:2], dtype=torch.bool)
         return out

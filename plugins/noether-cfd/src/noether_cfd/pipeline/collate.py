@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from torch.utils.data import default_collate
 
-from noether.data.batch import BatchIndices, SampleBatch
+from noether.data.batch import BatchIndices, SampleBatch, owned
 from noether.data.collators import Collator
 from noether_cfd import batch as keys
 from noether_cfd.pipeline.schemas import CfdCollatorConfig
@@ -126,12 +126,6 @@ def concat_batch(samples: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     return batch
 
 
-def _owned(tensor: torch.Tensor) -> torch.Tensor:
-    # A batched column may be a view of a dataset's storage; a batch never shares memory with the data (a model
-    # that changes its input in place must not change the data set), as a padded or stacked batch never does.
-    return tensor.clone() if tensor._is_view() else tensor
-
-
 def _batched(columns: Mapping[str, Any], items: Sequence[str]) -> bool:
     return all(isinstance(columns[item], torch.Tensor) for item in items)
 
@@ -145,7 +139,7 @@ def _set_samples(columns: Mapping[str, Any], items: Sequence[str], size: int) ->
 def _stack_column(key: str, column: Any) -> Any:
     """A non-point column stacked as :func:`_stack` stacks the samples' values."""
     if isinstance(column, torch.Tensor):
-        return _owned(column)
+        return owned(column)
     if isinstance(column, BatchIndices):
         return column.tensor  # the batch's one index tensor (as default_collate of the ints would make)
     return _stack([{key: value} for value in column], key)
@@ -161,7 +155,7 @@ def pad_columns(batch: SampleBatch) -> dict[str, Any]:
         if _batched(columns, items):
             out[mask_key(name)] = torch.ones((size, int(columns[items[0]].shape[1])), dtype=torch.bool)
             for item in items:
-                out[item] = _owned(columns[item])
+                out[item] = owned(columns[item])
         else:
             _pad_set(out, name, items, _set_samples(columns, items, size))
         claimed.update(items)
@@ -199,7 +193,7 @@ def concat_columns(batch: SampleBatch) -> dict[str, Any]:
                     assert geometry_offsets is not None
                     column = column + geometry_offsets.view(size, *([1] * (column.dim() - 1)))
                 else:
-                    column = _owned(column)
+                    column = owned(column)
                 out[item] = column.reshape(size * int(column.shape[1]), *column.shape[2:])
             else:
                 parts = [column[i] for i in range(size)]
