@@ -39,7 +39,7 @@ PARTS = [
     ("    model forward", "torch/nn/modules/module.py", "_call_impl"),
     ("  backward", "torch/_tensor.py", "backward"),
     ("  optimizer step (with clipping, scaler)", "noether/core/optimizer/wrapper.py", "step"),
-    ("    torch AdamW step", "torch/optim/adamw.py", "step"),
+    ("    torch AdamW step (Adam.step)", "torch/optim/adam.py", "step"),
     ("  zero_grad", "noether/core/optimizer/wrapper.py", "zero_grad"),
     ("  schedules", "noether/core/optimizer/wrapper.py", "schedule_step"),
     ("  callbacks: after each update (timings, losses)", "noether/core/callbacks", "track_after_update_step"),
@@ -205,7 +205,8 @@ def _pieces(trainer: Any, updates: int, batch_size: int, size: int, unit: Any) -
 
     track = next(cb.every.n for cb in hooks.update_firing if type(cb).__name__ == "LrCallback")
     log = next(cb.every.n for cb in hooks.update_firing if type(cb).__name__ == "ProgressCallback")
-    not_due = next(u for u in range(1, 10**6) if u % track and u % log)
+    # With fewer than 1,000 updates the track interval is 1: every update fires, none is "nothing due".
+    not_due = next((u for u in range(1, 10**6) if u % track and u % log), track)
     t = per_call_us({"data": lambda: next(batches), "raw data": raw_data}, inner=5)
     f = per_call_us({"fwd": lambda: trainer.train_step(batch, model),
                      "raw fwd": lambda: torch.nn.functional.mse_loss(net(batch["x"]), batch["y"])}, calls=800)
