@@ -7,6 +7,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pytest
+import torch
+
 from noether.core.writers.log_writer import LogWriter
 
 
@@ -51,3 +55,14 @@ def test_rows_reach_the_file_at_sync_and_close_unchanged(tmp_path: Path) -> None
     assert [row["update"] for row in tracker.rows] == [1, 2, 3]
     assert "tracker/added" not in lines[0]  # the tracker's change of its copy does not reach the file
     assert writer.summary["loss/online/total/U1"]["min"] == 0.1
+
+
+def test_a_value_json_cannot_encode_is_refused_where_it_is_logged(tmp_path: Path) -> None:
+    writer = LogWriter(tmp_path / "metrics.jsonl", None, Counter())
+    writer.add_scalar("loss", torch.tensor(0.5))  # one-element tensors and numpy scalars are numbers
+    writer.add_scalar("lr", np.float32(0.25))
+    with pytest.raises(TypeError, match=r"metric 'bad' at update 0: expected a number .* got list"):
+        writer.add_scalar("bad", [1, 2])
+    writer.close()
+    (row,) = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert row["loss"] == 0.5 and row["lr"] == 0.25 and "bad" not in row

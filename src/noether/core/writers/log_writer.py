@@ -64,6 +64,11 @@ class LogWriter:
         if key in self.cache:
             raise KeyError(f"metric '{key}' was logged twice at update {self.counter.update}")
         number = _to_number(value)
+        if number is not None and not isinstance(number, int | float | str):
+            # Rows are encoded later (at sync): refuse here what JSON cannot encode, so the error names the
+            # metric and the update that logged it.
+            raise TypeError(f"metric '{key}' at update {self.counter.update}: expected a number (or a one-element "
+                            f"tensor), got {type(number).__name__}")
         self.cache[key] = number
         if console:
             shown = format(number, fmt) if isinstance(number, float) else number
