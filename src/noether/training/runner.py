@@ -117,10 +117,12 @@ def _configure_cudnn(config: ConfigSchema, device: Any) -> None:
 def _write_resolved_config(resolved: ResolvedRun) -> None:
     from noether.core.config.converter import unstructure
     from noether.core.config.dump import dump_yaml
+    from noether.core.writers.atomic import atomic_write_bytes
 
     resolved.hp = unstructure(attrs.evolve(resolved.config, run_id=resolved.run_id))
     if resolved.layout.rank == 0:
-        RunLayout(resolved.run_dir).hp_resolved.write_text(dump_yaml(resolved.hp), encoding="utf-8")
+        # Atomic: a run killed while writing must not leave a half file that `noether run` of it would misread.
+        atomic_write_bytes(RunLayout(resolved.run_dir).hp_resolved, dump_yaml(resolved.hp).encode("utf-8"))
 
 
 def _load_resume(resolved: ResolvedRun, resume_cfg: Any) -> None:
