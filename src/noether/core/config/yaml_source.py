@@ -38,15 +38,12 @@ MAX_DEPTH = 100
 MAX_ALIAS_NODES = 10_000
 
 _CORE = "tag:yaml.org,2002:"
-_PATTERNS: dict[tuple[str, int], re.Pattern[str]] = {}
 
 
-def _compiled(pattern: str, flags: int) -> re.Pattern[str]:
-    """A resolver pattern, compiled when a scalar first needs it (most configs need few of them)."""
-    found = _PATTERNS.get((pattern, flags))
-    if found is None:
-        found = _PATTERNS[(pattern, flags)] = re.compile(pattern, flags)
-    return found
+def _evaluated(rule: Any) -> re.Pattern[str]:
+    """A resolver pattern itself: ruamel wraps each in a ``LazyEval`` that compiles it on first attribute use."""
+    evaluate = getattr(rule, "lazy_self", None)
+    return evaluate() if callable(evaluate) else rule
 _SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")}
 _NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
 
@@ -151,7 +148,7 @@ class _Builder:
         self.expanded = 0
         self.root: Any = None
         self.documents = 0
-        self.table: dict[Any, list[tuple[str, str, int]]] | None = None
+        self.table: dict[Any, list[list[Any]]] | None = None
 
     # --- helpers -----------------------------------------------------------------------------------------------
     def loc(self, mark: Any) -> str:
@@ -249,11 +246,13 @@ class _Builder:
         """The tag of an untagged plain scalar: ruamel's resolver table, read once (its per-call path is slow)."""
         if self.table is None:
             versioned = self.yaml.resolver.versioned_resolver
-            self.table = {first: [(str(tag), rx.pattern, rx.flags) for tag, rx in rules]
-                          for first, rules in versioned.items()}
-        for tag, pattern, flags in (*self.table.get(text[0] if text else "", ()), *self.table.get(None, ())):
-            if _compiled(pattern, flags).match(text):
-                return tag
+            self.table = {first: [[str(tag), rx] for tag, rx in rules] for first, rules in versioned.items()}
+        for rule in (*self.table.get(text[0] if text else "", ()), *self.table.get(None, ())):
+            pattern = rule[1]
+            if type(pattern) is not re.Pattern:  # compiled when a scalar first needs it: most configs need few
+                pattern = rule[1] = _evaluated(pattern)
+            if pattern.match(text):
+                return str(rule[0])
         return _CORE + "str"
 
     def construct(self, event: Any, path: Path_, location: str) -> Any:
