@@ -5,7 +5,6 @@ Public functions: :func:`structure` and :func:`unstructure`.
 
 from __future__ import annotations
 
-import difflib
 import typing
 from collections.abc import Callable, Mapping, MutableMapping, MutableSequence, Sequence
 from pathlib import Path
@@ -53,6 +52,7 @@ from noether.core.schemas._types import (
 
 
 def _unknown_key_message(key: Any, known: set[str]) -> str:
+    import difflib  # only when a suggestion is made: slow to import
     if not isinstance(key, str):
         return f"keys must be strings, got the key {describe_value(key)}"
     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)

@@ -17,7 +17,6 @@ Resolvers (``${oc.env:HOME}``) are not supported: a config means the same on eve
 from __future__ import annotations
 
 import copy
-import difflib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -174,6 +173,7 @@ class _Resolver:
                                        f"{format_path(here)} is {size}")
             elif not isinstance(node, dict) or part not in node:
                 options = [str(k) for k in node] if isinstance(node, dict) else []
+                import difflib  # only when a suggestion is made: slow to import
                 close = difflib.get_close_matches(str(part), options, n=1)
                 hint = f"; did you mean '{close[0]}'?" if close else ""
                 owner = format_path(here) if here else "the config root"

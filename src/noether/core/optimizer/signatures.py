@@ -7,7 +7,6 @@ real constructors so that it cannot drift.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 _COMMON_ADAM = ("lr", "betas", "eps", "weight_decay", "foreach", "maximize", "capturable", "differentiable")
@@ -55,6 +54,7 @@ TORCH_OPTIMIZER_ARGS: dict[str, frozenset[str]] = {
 
 def unknown_arg_message(kind: str, name: str, accepted: Iterable[str]) -> str:
     """The error for one argument ``kind`` does not take: close matches first, then every accepted name."""
+    import difflib  # only when a suggestion is made: slow to import
     accepted = sorted(accepted)
     close = difflib.get_close_matches(name, accepted, n=3, cutoff=0.6)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""

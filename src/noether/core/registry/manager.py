@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import difflib
 import functools
 import importlib
 import os
@@ -376,6 +375,7 @@ class Registry:
 
     def close_matches(self, family: str, kind: str, n: int = 3) -> list[str]:
         """Registered kinds of ``family`` close to ``kind`` (whole or last dotted part), best first."""
+        import difflib  # only when a suggestion is made: slow to import
         known = self.kinds(family) + sorted(a for (fam, a) in self._aliases if fam == family)
         short = kind.rsplit(".", 1)[-1].lower()
         scored = []
@@ -435,6 +435,7 @@ def hook_name_problem(plugin: Any, pm: pluggy.PluginManager) -> str:
     problems = []
     for hook in implemented:
         if hook not in HOOK_NAMES:
+            import difflib  # only when a suggestion is made: slow to import
             close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.6)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             problems.append(f"'{hook}' is no noether hook{hint}")
@@ -444,6 +445,7 @@ def hook_name_problem(plugin: Any, pm: pluggy.PluginManager) -> str:
             unmarked.append(attr)
     for attr in unmarked:
         # Only a near miss counts: a helper of the plugin may well be called noether_something.
+        import difflib  # only when a suggestion is made: slow to import
         close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.85)
         if attr in HOOK_NAMES:
             problems.append(f"'{attr}' lacks the @noether.hookimpl decorator")

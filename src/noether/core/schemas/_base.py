@@ -14,7 +14,6 @@ Validation happens once per object:
 from __future__ import annotations
 
 import contextvars
-import difflib
 import typing
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -76,6 +75,7 @@ class _SchemaMeta(type):
             known, required = _keywords(cls)
             for key in kwargs:
                 if key not in known:
+                    import difflib  # only when a suggestion is made: slow to import
                     close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
                     hint = f"; did you mean '{close[0]}'?" if close else ""
                     issues.append(Issue((key,), f"unknown key '{key}'{hint}"))
