@@ -237,6 +237,8 @@ def with_normalizers(
 def with_normalizers(key: Any = None, *, required: bool = True) -> Any:
     """Decorate a ``getitem_<property>`` (or a batch loader ``getitems_<property>``) so its output is normalized.
 
+    A batch loader's tensor is normalized in one call, its list (one value per sample) value by value.
+
     ``@with_normalizers`` uses the property name as key; ``@with_normalizers("key")`` names the key. With
     ``required=False`` a property without a configured normalizer is returned raw (built-in datasets do this
     so that they work before statistics exist); otherwise a missing normalizer is a ``KeyError``.
@@ -258,11 +260,17 @@ def _decorate(fn: _Getitem, key: str | None, required: bool) -> _Getitem:
         key = name[len(prefix):]
     norm_key: str = key
 
+    batch_loader = name.startswith(_BATCH_PREFIX)
+
     # The same wrapper serves batch loaders: normalizers broadcast against the last dimension, so a batch
-    # ``(B, ...)`` is normalized value for value as its samples are.
+    # ``(B, ...)`` is normalized value for value as its samples are; a list (one value per sample, a ragged
+    # batch) is normalized sample by sample.
     @functools.wraps(fn)
     def getitem(self: Dataset, idx: Any) -> Any:
-        return self.apply_normalizer(norm_key, fn(self, idx), required=required)
+        value = fn(self, idx)
+        if batch_loader and isinstance(value, list):
+            return [self.apply_normalizer(norm_key, item, required=required) for item in value]
+        return self.apply_normalizer(norm_key, value, required=required)
 
     getitem.normalization_key = norm_key  # type: ignore[attr-defined]
     getitem.normalizer_required = required  # type: ignore[attr-defined]

@@ -113,26 +113,17 @@ def stacked_or_list(values: Sequence[torch.Tensor]) -> FieldBatch:
 
 def _batch_loader(prop: str, single: Callable[..., Any]) -> Callable[[Any, list[int]], FieldBatch]:
     """The ``getitems_<prop>`` of a ``getitem_<prop>`` of :class:`CfdFieldsDataset`, normalized alike."""
-    key: str | None = getattr(single, "normalization_key", None)
-    required = bool(getattr(single, "normalizer_required", False))
 
     def getitems(self: CfdBatchedFieldsDataset, indices: list[int]) -> FieldBatch:
-        values = self.load_fields(indices, prop)
-        if key is None:
-            return values
-        # A list (ragged point counts) is normalized tensor by tensor, a batch in one call: normalizers are
-        # element-wise against the last dimension, so both give the values of the per-sample getitem.
-        if isinstance(values, list):
-            return [self.apply_normalizer(key, v, required=required) for v in values]
-        return self.apply_normalizer(key, values, required=required)
+        return self.load_fields(indices, prop)
 
     getitems.__name__ = getitems.__qualname__ = f"getitems_{prop}"
     getitems.__doc__ = f"{(single.__doc__ or prop).rstrip('.')} of a batch (``(batch, ...)`` or one per sample)."
-    if key is not None:
-        # The core checks that a batch loader is normalized as its per-sample getitem is.
-        getitems.normalization_key = key  # type: ignore[attr-defined]
-        getitems.normalizer_required = getattr(single, "normalizer_required", None)  # type: ignore[attr-defined]
-    return getitems
+    key: str | None = getattr(single, "normalization_key", None)
+    if key is None:
+        return getitems
+    # The core normalizes a batch in one call and a list (ragged point counts) tensor by tensor.
+    return with_normalizers(key, required=bool(getattr(single, "normalizer_required", False)))(getitems)
 
 
 class CfdBatchedFieldsDataset(CfdFieldsDataset):
