@@ -53,7 +53,11 @@ def test_write_atomic_creates_dirs_and_replaces(tmp_path: Path) -> None:
     assert os.listdir(target.parent) == ["file.json"]  # no temporary file left behind
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only directories")
+@pytest.mark.skipif(
+    os.geteuid() == 0,
+    reason="root may write into a read-only directory, so this case cannot arise as root; "
+    "test_write_atomic_where_a_file_blocks_the_directory covers an unwritable cache as root too",
+)
 def test_write_atomic_into_a_read_only_directory_returns_false(tmp_path: Path) -> None:
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -63,3 +67,10 @@ def test_write_atomic_into_a_read_only_directory_returns_false(tmp_path: Path) -
         assert os.listdir(folder) == []
     finally:
         folder.chmod(stat.S_IRWXU)
+
+
+def test_write_atomic_where_a_file_blocks_the_directory(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("a file where the cache directory would be")
+    assert not write_atomic(blocker / "cache" / "file.json", b"x")  # mkdir fails, also for root
+    assert sorted(os.listdir(tmp_path)) == ["not-a-directory"]
