@@ -142,3 +142,64 @@ def test_file_stays_bounded_keeping_the_most_recently_used(tmp_path: Path, monke
     second.save()
     kept = {key[0] for key in codecache._read(path)}
     assert kept == {"<old 3>", "<old 0>", "<new 0>", "<new 1>", "<new 2>"}
+
+
+def test_entries_are_decoded_only_when_hit(tmp_path: Path) -> None:
+    run_script(tmp_path)
+    (path,) = cache_files(tmp_path)
+    records = codecache._read(path)
+    assert records and all(isinstance(record[0], bytes) for record in records.values())
+    # An entry of some other program whose code bytes are garbage: never hit here, so never decoded.
+    stranger = ("<attrs generated methods elsewhere.Other>", "exec", 0, -1, 1, 2, 3)
+    records[stranger] = (b"\xff not marshal data", None, ())
+    path.write_bytes(codecache._encode(records))
+    result = run_script(tmp_path)
+    assert result["hits"] and not result["misses"] and result["same_hash"]
+    changed = run_script(tmp_path, extra=True)  # compiles something new: the file is written again
+    assert changed["misses"] and changed["hits"] and changed["same_hash"]
+    kept = codecache._read(path)
+    assert kept[stranger][0] == b"\xff not marshal data"  # carried over as stored: it was never decoded
+    assert codecache._decode(kept[stranger], None) is None
+    assert set(records) < set(kept)
+
+
+def test_a_truncated_file_serves_what_it_still_holds(tmp_path: Path) -> None:
+    run_script(tmp_path)
+    (path,) = cache_files(tmp_path)
+    data = path.read_bytes()
+    path.write_bytes(data[:-10])  # the last entry's code bytes are cut short
+    result = run_script(tmp_path)
+    assert result["misses"] == 1 and result["hits"] and result["same_hash"] and result["eq"]
+    assert path.read_bytes() != data[:-10]
+    assert not run_script(tmp_path)["misses"]
+
+
+def test_a_corrupt_entry_is_compiled_as_usual_and_rewritten(tmp_path: Path) -> None:
+    run_script(tmp_path, seed="1")
+    (path,) = cache_files(tmp_path)
+    records = codecache._read(path)
+    salted = next(key for key, record in records.items() if record[1] is not None and record[2])
+    plain = next(key for key, record in records.items() if record[1] is None)
+    blob, salt, _ = records[salted]
+    records[salted] = (blob, salt, ((999,),))  # the salt's recorded place is wrong
+    records[plain] = (b"garbage", None, ())  # the code bytes do not decode
+    path.write_bytes(codecache._encode(records))
+    result = run_script(tmp_path, seed="2")
+    assert result["misses"] == 2 and result["hits"] and result["same_hash"] and result["eq"]
+    again = run_script(tmp_path, seed="3")  # both entries were written anew
+    assert again["hits"] and not again["misses"] and again["same_hash"]
+
+
+def test_salt_positions_name_every_place_of_the_salt(tmp_path: Path) -> None:
+    cache = codecache.CodeCache(tmp_path / "c.marshal")
+    source = "def f():\n    return 12345, (lambda: 12345)()\nx = 12345\n"
+    code = cache.compile(source, "<t>", "exec")
+    positions = codecache._positions(code, 12345)
+    assert len(positions) == 3
+    replaced = code
+    for position in positions:
+        replaced = codecache._replace_at(replaced, position, 12345, 67890)
+    namespace: dict[str, object] = {}
+    exec(replaced, namespace)
+    assert namespace["x"] == 67890 and namespace["f"]() == (67890, 67890)  # type: ignore[operator]
+    assert codecache._positions(replaced, 12345) == ()
