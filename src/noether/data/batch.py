@@ -50,11 +50,15 @@ class BatchIndices(list[int]):
     array without copying, when a wrapper has mapped the indices with one).
     """
 
-    __slots__ = ("_tensor",)
+    __slots__ = ("_tensor", "bound")
 
-    def __init__(self, values: Iterable[int] = (), tensor: torch.Tensor | None = None) -> None:
+    def __init__(self, values: Iterable[int] = (), tensor: torch.Tensor | None = None,
+                 bound: int | None = None) -> None:
         super().__init__(values)
         self._tensor = tensor
+        #: When set, every index is known to lie in ``[0, bound)`` (a sampler's permutation of ``range(bound)``
+        #: makes them so): a dataset of at least that length skips checking them.
+        self.bound = bound
 
     @classmethod
     def from_array(cls, array: np.ndarray) -> BatchIndices:
@@ -178,6 +182,8 @@ def valid_indices(indices: Sequence[Any], length: int) -> BatchIndices | None:
     or checking it element by element costs several times more than a gather of a batch of 64.
     """
     if isinstance(indices, BatchIndices):
+        if indices.bound is not None and indices.bound <= length:
+            return indices  # made valid for this length (a sampler's order): nothing to check
         array = indices.tensor.numpy()
     else:
         try:

@@ -107,15 +107,18 @@ class DefaultCollator(Collator):
 
     def collate_columns(self, batch: SampleBatch, keys: Sequence[str]) -> dict[str, Any]:
         """Batched columns are the stacked tensors already; per-sample columns are stacked as samples are."""
-        in_main_process = torch.utils.data.get_worker_info() is None
+        in_main_process: bool | None = None
         out: dict[str, Any] = {}
+        columns = batch.columns
         for key in keys:
-            column = batch.columns[key]
+            column = columns[key]
             if isinstance(column, torch.Tensor):
                 out[key] = owned(column)
             elif isinstance(column, BatchIndices):
                 out[key] = column.tensor  # made once per batch, shared with the gathers
             else:
+                if in_main_process is None:
+                    in_main_process = torch.utils.data.get_worker_info() is None
                 out[key] = self._stack(key, column, in_main_process)
         return out
 

@@ -86,6 +86,7 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         self.collate_fn: Pipeline = build_pipeline(config.pipeline)
         self._getters: tuple[tuple[str, Callable[[int], Any]], ...] | None = None
         self._plan: Plan | None = None
+        self._any_batched = False
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
@@ -143,10 +144,11 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         if plan is None:
             plan = self._plan = tuple((p, self.getter(p), self.batch_getter(p)) for p in self.properties)
             self._getters = tuple((p, get) for p, get, _ in plan)
+            self._any_batched = any(get_batch is not None for _, _, get_batch in plan)
         checked = valid_indices(indices, len(self))
         if checked is None:
             return [self[i] for i in indices]
-        if any(get_batch is not None for _, _, get_batch in plan):
+        if self._any_batched:
             return load_batch(self.label, plan, checked, True, self.__getitem__)
         try:
             return [{"index": i, **{prop: get(i) for prop, get, _ in plan}} for i in checked]

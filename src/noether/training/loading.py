@@ -103,7 +103,7 @@ class Loaders:
         if not self.in_main_process:
             return iter(self.epoch_loader(start_update))
         fetch = fetcher(self.train_dataset)
-        return map(fetch, self.epoch_sampler(start_update))
+        return map(fetch, self.epoch_sampler(start_update).index_batches())
 
     def training_batches(self, start_update: int) -> Iterator[Any]:
         """Micro-batches from ``start_update`` on, epoch after epoch.

@@ -25,6 +25,9 @@ def to_result(losses: Any) -> TrainerResult:
     additional = None
     if isinstance(losses, tuple):
         losses, additional = losses
+    if type(losses) is dict and len(losses) == 1 and "total" not in losses:
+        # One named loss (a supervised trainer with one target): it is the total, without copying the dict.
+        return TrainerResult(next(iter(losses.values())), losses, additional)
     if isinstance(losses, torch.Tensor):
         named = {"loss": losses}
     elif isinstance(losses, list):

@@ -9,10 +9,12 @@ so the global batch is the same for any number of processes.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 
 from noether.core.time import updates_per_epoch
+from noether.data.batch import BatchIndices
 
 
 class ResumableBatchSampler:
@@ -59,9 +61,21 @@ class ResumableBatchSampler:
         return torch.randperm(self.dataset_length, generator=generator)
 
     def __iter__(self) -> Iterator[list[int]]:
+        """Micro-batches as lists of indices (what a ``DataLoader``'s ``batch_sampler`` yields)."""
+        return self._batches(False)
+
+    def index_batches(self) -> Iterator[BatchIndices]:
+        """The same micro-batches as :class:`~noether.data.batch.BatchIndices` that carry their index tensor
+        (a view of the epoch's permutation) and the dataset length they are valid for, so that a dataset
+        gathers without converting or checking them again. For the main process: sent to DataLoader workers,
+        the tensor would be moved to shared memory.
+        """
+        return self._batches(True)
+
+    def _batches(self, with_tensors: bool) -> Iterator[Any]:
         update = self.start_update
         epoch = update // self.updates_per_epoch
-        ebs, mbs = self.effective_batch_size, self.micro_batch_size
+        ebs, mbs, length = self.effective_batch_size, self.micro_batch_size, self.dataset_length
         rank_offset = self.rank * (ebs // self.world_size)
         # The permutation is turned into Python ints a block of updates at a time: one ``tolist`` per
         # micro-batch costs more than the slicing, one per epoch would hold a huge dataset's order as a list.
@@ -72,12 +86,16 @@ class ResumableBatchSampler:
             for block_start in range(first, self.updates_per_epoch, block):
                 block_end = min(block_start + block, self.updates_per_epoch)
                 base = block_start * ebs
-                indices = order[base : block_end * ebs].tolist()
+                block_order = order[base : block_end * ebs]
+                indices = block_order.tolist()
                 for local_update in range(block_end - block_start):
                     start = local_update * ebs + rank_offset
                     for micro in range(self.accumulation_steps):
                         lo = start + micro * mbs
-                        yield indices[lo : lo + mbs]
+                        if with_tensors:
+                            yield BatchIndices(indices[lo : lo + mbs], block_order[lo : lo + mbs], length)
+                        else:
+                            yield indices[lo : lo + mbs]
             if self.single_epoch:
                 return
             epoch += 1

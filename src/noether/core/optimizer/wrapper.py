@@ -114,10 +114,10 @@ class OptimizerWrapper:
 
     def step(self, grad_scaler: torch.amp.GradScaler | None = None) -> bool:
         """Clip and step; returns ``False`` (and does nothing) when no parameter has a gradient."""
-        params = [p for p in self.parameters() if p.grad is not None]
-        if not params:
-            return False
         if self.config.clip_grad_value is not None or self.config.clip_grad_norm is not None:
+            params = [p for p in self.parameters() if p.grad is not None]
+            if not params:
+                return False
             if grad_scaler is not None:
                 # Clipping thresholds are in true gradient units, so the loss scale must be removed first.
                 grad_scaler.unscale_(self.optimizer)
@@ -125,6 +125,8 @@ class OptimizerWrapper:
                 torch.nn.utils.clip_grad_value_(params, self.config.clip_grad_value)
             if self.config.clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad_norm)
+        elif not any(p.grad is not None for group in self.optimizer.param_groups for p in group["params"]):
+            return False  # the first parameter with a gradient ends the search: no list per update
         if grad_scaler is not None:
             grad_scaler.step(self.optimizer)
             grad_scaler.update()
