@@ -140,3 +140,25 @@ def test_the_toy_run_gives_the_same_metrics_through_either_path(tmp_path: Path) 
                      for line in lines])
     assert len(rows[0]) == 8 and rows[0] == rows[1]
     assert all("loss/online/total/U1" in row for row in rows[0])
+
+
+def test_the_samplers_index_batches_are_its_lists_with_their_tensors() -> None:
+    from noether.training.sampler import ResumableBatchSampler
+
+    def sampler() -> ResumableBatchSampler:
+        return ResumableBatchSampler(50, effective_batch_size=8, accumulation_steps=2, seed=3, start_update=2,
+                                     single_epoch=True)
+
+    lists, batches = list(sampler()), list(sampler().index_batches())
+    assert lists == batches and len(lists) == 2 * (50 // 8 - 2)
+    for batch in batches:
+        assert batch.tensor.dtype == torch.int64 and batch.tensor.tolist() == list(batch) and batch.bound == 50
+
+
+def test_indices_known_valid_for_a_longer_dataset_are_still_checked() -> None:
+    from noether.data.batch import BatchIndices, valid_indices
+
+    trusted = BatchIndices([3, 9], torch.tensor([3, 9]), bound=10)
+    assert valid_indices(trusted, 10) is trusted and valid_indices(trusted, 12) is trusted
+    # A sampler of a 10-sample dataset feeding a 5-sample one: index 9 is out of range there.
+    assert valid_indices(trusted, 5) is None
