@@ -26,8 +26,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from noether._records import FrozenRecord, Record
 from noether.core.config.yaml_source import Document, Path_
 from noether.core.errors import ConfigError, Issue
 
@@ -36,15 +35,25 @@ _PACKAGE_HEADER = re.compile(r"^\s*#\s*@package\s+(\S+)\s*$")
 _NAME = re.compile(r"^/?[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$")
 
 
-@attrs.define
-class GroupChoices:
+# GroupChoices and _Entry are records (noether._records), not attrs classes: every start creates them.
+class GroupChoices(Record):
     """Options chosen for groups: from the command line (win over all) and from ``override`` entries."""
 
+    __slots__ = __fields__ = __match_args__ = ("config_dir", "command_line", "from_files", "used", "seen_groups")
     config_dir: Path
-    command_line: dict[str, tuple[str | None, str]] = attrs.field(factory=dict)  # group -> (option, override text)
-    from_files: dict[str, str | None] = attrs.field(factory=dict)
-    used: set[str] = attrs.field(factory=set)  # override texts consumed as group selections
-    seen_groups: set[str] = attrs.field(factory=set)
+    command_line: dict[str, tuple[str | None, str]]  # group -> (option, override text)
+    from_files: dict[str, str | None]
+    used: set[str]  # override texts consumed as group selections
+    seen_groups: set[str]
+
+    def __init__(self, config_dir: Path, command_line: dict[str, tuple[str | None, str]] | None = None,
+                 from_files: dict[str, str | None] | None = None, used: set[str] | None = None,
+                 seen_groups: set[str] | None = None) -> None:
+        self.config_dir = config_dir
+        self.command_line = {} if command_line is None else command_line
+        self.from_files = {} if from_files is None else from_files
+        self.used = set() if used is None else used
+        self.seen_groups = set() if seen_groups is None else seen_groups
 
     def option_for(self, group: str, written: str | None) -> str | None:
         if group in self.command_line:
@@ -109,15 +118,27 @@ def under(doc: Document, prefix: Path_) -> Document:
     return Document(data, locations)
 
 
-@attrs.frozen
-class _Entry:
+class _Entry(FrozenRecord):
+    __slots__ = __fields__ = __match_args__ = ("kind", "name", "option", "package", "override", "optional",
+                                               "location")
     kind: str  # "self", "config", "group"
-    name: str | None = None  # config name, or group path
-    option: str | None = None
-    package: str | None = None
-    override: bool = False
-    optional: bool = False
-    location: str | None = None
+    name: str | None  # config name, or group path
+    option: str | None
+    package: str | None
+    override: bool
+    optional: bool
+    location: str | None
+
+    def __init__(self, kind: str, name: str | None = None, option: str | None = None, package: str | None = None,
+                 override: bool = False, optional: bool = False, location: str | None = None) -> None:
+        set_field = object.__setattr__
+        set_field(self, "kind", kind)
+        set_field(self, "name", name)
+        set_field(self, "option", option)
+        set_field(self, "package", package)
+        set_field(self, "override", override)
+        set_field(self, "optional", optional)
+        set_field(self, "location", location)
 
 
 def parse_entries(value: Any, doc: Document) -> list[_Entry]:

@@ -25,8 +25,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-import attrs
-
+from noether._records import Record
 from noether.core.config.source_file import decode_config_text, display_path, read_config_bytes
 from noether.core.errors import ConfigError, Issue, PathPart, describe_value
 
@@ -48,21 +47,30 @@ _SCALAR_TAGS = {_CORE + name for name in ("str", "int", "float", "bool", "null")
 _NULL_TEXTS = {"", "~", "null", "Null", "NULL"}
 
 
-@attrs.define
-class Document:
+class Document(Record):
     """Plain data (dicts, lists, scalars) plus the origin of each value, keyed by path.
 
     ``locations`` maps a path tuple to ``file:line:col`` (1-based) or to an override's description; an error at a
     path without an entry is located by its nearest ancestor that has one (:meth:`location_of`). ``referenced``
     holds the top-level keys that ``${...}`` references pointed into (filled by interpolation): those that are
     not schema fields are variables, dropped before structuring.
+
+    A mutable record (:mod:`noether._records`) rather than an attrs class: every start creates this class.
     """
 
+    __slots__ = __fields__ = __match_args__ = ("data", "locations", "referenced", "deferred")
     data: Any
-    locations: dict[Path_, str] = attrs.field(factory=dict)
-    referenced: set[str] = attrs.field(factory=set)
+    locations: dict[Path_, str]
+    referenced: set[str]
     #: Problems found while loading that are reported together with the validation's (unresolvable references).
-    deferred: list[Issue] = attrs.field(factory=list)
+    deferred: list[Issue]
+
+    def __init__(self, data: Any, locations: dict[Path_, str] | None = None, referenced: set[str] | None = None,
+                 deferred: list[Issue] | None = None) -> None:
+        self.data = data
+        self.locations = {} if locations is None else locations
+        self.referenced = set() if referenced is None else referenced
+        self.deferred = [] if deferred is None else deferred
 
     def location_of(self, path: Path_) -> str | None:
         """Origin of the value at ``path``, or of its nearest ancestor that has one."""

@@ -17,9 +17,9 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-import attrs
 import pluggy
 
+from noether._records import FrozenRecord
 from noether.core.registry import discovery
 from noether.core.registry.errors import KindClashError, PluginLoadError, UnknownKindError
 from noether.core.registry.hookspecs import HOOK_NAMES, PROJECT_NAME, NoetherHookSpec
@@ -68,25 +68,42 @@ ENV_NO_AUTOLOAD = "NOETHER_DISABLE_PLUGIN_AUTOLOAD"
 ENV_PREFER = "NOETHER_PREFER_PLUGINS"
 
 
-@attrs.frozen
-class PluginInfo:
+# Frozen records (noether._records) rather than attrs classes: every start of the CLI creates these classes.
+class PluginInfo(FrozenRecord):
     """A loaded plugin: its name, distribution, version and the kinds it registered."""
 
+    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "builtin", "kinds")
     name: str
     distribution: str
     version: str
     builtin: bool
-    kinds: tuple[tuple[str, str], ...] = ()
+    kinds: tuple[tuple[str, str], ...]
+
+    def __init__(self, name: str, distribution: str, version: str, builtin: bool,
+                 kinds: tuple[tuple[str, str], ...] = ()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "builtin", builtin)
+        set_field(self, "kinds", kinds)
 
 
-@attrs.frozen
-class BrokenPlugin:
+class BrokenPlugin(FrozenRecord):
     """A plugin whose registration module failed to import or to register."""
 
+    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "error")
     name: str
     distribution: str
     version: str
     error: str
+
+    def __init__(self, name: str, distribution: str, version: str, error: str) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "error", error)
 
 
 def _split_env(name: str) -> set[str]:

@@ -6,21 +6,27 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-import attrs
-
+from noether._records import FrozenRecord
 from noether.core.errors import Issue
 
 #: A torch-free check a registration may carry: ``config object -> issues`` (paths relative to the object).
 Check = Callable[[Any], list[Issue]]
 
 
-@attrs.frozen
-class Provider:
+# Frozen records (noether._records) rather than attrs classes: every start of the CLI creates these classes.
+class Provider(FrozenRecord):
     """Who registered a component: a plugin name, its distribution and version."""
 
+    __slots__ = __fields__ = __match_args__ = ("plugin", "distribution", "version")
     plugin: str
     distribution: str
     version: str
+
+    def __init__(self, plugin: str, distribution: str, version: str) -> None:
+        set_field = object.__setattr__
+        set_field(self, "plugin", plugin)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
 
     def __str__(self) -> str:
         return f"{self.distribution}=={self.version}"
@@ -39,21 +45,37 @@ def load_reference(ref: Any) -> Any:
     return obj
 
 
-@attrs.frozen
-class Registration:
+class Registration(FrozenRecord):
     """One (family, kind) -> (config class, component) entry."""
 
+    __slots__ = __fields__ = __match_args__ = (
+        "family", "kind", "config", "component", "provider", "aliases", "summary", "check", "listed",
+    )
     family: str
     kind: str
     config: type | str
     component: type | str | None
     provider: Provider
-    aliases: tuple[str, ...] = ()
-    summary: str = ""
+    aliases: tuple[str, ...]
+    summary: str
     #: Run by the converter on every config object of this kind (``noether check`` and every load).
-    check: Check | str | None = None
+    check: Check | str | None
     #: ``False`` for a name kept only so older configs load (a base class of the seed): listings leave it out.
-    listed: bool = True
+    listed: bool
+
+    def __init__(self, family: str, kind: str, config: type | str, component: type | str | None,
+                 provider: Provider, aliases: tuple[str, ...] = (), summary: str = "",
+                 check: Check | str | None = None, listed: bool = True) -> None:
+        set_field = object.__setattr__
+        set_field(self, "family", family)
+        set_field(self, "kind", kind)
+        set_field(self, "config", config)
+        set_field(self, "component", component)
+        set_field(self, "provider", provider)
+        set_field(self, "aliases", aliases)
+        set_field(self, "summary", summary)
+        set_field(self, "check", check)
+        set_field(self, "listed", listed)
 
     def config_class(self) -> type:
         """The schema class (imported on first use)."""

@@ -2,6 +2,10 @@
 
 Constraints live in the type (``Annotated[int, Gt(0)]``) so that the converter reports a violation at the field's
 own path, together with every other problem, instead of at the class path as attrs validators would.
+
+They are frozen records (:mod:`noether._records`: attrs' repr, equality, hash and immutability, without the
+cost of creating an attrs class, since every start imports them); a constraint of your own may be an attrs
+class, ``@attrs.frozen class MyRule(Constraint)``, or a record like these.
 """
 
 from __future__ import annotations
@@ -9,12 +13,15 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-import attrs
+from noether._records import FrozenRecord
+
+_set = object.__setattr__
 
 
-@attrs.frozen
-class Constraint:
+class Constraint(FrozenRecord):
     """Base of all constraints; ``check`` returns an error message or ``None``."""
+
+    __slots__ = ()
 
     def check(self, value: Any) -> str | None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -28,11 +35,14 @@ def _num(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-@attrs.frozen
 class Gt(Constraint):
     """Value must be strictly greater than ``bound``."""
 
+    __slots__ = __fields__ = __match_args__ = ("bound",)
     bound: float
+
+    def __init__(self, bound: float) -> None:
+        _set(self, "bound", bound)
 
     def check(self, value: Any) -> str | None:
         return None if not _num(value) or value > self.bound else f"must be > {self.bound}, got {value!r}"
@@ -41,11 +51,14 @@ class Gt(Constraint):
         return f"> {self.bound}"
 
 
-@attrs.frozen
 class Ge(Constraint):
     """Value must be greater than or equal to ``bound``."""
 
+    __slots__ = __fields__ = __match_args__ = ("bound",)
     bound: float
+
+    def __init__(self, bound: float) -> None:
+        _set(self, "bound", bound)
 
     def check(self, value: Any) -> str | None:
         return None if not _num(value) or value >= self.bound else f"must be >= {self.bound}, got {value!r}"
@@ -54,14 +67,20 @@ class Ge(Constraint):
         return f">= {self.bound}"
 
 
-@attrs.frozen
 class Between(Constraint):
     """Value must lie in an interval; ``open_low``/``open_high`` exclude the ends."""
 
+    __slots__ = __fields__ = __match_args__ = ("low", "high", "open_low", "open_high")
     low: float
     high: float
-    open_low: bool = False
-    open_high: bool = False
+    open_low: bool
+    open_high: bool
+
+    def __init__(self, low: float, high: float, open_low: bool = False, open_high: bool = False) -> None:
+        _set(self, "low", low)
+        _set(self, "high", high)
+        _set(self, "open_low", open_low)
+        _set(self, "open_high", open_high)
 
     def check(self, value: Any) -> str | None:
         if not _num(value):
@@ -76,9 +95,10 @@ class Between(Constraint):
         return f"{left}{self.low}, {self.high}{right}"
 
 
-@attrs.frozen
 class NonBlank(Constraint):
     """A string that is not empty or only whitespace."""
+
+    __slots__ = ()
 
     def check(self, value: Any) -> str | None:
         return "cannot be an empty string" if isinstance(value, str) and not value.strip() else None
@@ -87,9 +107,10 @@ class NonBlank(Constraint):
         return "non-blank string"
 
 
-@attrs.frozen
 class NonEmpty(Constraint):
     """A collection with at least one item."""
+
+    __slots__ = ()
 
     def check(self, value: Any) -> str | None:
         return "must not be empty" if hasattr(value, "__len__") and len(value) == 0 else None
@@ -98,13 +119,18 @@ class NonEmpty(Constraint):
         return "non-empty"
 
 
-@attrs.frozen
 class Matches(Constraint):
     """A string (or the string form of an int) matching a regular expression."""
 
+    __slots__ = __fields__ = __match_args__ = ("pattern", "meaning", "flags")
     pattern: str
     meaning: str
-    flags: int = 0
+    flags: int
+
+    def __init__(self, pattern: str, meaning: str, flags: int = 0) -> None:
+        _set(self, "pattern", pattern)
+        _set(self, "meaning", meaning)
+        _set(self, "flags", flags)
 
     def check(self, value: Any) -> str | None:
         if value is None or isinstance(value, bool):

@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal, Union
 
 import attrs
 
+from noether._records import FrozenRecord
 from noether.core.errors import Issue, PathPart, describe_value
 from noether.core.schemas._constraints import Constraint
 
@@ -23,8 +24,8 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 
-@attrs.frozen
-class OpenUnion:
+# The markers are frozen records (noether._records), not attrs classes: every start creates them.
+class OpenUnion(FrozenRecord):
     """Marks a field type as "any registered config of ``family``", selected by ``discriminator``.
 
     The union is open: the registry is consulted when a document is structured, so a plugin that registers a
@@ -32,28 +33,40 @@ class OpenUnion:
     key is absent (``None`` makes the key required).
     """
 
+    __slots__ = __fields__ = __match_args__ = ("family", "discriminator", "base", "none_strings")
     family: str
-    discriminator: str = "kind"
-    base: type | None = None
-    none_strings: tuple[str, ...] = ()
+    discriminator: str
+    base: type | None
+    none_strings: tuple[str, ...]
+
+    def __init__(self, family: str, discriminator: str = "kind", base: type | None = None,
+                 none_strings: tuple[str, ...] = ()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "family", family)
+        set_field(self, "discriminator", discriminator)
+        set_field(self, "base", base)
+        set_field(self, "none_strings", none_strings)
 
 
-@attrs.frozen
-class AllowNonFinite:
+class AllowNonFinite(FrozenRecord):
     """Marks a float field where NaN and infinities mean something (statistics); other floats must be finite."""
 
+    __slots__ = ()
 
-@attrs.frozen
-class PlainData:
+
+class PlainData(FrozenRecord):
     """Marks a field holding free-form data: mappings with string keys, lists, strings, numbers, booleans, null.
 
     Exactly what YAML can write back, so printing a resolved config never fails.
     """
 
+    __slots__ = ()
 
-@attrs.frozen
-class NumberArray:
+
+class NumberArray(FrozenRecord):
     """Marks a field holding one number or a (nested) list of numbers, all finite."""
+
+    __slots__ = ()
 
 
 #: Free-form, YAML-representable data (optimizer keyword arguments, initializer kwargs).
@@ -408,8 +421,11 @@ def _scalar_problem(tp: Any, value: Any) -> str | None:
     return None
 
 
-@attrs.frozen
-class TypeHint:
+class TypeHint(FrozenRecord):
     """A sentence added to the message when a field's value has the wrong type (a known migration trap)."""
 
+    __slots__ = __fields__ = __match_args__ = ("text",)
     text: str
+
+    def __init__(self, text: str) -> None:
+        object.__setattr__(self, "text", text)
