@@ -269,8 +269,6 @@ def load_document(path: str | Path, overrides: Sequence[str] = (), *, defer_erro
     References that cannot be resolved raise a :class:`ConfigError`, or with ``defer_errors`` are kept in
     ``Document.deferred`` to be reported with the validation's problems (as :func:`load_config` does).
     """
-    from noether.core.config.interpolation import resolve_collecting
-
     primary = Path(path)
     choices = GroupChoices(primary.expanduser().parent, group_candidates(primary.expanduser().parent, overrides))
     for _ in range(5):  # 'override' entries read late (experiment files) change choices made earlier: recompose
@@ -279,8 +277,23 @@ def load_document(path: str | Path, overrides: Sequence[str] = (), *, defer_erro
         if choices.from_files == before:
             break
     apply_overrides(doc, [text for text in overrides if text not in choices.used])
-    doc.referenced, issues = resolve_collecting(doc)
+    issues: list[Issue] = []
+    if _mentions_reference(doc.data):  # else there is nothing to resolve: the resolver is not even imported
+        from noether.core.config.interpolation import resolve_collecting
+
+        doc.referenced, issues = resolve_collecting(doc)
     if issues and not defer_errors:
         raise ConfigError(issues, "invalid interpolation")
     doc.deferred.extend(issues)
     return doc
+
+
+def _mentions_reference(value: Any) -> bool:
+    """Whether any string in ``value`` (keys included) contains ``${``, escaped or not."""
+    if isinstance(value, str):
+        return "${" in value
+    if isinstance(value, dict):
+        return any(_mentions_reference(k) or _mentions_reference(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_mentions_reference(v) for v in value)
+    return False
