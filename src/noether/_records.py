@@ -15,11 +15,16 @@ The schema classes stay attrs classes; these are not config classes.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any, ClassVar
 
 from attr.exceptions import FrozenInstanceError
 
 __all__ = ["FrozenRecord", "Record"]
+
+
+def _no_values(_: object) -> tuple[Any, ...]:
+    return ()
 
 
 class Record:
@@ -28,9 +33,20 @@ class Record:
     __slots__ = ("__weakref__",)
     #: The fields in order: what repr, equality, hashing and pickling read.
     __fields__: ClassVar[tuple[str, ...]] = ()
+    #: ``record -> tuple`` of its field values, made once per class (typing and cattrs hash the markers on every
+    #: cache lookup, so this is on the start-up path hundreds of times).
+    _values: ClassVar[Any] = staticmethod(_no_values)
 
-    def _values(self) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in self.__fields__)
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        fields = cls.__fields__
+        if len(fields) == 1:
+            single = attrgetter(fields[0])
+            cls._values = staticmethod(lambda obj: (single(obj),))
+        elif fields:
+            cls._values = staticmethod(attrgetter(*fields))
+        else:
+            cls._values = staticmethod(_no_values)
 
     def __repr__(self) -> str:
         name = type(self).__qualname__.rsplit(">.", 1)[-1]
@@ -39,7 +55,7 @@ class Record:
     def __eq__(self, other: object) -> bool:
         if other.__class__ is not self.__class__:
             return NotImplemented
-        return self._values() == other._values()
+        return self._values(self) == other._values(other)
 
     def __ne__(self, other: object) -> bool:
         result = self.__eq__(other)
@@ -68,4 +84,4 @@ class FrozenRecord(Record):
         raise FrozenInstanceError()
 
     def __hash__(self) -> int:  # type: ignore[override]
-        return hash((type(self).__qualname__, *self._values()))
+        return hash((type(self).__qualname__, self._values(self)))
