@@ -12,6 +12,7 @@ added.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import os
 import sys
@@ -41,6 +42,11 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
 
 #: Exit status for a user error in a config or on the command line.
 EXIT_USAGE = 2
+
+#: Commands that run with the cyclic garbage collector paused: short, torch-free work whose every object lives
+#: until the command ends (schema classes, generated functions, the config), so the collector's passes over
+#: them (16 in one check of the airfoil example, about 3 ms) would find nothing to free.
+COLLECTOR_PAUSED = frozenset({"check"})
 
 
 def terminal_columns() -> int:
@@ -194,7 +200,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     from noether.cli.reporting import run_reporting_errors
 
-    return run_reporting_errors(args.handler, args)
+    if args.command not in COLLECTOR_PAUSED:
+        return run_reporting_errors(args.handler, args)
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return run_reporting_errors(args.handler, args)
+    finally:
+        if paused:
+            gc.enable()
 
 
 if __name__ == "__main__":
