@@ -1,6 +1,7 @@
 """What the CLI does for a short start-up, and that it changes nothing else.
 
-``check`` runs with the cyclic collector paused and turns it back on; a torch-free process freezes the
+``check`` runs with the cyclic collector paused, hands what it allocated to the oldest generation and turns
+the collector back on; a torch-free process freezes the
 collector's generations at exit, one that imported torch does not; a config without ``${`` never imports the
 interpolation resolver.
 """
@@ -27,6 +28,19 @@ def test_check_turns_the_collector_back_on(capsys: pytest.CaptureFixture[str]) -
     assert main(["check", "-q", EXAMPLE, "trainer.max_epochs=-1"]) == EXIT_USAGE  # a config error
     assert gc.isenabled()
     assert "must be >= 0" in capsys.readouterr().err
+
+
+def test_check_hands_its_objects_to_the_oldest_generation_and_leaves_a_freeze_alone() -> None:
+    assert main(["check", "-q", EXAMPLE]) == 0
+    assert gc.get_freeze_count() == 0  # moved to the oldest generation, not left frozen
+    assert gc.get_count()[0] < gc.get_threshold()[0]  # no pass over the whole command pending
+    gc.freeze()  # the caller's own freeze is neither undone nor extended
+    try:
+        frozen = gc.get_freeze_count()
+        assert main(["check", "-q", EXAMPLE]) == 0
+        assert gc.get_freeze_count() <= frozen and gc.isenabled()  # (frozen objects may still be freed)
+    finally:
+        gc.unfreeze()
 
 
 def test_check_leaves_a_disabled_collector_disabled() -> None:
