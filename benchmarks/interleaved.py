@@ -61,8 +61,9 @@ class LockstepProbe(PeriodicCallback):
     needs_eval_mode = False
     #: Set by :func:`interleaved` before the run: ``() -> RawStepper``.
     make_stepper: ClassVar[Any] = None
-    #: The last run's ``(noether, raw)`` update times, in order.
-    pairs: ClassVar[list[tuple[float, float]]] = []
+    #: The last run's ``(update, noether seconds, raw seconds)``, in order: ``update`` counts the updates done
+    #: when the noether interval began, whose due callbacks (if any) fired within it.
+    pairs: ClassVar[list[tuple[int, float, float]]] = []
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
@@ -76,12 +77,12 @@ class LockstepProbe(PeriodicCallback):
         self.stepper.step()
         end = time.perf_counter()
         if self.end is not None:
-            type(self).pairs.append((start - self.end, end - start))
+            type(self).pairs.append((counter.update, start - self.end, end - start))
         self.end = time.perf_counter()
 
 
-def interleaved(width: int, updates: int, defaults: bool = True) -> list[tuple[float, float]]:
-    """``(noether, raw)`` seconds of each update of a noether run of ``updates`` updates, interleaved."""
+def interleaved(width: int, updates: int, defaults: bool = True) -> list[tuple[int, float, float]]:
+    """``(update, noether seconds, raw seconds)`` of each update of a noether run of ``updates`` updates."""
     import noether
     from benchmarks.overhead import BATCH, SIZE, mlp, noether_config
     from noether.training.runner import run
@@ -95,12 +96,34 @@ def interleaved(width: int, updates: int, defaults: bool = True) -> list[tuple[f
     return list(LockstepProbe.pairs)
 
 
-def summary(pairs: list[tuple[float, float]], skip: int = 50) -> dict[str, float]:
-    """Microseconds per update after the first ``skip`` (warm-up): means, medians, and their ratios."""
+def firing_updates(updates: int) -> set[int]:
+    """The updates after which the default tracking or logging interval fires (behaviour.md)."""
+    track, log = max(updates // 500, 1), max(updates // 100, 1)
+    return {u for u in range(1, updates + 1) if u % track == 0 or u % log == 0}
+
+
+def summary(pairs: list[tuple[int, float, float]], updates: int, defaults: bool, skip: int = 50) -> dict[str, float]:
+    """Microseconds per update after the first ``skip`` (warm-up).
+
+    ``plain_*``: updates after which nothing fired (with default callbacks: the per-update cost of a long
+    run, where the callbacks' 600 firings are spread thin); ``firing_extra``: what an update with firings
+    costs more than a plain one (per firing, raw-corrected); ``run_*``: every update of this run.
+    """
+    fired = firing_updates(updates) if defaults else set()
     kept = pairs[skip:]
-    ours, raw = [p[0] * 1e6 for p in kept], [p[1] * 1e6 for p in kept]
-    return {"noether_mean": statistics.fmean(ours), "raw_mean": statistics.fmean(raw),
-            "noether_median": statistics.median(ours), "raw_median": statistics.median(raw),
-            "ratio_mean": statistics.fmean(ours) / statistics.fmean(raw),
-            "ratio_median": statistics.median(ours) / statistics.median(raw),
-            "ratio_pair_median": statistics.median(o / r for o, r in zip(ours, raw, strict=True))}
+    plain = [(n, r) for u, n, r in kept if u not in fired]
+    firing = [(n, r) for u, n, r in kept if u in fired]
+    out = {
+        "plain_noether": statistics.fmean(n for n, _ in plain) * 1e6,
+        "plain_raw": statistics.fmean(r for _, r in plain) * 1e6,
+        "run_noether": statistics.fmean(n for _, n, _ in kept) * 1e6,
+        "run_raw": statistics.fmean(r for _, _, r in kept) * 1e6,
+    }
+    out["plain_ratio"] = out["plain_noether"] / out["plain_raw"]
+    out["run_ratio"] = out["run_noether"] / out["run_raw"]
+    # The median of per-pair ratios: a slow spell of the machine hits both halves of a pair.
+    out["plain_pair_median"] = statistics.median(n / r for n, r in plain)
+    out["firing_extra"] = (statistics.fmean(n - r for n, r in firing) * 1e6
+                           - (out["plain_noether"] - out["plain_raw"])) if firing else 0.0
+    out["firings"] = len(firing)
+    return out

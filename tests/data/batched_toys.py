@@ -66,3 +66,15 @@ class GatherCounting(BatchedClouds):
 
 BATCHED = "tests.data.batched_toys.BatchedClouds"
 PER_SAMPLE = "tests.data.batched_toys.PerSampleClouds"
+
+
+class PlainArrays(ArrayDataset):
+    """Unnormalized in-memory tensors only: what ``ArrayDataset.collated_loader`` gathers by itself."""
+
+    config_class = CloudsConfig
+    array_properties: ClassVar[dict[str, str]] = {"x": "Points ``(points, 3)``.", "y": "Field ``(points, 1)``."}
+    normalize_arrays = False
+
+    def __init__(self, config: CloudsConfig, **kwargs: Any) -> None:
+        arrays = make_clouds(config)
+        super().__init__(config, {"x": arrays["x"], "y": arrays["y"]})

@@ -162,3 +162,51 @@ def test_indices_known_valid_for_a_longer_dataset_are_still_checked() -> None:
     assert valid_indices(trusted, 10) is trusted and valid_indices(trusted, 12) is trusted
     # A sampler of a 10-sample dataset feeding a 5-sample one: index 9 is out of range there.
     assert valid_indices(trusted, 5) is None
+
+
+PLAIN = "tests.data.batched_toys.PlainArrays"
+
+
+def _plain(wrappers: list[dict[str, Any]] | None = None, pipeline: dict[str, Any] | None = None) -> Any:
+    fields: dict[str, Any] = {"kind": PLAIN, "size": 20}
+    if wrappers:
+        fields["wrappers"] = wrappers
+    if pipeline:
+        fields["pipeline"] = pipeline
+    return build_dataset(noether.structure(fields, AnyDatasetConfig), name="train", seed=5)
+
+
+def _general(dataset: Any, indices: list[int]) -> Any:
+    return dataset.collate_fn(dataset.__getitems__(list(indices)))
+
+
+@pytest.mark.parametrize("wrappers", [None, WRAPPERS[1:]], ids=["plain", "shuffled"])
+def test_a_plain_array_dataset_gathers_finished_batches_equal_to_the_general_path(wrappers: Any) -> None:
+    from noether.training.sampler import ResumableBatchSampler
+
+    dataset = _plain(wrappers)
+    gathers = getattr(type(dataset), "collated_loader", None) is not None
+    assert gathers == (wrappers is None)  # a wrapper's class has none: its index map is never skipped
+    fetch = fetcher(dataset)
+    sampler = ResumableBatchSampler(len(dataset), effective_batch_size=4, accumulation_steps=1, seed=5)
+    for indices in itertools.islice(sampler.index_batches(), 12):
+        batch = fetch(indices)
+        expected = _general(dataset, indices)
+        assert list(batch) == list(expected) == ["index", "x", "y"]
+        assert_same_batch(batch, expected)
+    # Indices not known to be valid (a plain list) take the general path, which checks them.
+    with pytest.raises(IndexError):
+        fetch([0, 25])
+
+
+def test_the_direct_gather_is_only_offered_when_it_equals_the_pipeline() -> None:
+    assert _plain().collated_loader() is not None
+    stacked_by_hand = {"kind": "noether.data.Pipeline", "collators": [{"kind": "noether.data.PadCollator",
+                                                                      "items": ["x"]}]}
+    assert _plain(pipeline=stacked_by_hand).collated_loader() is None
+    assert built_normalized().collated_loader() is None
+
+
+def built_normalized() -> Any:
+    config = noether.structure({"kind": BATCHED, "size": 20, "normalizers": NORMALIZERS}, AnyDatasetConfig)
+    return build_dataset(config, name="train", seed=5)

@@ -54,6 +54,8 @@ def _accessors(
     def getitems(self: ArrayDataset, indices: list[int]) -> torch.Tensor:
         return gather_rows(self.arrays[name], indices)
 
+    getitems.array_name = name  # type: ignore[attr-defined]  # what ``collated_loader`` may gather directly
+
     for fn, prefix, what in ((getitem, "getitem_", "of one sample"), (getitems, "getitems_", "of a batch")):
         fn.__name__ = fn.__qualname__ = prefix + name
         fn.__doc__ = f"{doc} ({what})"
@@ -97,6 +99,39 @@ class ArrayDataset(Dataset):
         if self._length is None:
             self._length = self._common_length()
         return self._length
+
+    def collated_loader(self) -> Callable[[list[int]], dict[str, Any] | None] | None:
+        """A function that loads a finished batch with one ``index_select`` per property, when that is what
+        ``collate_fn(self.__getitems__(indices))`` amounts to: every property is a generated, unnormalized
+        accessor of an in-memory tensor and the pipeline only stacks. ``None`` otherwise.
+
+        The function answers only for :class:`~noether.data.batch.BatchIndices` known to be valid for this
+        length (a sampler's); for any other indices it returns ``None`` and the caller takes the general path,
+        which also checks them. The batch equals the general path's, key for key (``index``, then the
+        properties in sorted order) and value for value.
+        """
+        pipeline = self.collate_fn
+        if not getattr(pipeline, "only_stacks", False) or type(self).__getitems__ is not Dataset.__getitems__:
+            return None
+        arrays: list[tuple[str, torch.Tensor]] = []
+        for prop in self.properties:
+            method = getattr(type(self), f"getitems_{prop}", None)
+            array = self.arrays.get(prop)
+            if getattr(method, "array_name", None) != prop or not isinstance(array, torch.Tensor):
+                return None
+            arrays.append((prop, array))
+        length = len(self)
+
+        def load(indices: list[int]) -> dict[str, Any] | None:
+            if type(indices) is not BatchIndices or indices.bound is None or indices.bound > length:
+                return None
+            index = indices.tensor
+            batch: dict[str, Any] = {"index": index}
+            for prop, array in arrays:
+                batch[prop] = array.index_select(0, index)
+            return batch
+
+        return load
 
     def _common_length(self) -> int:
         lengths = {name: int(array.shape[0]) for name, array in self.arrays.items()}

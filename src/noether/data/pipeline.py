@@ -79,8 +79,10 @@ class Pipeline:
                         )
                     produced[out] = item
             self.claimed |= frozenset(collator.items or ())
-        # Nothing but the collator of every key: a column-wise batch goes straight to it.
-        self._only_collates = not (self.sample_processors or self.collators or self.batch_processors)
+        #: Whether the pipeline does nothing but stack every key with :class:`DefaultCollator` (a batch that is
+        #: already by column then goes straight to it; datasets may then gather a finished batch themselves).
+        self.only_stacks = type(self.rest_collator) is DefaultCollator and not (
+            self.sample_processors or self.collators or self.batch_processors)
 
     def set_epoch(self, epoch: int) -> None:
         """Tell random processors the epoch (call before creating the epoch's DataLoader iterator)."""
@@ -94,7 +96,7 @@ class Pipeline:
         return self._from_samples(samples, 0)
 
     def _from_columns(self, columns: SampleBatch) -> dict[str, Any]:
-        if self._only_collates:
+        if self.only_stacks:
             return self.rest_collator.collate_columns(columns, list(columns.columns)) if columns.size else {}
         for position, step in enumerate(self.batch_steps):
             processed = None if step is None else step(columns)

@@ -8,7 +8,7 @@ from typing import Any
 
 from noether.core.callbacks.base import CallbackBase, EarlyStopIteration, PeriodicCallback, overrides
 from noether.core.callbacks.losses import OnlineLossCallback
-from noether.core.time import Unit, UpdateCounter
+from noether.core.time import Every, Unit, UpdateCounter
 
 logger = logging.getLogger("noether")
 
@@ -35,7 +35,9 @@ class CallbackSet:
         check_unique_keys(callbacks)
         self.all = callbacks
         periodic = [cb for cb in callbacks if isinstance(cb, PeriodicCallback)]
-        self.accumulation_step = [cb for cb in periodic if overrides(cb, "track_after_accumulation_step")]
+        self.accumulation_step: list[Any] = [cb for cb in periodic
+                                             if overrides(cb, "track_after_accumulation_step")]
+        self._share_online_loss_sums()
         self.update_step = [cb for cb in periodic if overrides(cb, "track_after_update_step")]
         # Online losses fire first so that evaluation callbacks of the same step can log loss differences.
         firing = sorted((cb for cb in periodic if overrides(cb, "periodic_callback")),
@@ -43,10 +45,33 @@ class CallbackSet:
         self.evaluation = [cb for cb in firing if cb.runs_in_evaluation]
         self.update_firing = [cb for cb in firing if cb.every is not None and cb.every.unit is not Unit.EPOCH]
         self.epoch_firing = [cb for cb in firing if cb.every is not None and cb.every.unit is Unit.EPOCH]
+        # With whether each keeps PeriodicCallback's own due check (which ``due`` then does inline).
+        self._update_firing = [(cb, type(cb).due_after_update is PeriodicCallback.due_after_update)
+                               for cb in self.update_firing]
+
+    def _share_online_loss_sums(self) -> None:
+        # Every run has two online-loss callbacks (log and track interval): their sums share one tensor per loss,
+        # so each micro-step adds a loss once, for both (subclasses with their own micro-step hook keep it).
+        hook = OnlineLossCallback.track_after_accumulation_step
+        online = [cb for cb in self.accumulation_step
+                  if isinstance(cb, OnlineLossCallback) and type(cb).track_after_accumulation_step is hook]
+        if len(online) < 2:
+            return
+        first = self.accumulation_step.index(online[0])
+        rest = [cb for cb in self.accumulation_step if cb not in online]
+        self.accumulation_step = [*rest[:first], OnlineLossCallback.share(online), *rest[first:]]
 
     def due(self, counter: UpdateCounter, epoch_ended: bool) -> list[tuple[PeriodicCallback, Unit]]:
         """The callbacks that fire after the update just counted, with the unit that fired."""
-        due = [(cb, unit) for cb in self.update_firing if (unit := cb.due_after_update(counter)) is not None]
+        update = counter.update
+        due: list[tuple[PeriodicCallback, Unit]] = []
+        for cb, inherited in self._update_firing:
+            every = cb.every
+            if inherited and type(every) is Every and every.unit is Unit.UPDATE:
+                if update % every.n == 0:  # what ``due_after_update`` answers, without its two calls
+                    due.append((cb, Unit.UPDATE))
+            elif (unit := cb.due_after_update(counter)) is not None:
+                due.append((cb, unit))
         if epoch_ended:
             due += [(cb, Unit.EPOCH) for cb in self.epoch_firing if cb.due_after_epoch(counter)]
         return due

@@ -32,11 +32,21 @@ def fetcher(dataset: Any, collate_fn: Callable[[Any], Any] | None = None) -> Cal
 
     ``dataset.__getitems__(indices)`` when the dataset has it (else one ``dataset[i]`` per index), then
     ``collate_fn`` (default: the dataset's ``collate_fn``, else torch's ``default_collate``), as torch's
-    map-style fetcher calls them.
+    map-style fetcher calls them. A dataset with a ``collated_loader()`` that returns a function (see
+    :meth:`noether.data.arrays.ArrayDataset.collated_loader`) loads the batches it can in one call.
     """
     collate = collate_fn or getattr(dataset, "collate_fn", None) or torch.utils.data.default_collate
     getitems = getattr(dataset, "__getitems__", None)
-    if getitems:
+    # Looked up on the class: a wrapper forwards unknown attributes to its inner dataset, whose batches
+    # would then skip the wrapper's own index map.
+    collated_loader = getattr(type(dataset), "collated_loader", None) if collate_fn is None else None
+    collated = collated_loader(dataset) if callable(collated_loader) else None
+    if getitems and collated is not None:
+        # The dataset gathers finished batches itself (the same batches; see ArrayDataset.collated_loader).
+        def fetch(indices: list[int]) -> Any:
+            batch = collated(indices)
+            return batch if batch is not None else collate(getitems(indices))
+    elif getitems:
         def fetch(indices: list[int]) -> Any:
             return collate(getitems(indices))
     else:

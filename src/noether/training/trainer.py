@@ -301,11 +301,10 @@ class BaseTrainer:
             backward += t3 - t2
             if accumulation_hooks:
                 detached = total.detach()
-                losses = {"total": detached}
-                for key, value in (result.losses_to_log or {}).items():
-                    # A single loss is the total itself: one detached tensor for both keys (callbacks may
-                    # then accumulate it once).
-                    losses[key] = detached if value is total else value.detach()
+                # A single loss is the total itself: one detached tensor for both keys (callbacks may then
+                # accumulate it once).
+                losses = {"total": detached, **{key: detached if value is total else value.detach()
+                                                for key, value in (result.losses_to_log or {}).items()}}
                 for cb in accumulation_hooks:
                     cb.track_after_accumulation_step(counter, batch, losses, result.additional_outputs, steps, micro)
         if skip_nan and not skipped:
@@ -333,36 +332,38 @@ class BaseTrainer:
             # update, and decide it once here: a signal arriving later is acted on after the next update.
             interrupt = any_process(interrupt)
         due = self.hooks.due(counter, epoch_ended)
+        if not due and not interrupt:
+            self.log_writer.flush()  # what an update's own hooks logged, if anything
+            return False
         stop = False
-        if due or interrupt:
-            # Fork the RNG streams only when a due callback may draw from them.
-            snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
-            self.checkpointer.rng_snapshot = snapshot
-            # Eval mode once for the whole group, and only when a due callback runs the model: switching every
-            # module's mode costs about as much as a small update's data fetch.
-            evaluating = any(cb.needs_eval_mode for cb, _ in due)
+        # Fork the RNG streams only when a due callback may draw from them.
+        snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
+        self.checkpointer.rng_snapshot = snapshot
+        # Eval mode once for the whole group, and only when a due callback runs the model: switching every
+        # module's mode costs about as much as a small update's data fetch.
+        evaluating = any(cb.needs_eval_mode for cb, _ in due)
+        if evaluating:
+            self.train_model.eval()
+        self.checkpointer.defer()
+        try:
+            with torch.no_grad():
+                early = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
+        finally:
             if evaluating:
-                self.train_model.eval()
-            self.checkpointer.defer()
-            try:
-                with torch.no_grad():
-                    early = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
-            finally:
-                if evaluating:
-                    self.train_model.train()
-                if snapshot is not None:
-                    snapshot.restore()
-            # The update's metrics row first, then the checkpoints its callbacks asked for: a kill right after
-            # a checkpoint loses neither the row nor a callback's work of this update.
-            self.log_writer.flush()
-            self.checkpointer.write_deferred()
-            if early:
-                self.save_resumable(f"{counter.current.tag}.early_exit")
-                stop = True
-            if interrupt:
-                self._stop_for_signal()
-                stop = True
-            self.checkpointer.rng_snapshot = None
+                self.train_model.train()
+            if snapshot is not None:
+                snapshot.restore()
+        # The update's metrics row first, then the checkpoints its callbacks asked for: a kill right after
+        # a checkpoint loses neither the row nor a callback's work of this update.
+        self.log_writer.flush()
+        self.checkpointer.write_deferred()
+        if early:
+            self.save_resumable(f"{counter.current.tag}.early_exit")
+            stop = True
+        if interrupt:
+            self._stop_for_signal()
+            stop = True
+        self.checkpointer.rng_snapshot = None
         self.log_writer.flush()
         return stop
 

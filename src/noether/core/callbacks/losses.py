@@ -10,6 +10,7 @@ import torch
 
 from noether.core.callbacks.base import PeriodicCallback
 from noether.core.callbacks.data_iterator import PeriodicDataIteratorCallback
+from noether.core.callbacks.loss_sums import LossSums
 from noether.core.time import Unit
 
 logger = logging.getLogger("noether")
@@ -28,61 +29,76 @@ class OnlineLossCallback(PeriodicCallback):
     def __init__(self, config: Any, *, verbose: bool | None = None, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.verbose: bool = getattr(config, "verbose", True) if verbose is None else verbose
-        self._sums: dict[str, torch.Tensor] = {}
-        self._count = 0
+        # The running sums: this callback's slot of losses kept for the run's online-loss callbacks together
+        # (see ``share``), added up when it fires or saves its state.
+        self._sums = LossSums(1)
+        self._slot = 0
+        self._metric_names: dict[str, str] = {}
+        self._names_for: Any = None
+
+    @staticmethod
+    def share(callbacks: list[OnlineLossCallback]) -> SharedLossSums:
+        """Let ``callbacks`` keep their losses in one :class:`~noether.core.callbacks.loss_sums.LossSums`; the
+        returned hook then keeps each micro-step's losses once for all of them (call it instead of theirs).
+        Whatever they summed so far is kept."""
+        shared = LossSums(len(callbacks))
+        for slot, cb in enumerate(callbacks):
+            shared.take(slot, cb._sums, cb._slot)
+            cb._sums, cb._slot = shared, slot
+        return SharedLossSums(shared)
 
     def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
                                       additional_outputs: Any, accumulation_steps: int,
                                       accumulation_step: int) -> None:
-        """Accumulate (on device, no synchronisation) every loss of the micro-step."""
-        sums = self._sums
-        # A single loss is also the total: the trainer passes the same tensor under both keys. While two keys
-        # have had the same values since the last firing (their sums are one object), one addition serves both.
-        added: dict[int, tuple[torch.Tensor | None, torch.Tensor]] = {}
-        for key, value in losses.items():
-            current = sums.get(key)
-            ident = id(value)
-            same = added.get(ident)
-            if same is not None and same[0] is current:
-                sums[key] = same[1]
-                continue
-            if value.dtype is not torch.float32:
-                value = value.float()
-            new = value if current is None else current + value
-            sums[key] = new
-            added[ident] = (current, new)
-        self._count += 1
+        """Keep every loss of the micro-step (on device, no synchronisation) for the running sums."""
+        self._sums.add(losses)
 
     def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log the means and reset."""
-        if self._count == 0:
+        sums, slot = self._sums, self._slot
+        count = sums.count(slot)
+        if count == 0:
             return
-        suffix = self.interval_short
         ctx = self.ctx
         metrics = ctx.metrics
-        means: dict[int, torch.Tensor] = {}  # a sum shared by two keys (a single loss and the total) is divided once
-        for key, total in self._sums.items():
-            mean = means.get(id(total))
-            if mean is None:
-                mean = means[id(total)] = total / self._count
-            value = float(ctx.all_reduce_mean(mean))  # every key still reduced: the same collectives on every rank
+        if self._names_for is not self.every:  # the metric names carry the interval
+            self._metric_names, self._names_for = {}, self.every
+        # A sum shared by two keys (a single loss and the total) is divided, reduced and read once: every rank
+        # shares the same keys the same way (the trainer decides it), so the collectives still match.
+        means: dict[int, float] = {}
+        for key, total in sums.sums(slot).items():
+            value = means.get(id(total))
+            if value is None:
+                value = means[id(total)] = float(ctx.all_reduce_mean(total / count))
             if math.isnan(value) and not ctx.trainer_config.skip_nan_loss:
                 raise RuntimeError(f"the training loss '{key}' is NaN at update {counter.update}")
-            metric = f"loss/online/{key}/{suffix}"
+            metric = self._metric_names.get(key)
+            if metric is None:
+                metric = self._metric_names[key] = f"loss/online/{key}/{self.interval_short}"
             if not metrics.has(metric):  # another instance on the same interval already logged it
                 metrics.add_scalar(metric, value, console=self.verbose)
-        self._sums = {}
-        self._count = 0
+        sums.reset(slot)
 
     def state_dict(self) -> dict[str, Any]:
         """Running sums since the last firing (a resumed run logs the same means)."""
-        return {"sums": {k: v.detach().cpu() for k, v in self._sums.items()}, "count": self._count}
+        return self._sums.state(self._slot)
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        device = self.ctx.device
-        self._sums = {k: v.to(device) for k, v in state.get("sums", {}).items()}
-        self._count = int(state.get("count", 0))
+        self._sums.load(self._slot, state, self.ctx.device)
+
+
+class SharedLossSums:
+    """The micro-step hook of online-loss callbacks that share their losses: one list append for all of them."""
+
+    def __init__(self, sums: LossSums) -> None:
+        self.sums = sums
+
+    def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
+                                      additional_outputs: Any, accumulation_steps: int,
+                                      accumulation_step: int) -> None:
+        """Keep the micro-step's losses for every sharing callback."""
+        self.sums.add(losses)
 
 
 class OfflineLossCallback(PeriodicDataIteratorCallback):

@@ -34,8 +34,11 @@ class MLP(Model):
 
     def forward(self, *args: torch.Tensor, **inputs: torch.Tensor) -> Any:
         """Concatenate the inputs, apply the layers, and split into named outputs if configured."""
-        tensors = list(args) + list(inputs.values())
-        x = tensors[0] if len(tensors) == 1 else torch.cat(tensors, dim=-1)
+        if not args and len(inputs) == 1:
+            (x,) = inputs.values()
+        else:
+            tensors = list(args) + list(inputs.values())
+            x = tensors[0] if len(tensors) == 1 else torch.cat(tensors, dim=-1)
         out = self.net(x)
         if self._names is None or self._splits is None:
             return out
