@@ -233,6 +233,8 @@ def main() -> None:
                              f"{LONG_SHORT_QUICK}; both >= 500 make the default callbacks fire equally often "
                              "in both, see the module's docstring)")
     parser.add_argument("--no-lightning", action="store_true", help="leave PyTorch Lightning out")
+    parser.add_argument("--no-interleaved", action="store_true",
+                        help="leave out the interleaved measurement (benchmarks/interleaved.py)")
     args = parser.parse_args()
     long, short = args.updates or (LONG_SHORT_QUICK if args.quick else LONG_SHORT)
     rounds = args.rounds or (3 if args.quick else 7)
@@ -267,13 +269,39 @@ def main() -> None:
                 cpu_ratio = statistics.median(ours["cpu"]) / base["cpu"]
                 wall_ratio = statistics.median(ours["wall"]) / base["wall"]
                 summary.append(
-                    f"  width {width:>4}, {threads} thread(s): noether defaults / raw tensor loop = "
-                    f"{cpu_ratio:.3f}x by CPU time (target <= {target:.2f}x); minima "
-                    f"{min(ours['cpu']) / base_min:.3f}x; wall {wall_ratio:.3f}x")
+                    f"  width {width:>4}, {threads} thread(s), separate runs: {cpu_ratio:.3f}x by CPU time (target "
+                    f"<= {target:.2f}x); minima {min(ours['cpu']) / base_min:.3f}x; wall {wall_ratio:.3f}x")
+    if not args.no_interleaved:
+        summary += interleaved_section(args.widths, long)
     if summary:
-        print("\nnoether (defaults) over the hand-written tensor loop, against the targets of issue 18 "
-              "(medians of rounds):")
+        print("\nnoether (defaults) over the hand-written tensor loop, against the targets of issue 18:")
         print("\n".join(summary))
+
+
+def interleaved_section(widths: list[int], updates: int) -> list[str]:
+    """Print the interleaved measurement (``benchmarks/interleaved.py``); return its summary lines."""
+    from benchmarks.interleaved import interleaved, summary
+
+    print(f"\ninterleaved in one process: each of a {updates}-update noether run's updates paired with one "
+          "update of the hand-written tensor loop (us per update; 'plain': updates after which no callback "
+          "fired, the per-update cost of a long run; 'run': every update of this run; 'per firing': what an "
+          "update whose default tracking/logging fired costs more)")
+    print(f"  {'width':>5} {'noether':<22} {'plain us':>9} {'raw us':>8} {'x plain':>8} {'x pair med':>11} "
+          f"{'x run':>7} {'per firing us':>14} {'firings':>8}")
+    lines = []
+    for width in widths:
+        for defaults in (False, True):
+            figures = summary(interleaved(width, updates, defaults), updates, defaults)
+            name = "defaults" if defaults else "no default callbacks"
+            print(f"  {width:>5} {name:<22} {figures['plain_noether']:>9.1f} {figures['plain_raw']:>8.1f} "
+                  f"{figures['plain_ratio']:>7.3f}x {figures['plain_pair_median']:>10.3f}x "
+                  f"{figures['run_ratio']:>6.3f}x {figures['firing_extra']:>14.1f} {int(figures['firings']):>8}")
+            target = TARGETS.get(width)
+            if defaults and target is not None:
+                lines.append(f"  width {width:>4}, interleaved: plain updates {figures['plain_ratio']:.3f}x "
+                             f"(target <= {target:.2f}x); every update of the {updates}-update run, with its "
+                             f"{int(figures['firings'])} firings, {figures['run_ratio']:.3f}x")
+    return lines
 
 
 if __name__ == "__main__":

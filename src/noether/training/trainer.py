@@ -110,6 +110,7 @@ class BaseTrainer:
                                          full_weights_file=config.strategy is None or config.strategy.full_weights_file)
         self.checkpointer.before_write = self.log_writer.sync
         self._resume_rng = None
+        self._setup: tuple[Any, ...] | None = None  # of the micro-steps, while the loop runs
         if context.resume is not None:
             self._resume_rng = self.checkpointer.restore(context.resume, rank=context.rank)
         self.train_model = wrap_for_training(model, config, self.device, context.world_size)
@@ -249,6 +250,7 @@ class BaseTrainer:
         if self._resume_rng is not None:
             restore_rng_state(self._resume_rng)
         self.train_model.train()
+        self._setup = self._micro_step_setup()
         while not counter.is_finished:
             for wrapper in optimizers:
                 wrapper.schedule_step(counter.update, total_updates, upe)
@@ -264,17 +266,20 @@ class BaseTrainer:
             if self._after_update(epoch_ended):
                 break
 
+    def _micro_step_setup(self) -> tuple[Any, ...]:
+        """What every update's micro-steps use, looked up once per loop (not once per update)."""
+        device = self.device
+        # Full precision on CPU needs neither a device copy, nor an autocast context, nor loss scaling.
+        return (self.plan.accumulation_steps, self.train_model, self.counter, device, device.type == "cpu",
+                self.hooks.accumulation_step, self.config.skip_nan_loss,
+                None if self._autocast is contextlib.nullcontext else self._autocast,
+                self.grad_scaler.scale if self.grad_scaler.is_enabled() else None)
+
     def _micro_steps(self, loader_iter: Iterator[Any], has_optimizer: bool) -> tuple[bool, dict[str, float]]:
         """Forward and backward every micro-batch of one update; returns (skipped for NaN, timings)."""
-        steps = self.plan.accumulation_steps
-        model, counter, device = self.train_model, self.counter, self.device
-        accumulation_hooks = self.hooks.accumulation_step
-        skip_nan = self.config.skip_nan_loss
+        setup = self._setup or self._micro_step_setup()
+        steps, model, counter, device, on_cpu, accumulation_hooks, skip_nan, autocast, scale = setup
         perf = time.perf_counter
-        # Full precision on CPU needs neither a device copy, nor an autocast context, nor loss scaling.
-        on_cpu = device.type == "cpu"
-        autocast = None if self._autocast is contextlib.nullcontext else self._autocast
-        scale = self.grad_scaler.scale if self.grad_scaler.is_enabled() else None
         skipped = False
         data_wait = forward = backward = 0.0
         for micro in range(steps):

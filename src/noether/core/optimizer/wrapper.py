@@ -125,8 +125,8 @@ class OptimizerWrapper:
                 torch.nn.utils.clip_grad_value_(params, self.config.clip_grad_value)
             if self.config.clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(params, self.config.clip_grad_norm)
-        elif not any(p.grad is not None for group in self.optimizer.param_groups for p in group["params"]):
-            return False  # the first parameter with a gradient ends the search: no list per update
+        elif not _any_gradient(self.optimizer.param_groups):
+            return False
         if grad_scaler is not None:
             grad_scaler.step(self.optimizer)
             grad_scaler.update()
@@ -214,3 +214,12 @@ def _check_names(saved: set[str], current: set[str], strict: bool) -> None:
 def _some(names: Iterable[str], limit: int = 10) -> str:
     names = list(names)
     return ", ".join(names[:limit]) + (f", ... ({len(names)} in all)" if len(names) > limit else "")
+
+
+def _any_gradient(param_groups: list[dict[str, Any]]) -> bool:
+    # The first parameter with a gradient ends the search: no list (or generator) per update.
+    for group in param_groups:
+        for param in group["params"]:
+            if param.grad is not None:
+                return True
+    return False
