@@ -14,6 +14,9 @@ Two conditions are made explicit because they change the figure by tens of milli
   (``compileall``, what a wheel install does), so both sides of the ratio start from bytecode.
 - *Generated-code cache* (``noether.core.codecache``): check is timed with a warm cache (every start after the
   first) and cold (``NOETHER_NO_CACHE=1``, the first start after an install or upgrade).
+
+Check is timed as ``python -m noether`` and, where installed, as the ``noether`` console script (what a user
+types; it skips ``runpy``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ EXAMPLE = ROOT / "examples" / "airfoil.yaml"
 FLOOR = "python -c 'import attrs, cattrs, ruamel.yaml, pluggy'"
 CHECK = "noether check (example)"
 CHECK_COLD = "noether check, cold generated-code cache"
+CHECK_SCRIPT = "noether check, the installed console script"
 #: Allowed ratio of ``noether check`` to the dependency-import floor (issue 18).
 TARGET = 1.5
 
@@ -142,10 +146,13 @@ def main() -> None:
     check = [py, "-m", "noether", "check", "-q", str(EXAMPLE)]
     timed(check, warm)  # fills the generated-code cache
     envs = {CHECK: warm, CHECK_COLD: cold}
+    # What a user types: the `noether` script next to this interpreter (no runpy), when it is installed.
+    script = Path(sys.executable).with_name("noether")
     commands = {
         FLOOR: [py, "-c", "import attrs, cattrs, ruamel.yaml, pluggy"],
         CHECK: check,
         CHECK_COLD: check,
+        **({CHECK_SCRIPT: [str(script), "check", "-q", str(EXAMPLE)]} if script.exists() else {}),
         "noether --help": [py, "-m", "noether", "--help"],
         "noether plugins": [py, "-m", "noether", "plugins"],
         "python -c 'pass'": [py, "-c", "pass"],
@@ -167,7 +174,9 @@ def main() -> None:
     print(f"\n{'command (' + str(args.repeats) + ' fresh processes each)':<52} {'median s':>9} {'min-max s':>15}")
     for name, values in samples.items():
         print(f"{name:<52} {statistics.median(values):>9.3f} {min(values):>7.3f}-{max(values):<7.3f}")
-    for name in (CHECK, CHECK_COLD):
+    for name in (CHECK, CHECK_SCRIPT, CHECK_COLD):
+        if name not in samples:
+            continue
         ratio = statistics.median(samples[name]) / statistics.median(samples[FLOOR])
         best = min(samples[name]) / min(samples[FLOOR])
         print(f"\n{name} / dependency-import floor = {ratio:.2f}x by medians, {best:.2f}x by minima "
