@@ -65,6 +65,8 @@ _Record = tuple[bytes, "int | None", tuple[_Position, ...]]
 _SALT_PLACEHOLDER = "__noether_attrs_type_hash__"
 _ATTRS_METHODS = "<attrs generated methods "
 _FUTURE_FLAGS = tuple(getattr(__future__, name).compiler_flag for name in __future__.all_feature_names)
+#: The same flags as one mask (each is a distinct bit, or 0).
+_FUTURE_MASK = sum(set(_FUTURE_FLAGS))
 
 
 def cache_file(directory: Path) -> Path:
@@ -92,7 +94,7 @@ class CodeCache:
         if not dont_inherit:
             # What the builtin would inherit: the __future__ features of the code that called us.
             caller = sys._getframe(1).f_code.co_flags
-            flags |= sum(flag for flag in _FUTURE_FLAGS if caller & flag)
+            flags |= caller & _FUTURE_MASK
         if kwargs or not isinstance(source, str) or not isinstance(filename, str) or not isinstance(mode, str):
             return builtins.compile(source, filename, mode, flags, True, optimize, **kwargs)
         salt = _attrs_hash_salt(filename)
