@@ -78,3 +78,10 @@ class PlainArrays(ArrayDataset):
     def __init__(self, config: CloudsConfig, **kwargs: Any) -> None:
         arrays = make_clouds(config)
         super().__init__(config, {"x": arrays["x"], "y": arrays["y"]})
+
+
+class NormalizedPlainArrays(PlainArrays):
+    """The same arrays, normalized by their keys: no direct gather (the normalizers must run)."""
+
+    array_properties: ClassVar[dict[str, str]] = {"x": "Points ``(points, 3)``.", "y": "Field ``(points, 1)``."}
+    normalize_arrays = True

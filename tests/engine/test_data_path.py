@@ -204,9 +204,23 @@ def test_the_direct_gather_is_only_offered_when_it_equals_the_pipeline() -> None
     stacked_by_hand = {"kind": "noether.data.Pipeline", "collators": [{"kind": "noether.data.PadCollator",
                                                                       "items": ["x"]}]}
     assert _plain(pipeline=stacked_by_hand).collated_loader() is None
-    assert built_normalized().collated_loader() is None
+    assert built_normalized(BATCHED).collated_loader() is None  # a property without a batch loader
 
 
-def built_normalized() -> Any:
-    config = noether.structure({"kind": BATCHED, "size": 20, "normalizers": NORMALIZERS}, AnyDatasetConfig)
+def test_normalized_arrays_are_not_gathered_directly() -> None:
+    dataset = built_normalized("tests.data.batched_toys.NormalizedPlainArrays")
+    assert dataset.collated_loader() is None
+    from noether.training.sampler import ResumableBatchSampler
+
+    sampler = ResumableBatchSampler(len(dataset), effective_batch_size=4, accumulation_steps=1, seed=5)
+    indices = next(iter(sampler.index_batches()))
+    batch = fetcher(dataset)(indices)
+    assert_same_batch(batch, _general(dataset, indices))
+    raw = _plain().arrays["x"][indices.tensor]
+    assert not torch.equal(batch["x"], raw)  # normalized
+
+
+def built_normalized(kind: str) -> Any:
+    normalizers = {key: value for key, value in NORMALIZERS.items() if key in ("x", "y")}
+    config = noether.structure({"kind": kind, "size": 20, "normalizers": normalizers}, AnyDatasetConfig)
     return build_dataset(config, name="train", seed=5)

@@ -10,12 +10,13 @@ midway (into a fresh store, as a resume does).
 
 from __future__ import annotations
 
+import math
 import random
 
 import pytest
 import torch
 
-from noether.core.callbacks.loss_sums import FOLD_EVERY, LossSums
+from noether.core.callbacks.loss_sums import FOLD_EVERY, LossSums, float32
 
 
 class Reference:
@@ -49,11 +50,16 @@ def _micro_step(rng: random.Random, step: int) -> dict[str, torch.Tensor]:
 
 
 def _assert_slot_equals(sums: LossSums, slot: int, reference: Reference) -> None:
-    assert sums.count(slot) == reference.count
+    count = sums.count(slot)
+    assert count == reference.count
     actual = sums.sums(slot)
     assert list(actual) == list(reference.sums)
     for key, expected in reference.sums.items():
-        assert actual[key].dtype == torch.float32 and torch.equal(actual[key], expected), key
+        value = torch.tensor(actual[key], dtype=torch.float32)
+        assert torch.equal(value, expected) or (value.isnan().all() and expected.isnan().all()), key
+        # The logged mean: float32 division on the host, as the tensor's division on the device.
+        mean, expected_mean = float32(actual[key] / count), float(expected / count)
+        assert mean == expected_mean or (math.isnan(mean) and math.isnan(expected_mean)), key
 
 
 @pytest.mark.parametrize("seed", range(8))
@@ -87,8 +93,19 @@ def test_few_micro_steps_are_held() -> None:
         sums.add({"total": loss, "loss_y": loss})
     assert len(sums._pending) < FOLD_EVERY
     assert sums.count(0) == 5 * FOLD_EVERY and float(sums.sums(1)["total"]) == 2.5 * FOLD_EVERY
-    # A single loss and its total stay one sum object: one addition for both, one division when logged.
-    assert sums.sums(0)["total"] is sums.sums(0)["loss_y"]
+    assert sums.sums(0)["total"] == sums.sums(0)["loss_y"]
+
+
+def test_sums_and_means_match_the_devices_float32_for_wide_ranges_and_overflow() -> None:
+    rng = random.Random(3)
+    for _trial in range(200):
+        values = [torch.tensor(rng.uniform(-1, 1) * 10 ** rng.randint(-44, 38), dtype=torch.float32)
+                  for _ in range(rng.randint(1, 40))]
+        sums, reference = LossSums(1), Reference()
+        for value in values:
+            sums.add({"total": value})
+            reference.add({"total": value})
+        _assert_slot_equals(sums, 0, reference)
 
 
 def test_states_are_in_the_callbacks_format() -> None:

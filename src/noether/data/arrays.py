@@ -54,13 +54,15 @@ def _accessors(
     def getitems(self: ArrayDataset, indices: list[int]) -> torch.Tensor:
         return gather_rows(self.arrays[name], indices)
 
-    getitems.array_name = name  # type: ignore[attr-defined]  # what ``collated_loader`` may gather directly
 
     for fn, prefix, what in ((getitem, "getitem_", "of one sample"), (getitems, "getitems_", "of a batch")):
         fn.__name__ = fn.__qualname__ = prefix + name
         fn.__doc__ = f"{doc} ({what})"
     if normalize:
         return with_normalizers(required=required)(getitem), with_normalizers(required=required)(getitems)
+    # Marked only unnormalized (and after any wrapping, which copies a function's attributes): what
+    # ``collated_loader`` may gather directly.
+    getitems.array_name = name  # type: ignore[attr-defined]
     return getitem, getitems
 
 

@@ -1,24 +1,27 @@
 """Running sums of the training losses for the online-loss callbacks, added up outside the update.
 
 Every run has at least two online-loss callbacks (the log and the track interval), and each kept a float32
-sum of every loss, updated after every micro-step: tensor additions whose dispatch costs more than the
-additions themselves, squeezed between the backward pass and the optimizer step, where the CPU's caches hold
-the update's tensors and every line of Python misses them. :class:`LossSums` only keeps the micro-step's
-losses (one list append for all callbacks that share it) and adds them up later, a batch at a time: when a
-callback fires, when its state is saved, and every :data:`FOLD_EVERY` micro-steps (so that few tensors are
-held). Each callback (*slot*) gets exactly the sums it computed itself before: per key the first value, then
-``sum + value`` in float32, in micro-step order, and a loss that is also the total (one tensor under two
-keys) added once for both while they stay one.
+sum of every loss on the device, updated after every micro-step: tensor additions whose dispatch costs far
+more than the additions, squeezed between the backward pass and the optimizer step, where the CPU's caches
+hold the update's tensors and every line of Python misses them. :class:`LossSums` only keeps the micro-step's
+losses (one list append for all callbacks that share it) and adds them up later, all at once: when a
+callback fires (it reads its mean then anyway), when its state is saved, and every :data:`FOLD_EVERY`
+micro-steps (so that few tensors are held). Adding up copies the held losses to the host in one transfer per
+key and sums them there in micro-step order: per key the first value, then ``sum + value``, each rounded to
+float32 as an IEEE float32 addition rounds (:func:`float32`), so every callback (*slot*) gets the sums, and
+means, it computed itself before. A loss that is also the total (one tensor under two keys) is read once.
 """
 
 from __future__ import annotations
 
+from array import array
 from typing import Any
 
+import numpy as np
 import torch
 
-#: Micro-steps whose losses are held before they are added to every slot's sums.
-FOLD_EVERY = 64
+#: Micro-steps whose losses are held before they are added up (one host transfer per key, not per update).
+FOLD_EVERY = 1024
 
 
 class _Slot:
@@ -27,7 +30,7 @@ class _Slot:
     __slots__ = ("count", "cursor", "sums")
 
     def __init__(self, cursor: int) -> None:
-        self.sums: dict[str, torch.Tensor] = {}
+        self.sums: dict[str, Any] = {}  # numpy float32 scalars (or arrays, for losses with a shape)
         self.count = 0
         self.cursor = cursor
 
@@ -51,8 +54,9 @@ class LossSums:
         state = self._slots[slot]
         return state.count + len(self._pending) - state.cursor
 
-    def sums(self, slot: int) -> dict[str, torch.Tensor]:
-        """``slot``'s sums per key, in first-seen order (keys of one tensor may share one sum object)."""
+    def sums(self, slot: int) -> dict[str, Any]:
+        """``slot``'s float32 sums per key (floats holding float32 values; numpy float32 arrays for losses
+        with a shape), in first-seen order."""
         state = self._slots[slot]
         self._fold(state)
         return state.sums
@@ -66,12 +70,13 @@ class LossSums:
     def state(self, slot: int) -> dict[str, Any]:
         """``{"sums": {key: cpu tensor}, "count": n}`` of one slot, as the callback always saved it."""
         sums = self.sums(slot)
-        return {"sums": {k: v.detach().cpu() for k, v in sums.items()}, "count": self._slots[slot].count}
+        return {"sums": {k: torch.tensor(v, dtype=torch.float32) for k, v in sums.items()},
+                "count": self._slots[slot].count}
 
-    def load(self, slot: int, state: dict[str, Any], device: torch.device | str | None = None) -> None:
+    def load(self, slot: int, state: dict[str, Any]) -> None:
         """Restore :meth:`state` into ``slot``."""
         restored = _Slot(len(self._pending))
-        restored.sums = {k: v.to(device) if device is not None else v for k, v in state.get("sums", {}).items()}
+        restored.sums = {k: _host_float32(v) for k, v in state.get("sums", {}).items()}
         restored.count = int(state.get("count", 0))
         self._slots[slot] = restored
         self._drop_folded()
@@ -94,23 +99,21 @@ class LossSums:
         pending = self._pending
         if state.cursor == len(pending):
             return
+        window = pending[state.cursor:]
+        numbers = _read(window)
         sums = state.sums
-        for losses in pending[state.cursor:]:
-            # A tensor under two keys whose sums are one object (a single loss and the total): added once.
-            added: dict[int, tuple[torch.Tensor | None, torch.Tensor]] = {}
-            for key, value in losses.items():
-                current = sums.get(key)
-                ident = id(value)
-                same = added.get(ident)
-                if same is not None and same[0] is current:
-                    sums[key] = same[1]
-                    continue
-                if value.dtype is not torch.float32:
-                    value = value.float()
-                new = value if current is None else current + value
-                sums[key] = new
-                added[ident] = (current, new)
-        state.count += len(pending) - state.cursor
+        with np.errstate(all="ignore"):  # for losses with a shape: an overflow to inf is the result, silently
+            for losses in window:
+                for key, value in losses.items():
+                    number = numbers[id(value)]
+                    current = sums.get(key)
+                    if current is None:
+                        sums[key] = number
+                    elif type(number) is float:
+                        sums[key] = float32(current + number)
+                    else:
+                        sums[key] = current + number
+        state.count += len(window)
         state.cursor = len(pending)
 
     def _drop_folded(self) -> None:
@@ -120,3 +123,46 @@ class LossSums:
             del self._pending[:done]
             for state in self._slots:
                 state.cursor -= done
+
+
+def _read(window: list[dict[str, torch.Tensor]]) -> dict[int, Any]:
+    """Every distinct loss tensor of ``window`` as float32 on the host, by ``id``: a Python float (exactly the
+    float32 value) for a scalar, else a numpy float32 array. CPU tensors are read one by one (cheaper than
+    stacking a few); device tensors with one stack and one transfer."""
+    tensors = {id(value): value for losses in window for value in losses.values()}
+    values = list(tensors.values())
+    if values and values[0].device.type != "cpu":
+        try:
+            stacked = torch.stack(values).float().cpu()
+        except RuntimeError:  # shapes or dtypes differ between micro-steps
+            stacked = None
+        if stacked is not None:
+            rows = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
+            return dict(zip(tensors, rows, strict=True))
+    return {ident: _number(value) for ident, value in tensors.items()}
+
+
+def _number(value: torch.Tensor) -> Any:
+    if value.dtype is not torch.float32:
+        value = value.float()
+    if value.dim() == 0:
+        return value.item()
+    return value.detach().cpu().numpy()
+
+
+#: Rounds a Python float to float32 (C's conversion: round to nearest even; beyond the range, inf).
+_FLOAT32 = array("f", [0.0])
+
+
+def float32(value: float) -> float:
+    """``value`` rounded to the nearest float32. The sum or quotient of two float32 numbers computed in double
+    precision and rounded so is exactly the float32 sum or quotient (double has more than 2 * 24 + 2 bits)."""
+    _FLOAT32[0] = value
+    return _FLOAT32[0]
+
+
+def _host_float32(value: Any) -> Any:
+    """A saved sum (a tensor) as what :func:`_sequential_sum` continues: a float, or a float32 numpy array."""
+    array_ = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
+    array_ = array_.astype(np.float32, copy=False)
+    return float(array_) if array_.ndim == 0 else array_

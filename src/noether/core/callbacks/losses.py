@@ -6,11 +6,12 @@ import logging
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from noether.core.callbacks.base import PeriodicCallback
 from noether.core.callbacks.data_iterator import PeriodicDataIteratorCallback
-from noether.core.callbacks.loss_sums import LossSums
+from noether.core.callbacks.loss_sums import LossSums, float32
 from noether.core.time import Unit
 
 logger = logging.getLogger("noether")
@@ -63,13 +64,16 @@ class OnlineLossCallback(PeriodicCallback):
         metrics = ctx.metrics
         if self._names_for is not self.every:  # the metric names carry the interval
             self._metric_names, self._names_for = {}, self.every
-        # A sum shared by two keys (a single loss and the total) is divided, reduced and read once: every rank
-        # shares the same keys the same way (the trainer decides it), so the collectives still match.
-        means: dict[int, float] = {}
+        distributed = getattr(ctx, "world_size", 1) > 1
         for key, total in sums.sums(slot).items():
-            value = means.get(id(total))
-            if value is None:
-                value = means[id(total)] = float(ctx.all_reduce_mean(total / count))
+            if isinstance(total, float):  # float32 division, as the device's float32 sum / count
+                mean: Any = float32(total / count)
+            else:
+                with np.errstate(all="ignore"):  # inf / n is inf, as on the device: no warning
+                    mean = total / np.float32(count)
+            if distributed:  # every rank reduces every key, in the same order
+                mean = ctx.all_reduce_mean(torch.as_tensor(mean, dtype=torch.float32, device=ctx.device))
+            value = float(mean)
             if math.isnan(value) and not ctx.trainer_config.skip_nan_loss:
                 raise RuntimeError(f"the training loss '{key}' is NaN at update {counter.update}")
             metric = self._metric_names.get(key)
@@ -85,7 +89,7 @@ class OnlineLossCallback(PeriodicCallback):
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
-        self._sums.load(self._slot, state, self.ctx.device)
+        self._sums.load(self._slot, state)
 
 
 class SharedLossSums:

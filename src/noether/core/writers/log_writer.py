@@ -63,7 +63,7 @@ class LogWriter:
             self.cache = {"epoch": c.epoch, "update": c.update, "sample": c.sample}
         if key in self.cache:
             raise KeyError(f"metric '{key}' was logged twice at update {self.counter.update}")
-        number = _to_number(value)
+        number = value if type(value) is float else _to_number(value)
         if number is not None and not isinstance(number, int | float | str):
             # Rows are encoded later (at sync): refuse here what JSON cannot encode, so the error names the
             # metric and the update that logged it.
