@@ -66,9 +66,16 @@ class Clock:
 
 
 def mlp(width: int) -> torch.nn.Module:
-    """The model every contender trains (the layers of ``noether.core.models.MLP`` with depth 2)."""
-    return torch.nn.Sequential(torch.nn.Linear(IN_DIM, width), torch.nn.GELU(), torch.nn.Linear(width, width),
-                               torch.nn.GELU(), torch.nn.Linear(width, OUT_DIM))
+    """The model every contender trains: ``noether.core.models.MLP`` of depth 2, the very class the noether
+    contenders build from their config (so the hand-written loops call the same module, one level around its
+    ``nn.Sequential``, as a hand-written model class would be; called with the input tensor)."""
+    import noether
+    from noether.core.models import MLP
+    from noether.core.schemas.models import MLPConfig
+
+    config = noether.structure({"kind": "noether.core.models.MLP", "name": "mlp", "input_dim": IN_DIM,
+                                "hidden_dim": width, "depth": 2, "output_dim": OUT_DIM}, MLPConfig)
+    return MLP(config)
 
 
 def raw_tensors(width: int, updates: int) -> Timing:

@@ -23,11 +23,6 @@ def relative_l2(prediction: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return diff.norm(dim=1) / ref.norm(dim=1).clamp_min(1e-12)
 
 
-def _float32(tensor: torch.Tensor) -> torch.Tensor:
-    # ``.float()`` of a float32 tensor returns it, but through the dispatcher: a microsecond per call.
-    return tensor if tensor.dtype is torch.float32 else tensor.float()
-
-
 class SupervisedTrainer(BaseTrainer):
     """Loss per target property (``loss_<property>``), weighted and summed; reports ``rel_l2/<property>``."""
 
@@ -40,6 +35,7 @@ class SupervisedTrainer(BaseTrainer):
         self.loss_fn = _LOSSES[config.loss]
         self.weights = dict(config.loss_weights or {})
         self._tracks_outputs: bool | None = None
+        self._loss_names: dict[str, str] = {}  # target -> its loss key
 
     def loss_compute(self, forward_output: Any, targets: dict[str, torch.Tensor]) -> Any:
         """One loss per target; the model returns a tensor (single target) or a dict keyed by target."""
@@ -52,14 +48,21 @@ class SupervisedTrainer(BaseTrainer):
             forward_output = {next(iter(targets)): forward_output}
         losses: dict[str, torch.Tensor] = {}
         outputs: dict[str, torch.Tensor] = {}
-        report = self._report_outputs()
+        # Known not to report in training (the usual case): no method call per step.
+        report = False if self._tracks_outputs is False and torch.is_grad_enabled() else self._report_outputs()
+        names = self._loss_names
         for key, target in targets.items():
             if key not in forward_output:
                 raise KeyError(f"the model output has no '{key}' (it has {sorted(forward_output)})")
             prediction = forward_output[key]
-            loss = self.loss_fn(_float32(prediction), _float32(target))
+            # ``.float()`` of a float32 tensor returns it, but through the dispatcher: skipped for float32.
+            loss = self.loss_fn(prediction if prediction.dtype is torch.float32 else prediction.float(),
+                                target if target.dtype is torch.float32 else target.float())
             weight = self.weights.get(key)
-            losses[f"loss_{key}"] = loss if weight is None else weight * loss
+            name = names.get(key)
+            if name is None:
+                name = names[key] = f"loss_{key}"
+            losses[name] = loss if weight is None else weight * loss
             if report:
                 with torch.no_grad():
                     outputs[f"rel_l2/{key}"] = relative_l2(prediction.detach(), target)
