@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from noether.core.registry import Registry
-from noether.core.registry.manager import BUILTIN_GROUP_NAME, BUILTIN_PLUGINS
+from noether.core.registry.builtin import BUILTIN_GROUP_NAME, BUILTIN_PLUGINS
 
 GOOD = '''
 from noether import hookimpl

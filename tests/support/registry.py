@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 
 from noether.core.registry import Registry, set_registry
-from noether.core.registry.manager import CORE_PLUGINS
+from noether.core.registry.builtin import CORE_PLUGINS
 
 BUILTINS = CORE_PLUGINS
 

@@ -3,10 +3,6 @@
 from noether.core.registry.errors import KindClashError, PluginLoadError, RegistryError, UnknownKindError
 from noether.core.registry.hookspecs import hookimpl
 from noether.core.registry.manager import (
-    ENTRY_POINT_GROUP,
-    FAMILIES,
-    BrokenPlugin,
-    PluginInfo,
     Registry,
     get_registry,
     registry_for,
@@ -14,7 +10,8 @@ from noether.core.registry.manager import (
     set_registry,
     use_registry,
 )
-from noether.core.registry.registration import Provider, Registration
+from noether.core.registry.registration import BrokenPlugin, PluginInfo, Provider, Registration
+from noether.core.registry.settings import ENTRY_POINT_GROUP, FAMILIES
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -2,7 +2,7 @@
 
 A plugin is a module (or object) named by an entry point in the ``noether.plugins`` group. Noether registers
 its own components through the very same hook: each package keeps a small ``kinds`` module next to its code,
-listed by name in :data:`noether.core.registry.manager.BUILTIN_PLUGINS` (as pytest lists its default plugins).
+listed by name in :data:`noether.core.registry.builtin.BUILTIN_PLUGINS` (as pytest lists its default plugins).
 
 Every hook function must carry ``@noether.hookimpl`` and be named exactly as below; a plugin with a function
 named ``noether_*`` that is no hook (a misspelling) or that lacks the marker is reported as broken by

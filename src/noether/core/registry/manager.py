@@ -1,6 +1,10 @@
-"""The one registry: pluggy plugins, discovered once from the ``noether.plugins`` entry-point group.
+"""The one registry: fills the kind table from pluggy plugins, discovered once from the ``noether.plugins`` group.
 
-The entry points come from :mod:`noether.core.registry.discovery`, which remembers the scan on disk between runs.
+Also which registry is in use (:func:`get_registry`, :func:`use_registry`, :func:`registry_for`). The entry
+points come from :mod:`noether.core.registry.discovery`, which remembers the scan on disk between runs; the
+table and its lookups are :mod:`~noether.core.registry.table`, the built-in plugins
+:mod:`~noether.core.registry.builtin`, the checks of a plugin's hooks :mod:`~noether.core.registry.hook_checks`,
+unknown kinds (class paths, suggestions) :mod:`~noether.core.registry.resolution`.
 
 Discovery imports only each plugin's registration module; implementations are imported when a run builds them.
 A plugin that fails to import is recorded as broken and does not affect configs that do not use it.
@@ -10,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import functools
 import importlib
 import os
 import threading
@@ -19,98 +22,48 @@ from typing import Any
 
 import pluggy
 
-from noether._records import FrozenRecord
 from noether.core.registry import discovery
-from noether.core.registry.errors import KindClashError, PluginLoadError, UnknownKindError
-from noether.core.registry.hookspecs import HOOK_NAMES, PROJECT_NAME, NoetherHookSpec, RegisterFunction, hookimpl
-from noether.core.registry.registration import Check, Provider, Registration
-
-ENTRY_POINT_GROUP = "noether.plugins"
-
-#: Every component family a kind can belong to.
-FAMILIES = (
-    "callback",
-    "dataset",
-    "initializer",
-    "model",
-    "normalizer",
-    "optimizer",
-    "param_group_modifier",
-    "pipeline",
-    "schedule",
-    "tracker",
-    "trainer",
-    "wrapper",
+from noether.core.registry.builtin import (
+    BUILTIN_GROUP_NAME,
+    BUILTIN_PLUGINS,
+    CORE_PLUGINS,
+    group_plugin,
+    registers_only,
 )
-
-#: The framework's own plugins: the torch-free ``kinds`` module of each package, registered through the same
-#: hook as third-party ones (as pytest lists its default plugins). Named, not imported: the registry depends on
-#: no package above the schemas.
-CORE_PLUGINS = (
-    "noether.core.callbacks.kinds",
-    "noether.core.trackers.kinds",
-    "noether.core.initializers.kinds",
-    "noether.core.optimizer.kinds",
-    "noether.core.models.kinds",
-    "noether.core.schedules.kinds",
-    "noether.training.kinds",
+from noether.core.registry.errors import PluginLoadError, UnknownKindError
+from noether.core.registry.hook_checks import hook_name_problem
+from noether.core.registry.hookspecs import PROJECT_NAME, NoetherHookSpec
+from noether.core.registry.registration import BrokenPlugin, PluginInfo, Provider, Registration
+from noether.core.registry.resolution import (
+    KNOWN_PROVIDERS,
+    NEVER_IMPORTED,
+    base_configs,
+    close_matches,
+    import_dotted,
+    importable_path,
+    plugin_note,
+    unknown_kind_error,
 )
-BUILTIN_PLUGINS = (*CORE_PLUGINS, "noether.data.kinds", "noether.data.airfoil.kinds")
+from noether.core.registry.settings import (
+    ENTRY_POINT_GROUP,
+    ENV_DISABLE,
+    ENV_NO_AUTOLOAD,
+    ENV_PREFER,
+    FAMILIES,
+    split_env,
+)
+from noether.core.registry.table import KindTable
 
-#: Kinds provided by known plugin packages, for install hints when the package is missing.
-KNOWN_PROVIDERS = {
-    "noether_mlflow.": "noether-mlflow",
-    "noether_example_plugin.": "noether-example-plugin",
-}
-
-ENV_DISABLE = "NOETHER_DISABLE_PLUGINS"
-ENV_NO_AUTOLOAD = "NOETHER_DISABLE_PLUGIN_AUTOLOAD"
-ENV_PREFER = "NOETHER_PREFER_PLUGINS"
-
-
-# Frozen records (noether._records) rather than attrs classes: every start of the CLI creates these classes.
-class PluginInfo(FrozenRecord):
-    """A loaded plugin: its name, distribution, version and the kinds it registered."""
-
-    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "builtin", "kinds")
-    name: str
-    distribution: str
-    version: str
-    builtin: bool
-    kinds: tuple[tuple[str, str], ...]
-
-    def __init__(self, name: str, distribution: str, version: str, builtin: bool,
-                 kinds: tuple[tuple[str, str], ...] = ()) -> None:
-        set_field = object.__setattr__
-        set_field(self, "name", name)
-        set_field(self, "distribution", distribution)
-        set_field(self, "version", version)
-        set_field(self, "builtin", builtin)
-        set_field(self, "kinds", kinds)
+#: The names this module has always offered (most now defined in the modules above), importable from here.
+__all__ = [
+    "BUILTIN_GROUP_NAME", "BUILTIN_PLUGINS", "CORE_PLUGINS", "ENTRY_POINT_GROUP", "ENV_DISABLE", "ENV_NO_AUTOLOAD",
+    "ENV_PREFER", "FAMILIES", "KNOWN_PROVIDERS", "NEVER_IMPORTED", "BrokenPlugin", "PluginInfo", "Registry",
+    "get_registry", "hook_name_problem", "import_dotted", "importable_path", "registry_for", "registry_for_plugins",
+    "set_registry", "use_registry",
+]
 
 
-class BrokenPlugin(FrozenRecord):
-    """A plugin whose registration module failed to import or to register."""
-
-    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "error")
-    name: str
-    distribution: str
-    version: str
-    error: str
-
-    def __init__(self, name: str, distribution: str, version: str, error: str) -> None:
-        set_field = object.__setattr__
-        set_field(self, "name", name)
-        set_field(self, "distribution", distribution)
-        set_field(self, "version", version)
-        set_field(self, "error", error)
-
-
-def _split_env(name: str) -> set[str]:
-    return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
-
-
-class Registry:
+class Registry(KindTable):
     """Maps ``(family, kind)`` to registrations, fed by pluggy plugins."""
 
     def __init__(
@@ -121,21 +74,18 @@ class Registry:
         disable: Iterable[str] = (),
         prefer: Iterable[str] = (),
     ) -> None:
+        super().__init__(prefer=set(prefer) | split_env(ENV_PREFER))
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(NoetherHookSpec)
-        self._entries: dict[tuple[str, str], list[Registration]] = {}
-        self._aliases: dict[tuple[str, str], str] = {}
         self.plugins: list[PluginInfo] = []
         self.broken: list[BrokenPlugin] = []
         self.disabled: list[str] = []
         self._disabled_packages: dict[str, str] = {}
         self._builtins = tuple(builtins)
         self._autoload = autoload
-        self._disable = set(disable) | _split_env(ENV_DISABLE)
-        self._prefer = set(prefer) | _split_env(ENV_PREFER)
+        self._disable = set(disable) | split_env(ENV_DISABLE)
         self._loaded = False
         self._lock = threading.Lock()
-        self._by_config: dict[str, list[Registration]] | None = None
 
     # -- loading -------------------------------------------------------------------------------------------
     def ensure_loaded(self) -> None:
@@ -158,7 +108,7 @@ class Registry:
                     self.broken.append(BrokenPlugin(module_name, "noether", __version__,
                                                     f"{type(exc).__name__}: {exc}"))
                     continue
-                if _registers_only(module):
+                if registers_only(module):
                     batch.append((module_name, module))
                     continue
                 self._register_builtins(batch, __version__)
@@ -217,68 +167,29 @@ class Registry:
     def _register_builtins(self, modules: list[tuple[str, Any]], version: str) -> None:
         """Register built-in modules that implement only ``noether_register_components``, as one pluggy plugin.
 
-        Registering each module with pluggy costs about 0.2 ms (pluggy inspects every attribute of the module),
-        a start-up cost paid for nine modules of our own whose hooks are known. So one plugin, registered and
-        called through the same hook as any other, runs the modules' hook functions in order; each module is
-        still reported as its own plugin, with its own kinds, and one that raises is broken alone, exactly as
-        when it is registered by itself (:meth:`_register_plugin`, used for any other built-in module).
+        One plugin (:func:`~noether.core.registry.builtin.group_plugin`: why), registered and called through the
+        same hook as any other, runs the modules' hook functions in order; each module is still reported as its
+        own plugin, with its own kinds, and one that raises is broken alone, exactly as when it is registered by
+        itself (:meth:`_register_plugin`, used for any other built-in module).
         """
         if not modules:
             return
-        registry = self
 
-        class BuiltinKinds:
-            """The built-in kinds modules above, as one plugin."""
+        def run_module(name: str, module: Any) -> None:
+            provider = Provider(name, "noether", version)
+            added: list[tuple[str, str]] = []
+            try:
+                module.noether_register_components(register=self._recorder(provider, added))
+            except Exception as exc:
+                self._broken(name, provider, f"{type(exc).__name__}: {exc}")
+                self._forget(provider, added)
+                return
+            self.plugins.append(PluginInfo(name, "noether", version, True, tuple(added)))
 
-            @hookimpl
-            def noether_register_components(self, register: RegisterFunction) -> None:
-                """Run each module's hook with a recorder of its own (``register`` is this plugin's, unused)."""
-                for name, module in modules:
-                    provider = Provider(name, "noether", version)
-                    added: list[tuple[str, str]] = []
-                    try:
-                        module.noether_register_components(register=registry._recorder(provider, added))
-                    except Exception as exc:
-                        registry._broken(name, provider, f"{type(exc).__name__}: {exc}")
-                        registry._forget(provider, added)
-                        continue
-                    registry.plugins.append(PluginInfo(name, "noether", version, True, tuple(added)))
-
-        plugin = BuiltinKinds()
+        plugin = group_plugin(modules, run_module)
         self._pm.register(plugin, name=f"{BUILTIN_GROUP_NAME} {modules[0][0]}")
         self._plugin_hook(plugin, "noether_register_components")(register=self._recorder(
             Provider(BUILTIN_GROUP_NAME, "noether", version), []))
-
-    def _recorder(self, provider: Provider, added: list[tuple[str, str]]) -> RegisterFunction:
-        """The ``register`` function a plugin's hook is called with: records under ``provider``, keys in ``added``."""
-
-        def register(
-            family: str,
-            kind: str,
-            *,
-            config: type | str,
-            component: type | str | None = None,
-            aliases: tuple[str, ...] = (),
-            summary: str = "",
-            check: Check | str | None = None,
-            listed: bool = True,
-        ) -> None:
-            if family not in FAMILIES:
-                raise ValueError(f"unknown family {family!r}; expected one of {', '.join(FAMILIES)}")
-            reg = Registration(family, kind, config, component, provider, tuple(aliases), summary, check, listed)
-            self._entries.setdefault((family, kind), []).append(reg)
-            for alias in aliases:
-                self._aliases[(family, alias)] = kind
-            added.append((family, kind))
-
-        return register
-
-    def _forget(self, provider: Provider, added: list[tuple[str, str]]) -> None:
-        """Drop the entries ``provider`` registered under the keys in ``added`` (its hook failed)."""
-        for key in added:
-            self._entries[key] = [r for r in self._entries[key] if r.provider != provider]
-            if not self._entries[key]:
-                del self._entries[key]
 
     def _plugin_hook(self, plugin: Any, hook_name: str) -> Any:
         """A caller of ``hook_name`` that runs only ``plugin``'s implementation, through pluggy.
@@ -290,24 +201,6 @@ class Registry:
 
     def _broken(self, name: str, provider: Provider, error: str) -> None:
         self.broken.append(BrokenPlugin(name, provider.distribution, provider.version, error))
-
-    def add(self, registration: Registration) -> None:
-        """Register one entry directly (used by tests and ``noether.testing``)."""
-        self.ensure_loaded()
-        self._by_config = None
-        self._entries.setdefault((registration.family, registration.kind), []).append(registration)
-        for alias in registration.aliases:
-            self._aliases[(registration.family, alias)] = registration.kind
-
-    def remove(self, registration: Registration) -> None:
-        """Undo :meth:`add`."""
-        key = (registration.family, registration.kind)
-        self._by_config = None
-        self._entries[key] = [r for r in self._entries.get(key, []) if r is not registration]
-        if not self._entries[key]:
-            del self._entries[key]
-        for alias in registration.aliases:
-            self._aliases.pop((registration.family, alias), None)
 
     # -- CLI ------------------------------------------------------------------------------------------------
     def add_commands(self, subparsers: Any) -> list[BrokenPlugin]:
@@ -325,67 +218,7 @@ class Registry:
                 failed.append(BrokenPlugin(name, "?", "?", f"{type(exc).__name__}: {exc}"))
         return failed
 
-    # -- lookup --------------------------------------------------------------------------------------------
-    def kinds(self, family: str, *, listed_only: bool = False) -> list[str]:
-        """Every registered kind of a family, sorted (``listed_only``: without kinds kept only for old configs)."""
-        self.ensure_loaded()
-        return sorted(kind for (fam, kind), regs in self._entries.items()
-                      if fam == family and (not listed_only or any(r.listed for r in regs)))
-
-    def registrations_of_config(self, config: type) -> list[Registration]:
-        """The registrations whose config class is ``config`` (compared by name: nothing is imported)."""
-        self.ensure_loaded()
-        cache = self._by_config
-        if cache is None:
-            cache = {}
-            for regs in self._entries.values():
-                for reg in regs:
-                    cache.setdefault(reg.config_path, []).append(reg)
-            self._by_config = cache
-        return cache.get(f"{config.__module__}:{config.__qualname__}", [])
-
-    def registrations(self) -> list[Registration]:
-        """Every registration (each provider of a clashing kind included)."""
-        self.ensure_loaded()
-        return [reg for regs in self._entries.values() for reg in regs]
-
-    def find(self, family: str, kind: str) -> Registration | None:
-        """The registration of ``kind`` (or an alias of it), ``None`` if none; a clash raises."""
-        self.ensure_loaded()
-        key = (family, kind)
-        if key not in self._entries and (family, kind) in self._aliases:
-            key = (family, self._aliases[(family, kind)])
-        regs = self._entries.get(key)
-        if not regs:
-            return None
-        if len(regs) == 1:
-            return regs[0]
-        preferred = self._prefer
-        chosen = [r for r in regs if r.provider.distribution in preferred or r.provider.plugin in preferred]
-        if len(chosen) == 1:
-            return chosen[0]
-        names = " and ".join(f"'{r.provider.distribution}' ({r.provider}, plugin '{r.provider.plugin}')"
-                             for r in regs)
-        raise KindClashError(
-            f"{family} kind '{key[1]}' is registered by {names}. Uninstall one, disable one with "
-            f"{ENV_DISABLE}=<plugin>, or choose with {ENV_PREFER}=<distribution>."
-        )
-
-    def find_by_component(self, family: str, kind: str) -> Registration | None:
-        """The registration whose implementation lives at the dotted path ``kind`` (``module.Class``)."""
-        self.ensure_loaded()
-        for (fam, _), regs in self._entries.items():
-            if fam == family:
-                for reg in regs:
-                    if reg.component is not None and reg.component_path.replace(":", ".") == kind:
-                        return reg
-        return None
-
-    def families_of(self, kind: str) -> list[str]:
-        """The families in which ``kind`` (or an alias of it) is registered."""
-        self.ensure_loaded()
-        return sorted({fam for fam, k in (*self._entries, *self._aliases) if k == kind})
-
+    # -- resolution and building ---------------------------------------------------------------------------
     def resolve(self, family: str, kind: str, *, allow_import: bool = True) -> Registration:
         """The registration of ``kind``; a dotted class path of the user's own code is imported as a last resort.
 
@@ -404,7 +237,7 @@ class Registry:
             except Exception as exc:  # the user's module ran and failed: report it, do not crash
                 tried = f"importing '{kind}' as a class path failed: {type(exc).__name__}: {exc}"
             else:
-                config = getattr(obj, "config_class", None) or _base_configs().get(family)
+                config = getattr(obj, "config_class", None) or base_configs().get(family)
                 if not isinstance(config, type):
                     tried = f"'{kind}' was imported but {family}s need a registered config class"
                 else:
@@ -419,67 +252,12 @@ class Registry:
         class path failed (only when it looks like one); the known kinds only when nothing is close.
         """
         self.ensure_loaded()
-        lines = [f"unknown {family} kind '{kind}'"]
-        plugin_note = self._plugin_note(kind)
-        if plugin_note:
-            lines[0] += f": {plugin_note}"
-        others = [f for f in self.families_of(kind) if f != family]
-        close = self.close_matches(family, kind)
-        if others:
-            lines.append(f"'{kind}' is registered as a {' and '.join(others)}, not as a {family}")
-        if close:
-            lines.append("did you mean: " + ", ".join(f"'{c}'" for c in close) + "?")
-        if tried and importable_path(kind) and not plugin_note:
-            lines.append(tried)
-        top = kind.split(".", 1)[0]
-        if top in NEVER_IMPORTED and "." in kind and not close and not others:
-            lines.append(f"'{top}' classes are not imported as {family} kinds; name a registered kind or a class "
-                         f"of your own package")
-        if not plugin_note and not others:  # a broken plugin's kinds are unknown: it may be the provider
-            lines.extend(f"note: plugin '{b.name}' ({b.distribution}) failed to load and may provide it: {b.error}"
-                         for b in self.broken)
-        if not close and not others and not plugin_note:
-            lines.append(f"known {family} kinds: " + (", ".join(self.kinds(family)) or "(none)"))
-        return UnknownKindError(family, kind, "; ".join(lines), close)
+        note = plugin_note(kind, self.disabled, self._disabled_packages, self.broken)
+        return unknown_kind_error(self, family, kind, tried, plugin_note=note, broken=self.broken)
 
     def close_matches(self, family: str, kind: str, n: int = 3) -> list[str]:
         """Registered kinds of ``family`` close to ``kind`` (whole or last dotted part), best first."""
-        import difflib  # only when a suggestion is made: slow to import
-        known = self.kinds(family) + sorted(a for (fam, a) in self._aliases if fam == family)
-        short = kind.rsplit(".", 1)[-1].lower()
-        scored = []
-        for candidate in known:
-            whole = difflib.SequenceMatcher(None, kind.lower(), candidate.lower()).ratio()
-            last = difflib.SequenceMatcher(None, short, candidate.rsplit(".", 1)[-1].lower()).ratio()
-            score = max(whole, last)
-            if score >= 0.6:
-                scored.append((score, candidate))
-        scored.sort(key=lambda item: (-item[0], item[1]))
-        result: list[str] = []
-        targets: set[str] = set()
-        for _, candidate in scored:  # an alias is shown as written (it is closest to the input), once per kind
-            target = self._aliases.get((family, candidate), candidate)
-            if target not in targets:
-                targets.add(target)
-                result.append(candidate)
-        return result[:n]
-
-    def _plugin_note(self, kind: str) -> str:
-        """Why a plugin that would provide ``kind`` is missing (disabled, broken, not installed), else ``""``."""
-        top = kind.split(".", 1)[0].replace("-", "_").lower()
-        for name in self.disabled:
-            if top in (name.replace("-", "_").lower(), self._disabled_packages.get(name, "")):
-                return (f"it belongs to the plugin '{name}', which is disabled (plugins.disable or "
-                        f"{ENV_DISABLE})")
-        for broken in self.broken:
-            names = {broken.name.replace("-", "_").lower(), broken.distribution.replace("-", "_").lower()}
-            if top in names:
-                return f"the plugin '{broken.name}' ({broken.distribution}) that provides it failed to load: " \
-                       f"{broken.error}"
-        for prefix, dist in KNOWN_PROVIDERS.items():
-            if kind.startswith(prefix):
-                return f"it is provided by the package '{dist}', which is not installed: pip install {dist}"
-        return ""
+        return close_matches(self, family, kind, n)
 
     def build(self, family: str, config: Any, *args: Any, kind: str | None = None, **kwargs: Any) -> Any:
         """Instantiate the component for ``config``: ``Component(config, *args, **kwargs)``."""
@@ -492,96 +270,6 @@ class Registry:
                 f"{family} kind '{kind}' ({reg.provider}) could not be imported: {type(exc).__name__}: {exc}"
             ) from exc
         return cls(config, *args, **kwargs)
-
-
-#: The pluggy name of the plugin that runs the built-in kinds modules (a name no entry point can take: a space).
-BUILTIN_GROUP_NAME = "noether built-in kinds"
-
-
-def _registers_only(module: Any) -> bool:
-    """Whether the only ``noether_*`` name of ``module`` is a ``noether_register_components`` marked as a hook.
-
-    Such a built-in module has nothing :func:`hook_name_problem` would report and no other hook to call, so it
-    can be run by the plugin of :meth:`Registry._register_builtins`; any other is registered by itself.
-    """
-    hook = getattr(module, "noether_register_components", None)
-    if hook is None or not getattr(hook, f"{PROJECT_NAME}_impl", None):
-        return False
-    return all(name == "noether_register_components" for name in vars(module) if name.startswith("noether_"))
-
-
-def hook_name_problem(plugin: Any, pm: pluggy.PluginManager) -> str:
-    """Why ``plugin``'s hook functions are not what they look like (``""`` when they are).
-
-    Like pluggy's ``check_pending``, but for one plugin and with the fix: a ``noether_*`` function that names
-    no hook (a misspelling, with the close match) or that lacks ``@hookimpl``; or no hook at all.
-    """
-    implemented = sorted(caller.name for caller in pm.get_hookcallers(plugin) or ())
-    problems = []
-    for hook in implemented:
-        if hook not in HOOK_NAMES:
-            import difflib  # only when a suggestion is made: slow to import
-            close = difflib.get_close_matches(hook, HOOK_NAMES, n=1, cutoff=0.6)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            problems.append(f"'{hook}' is no noether hook{hint}")
-    unmarked = []
-    for attr in sorted(dir(plugin)):
-        if attr.startswith("noether_") and attr not in implemented and callable(getattr(plugin, attr, None)):
-            unmarked.append(attr)
-    for attr in unmarked:
-        # Only a near miss counts: a helper of the plugin may well be called noether_something.
-        import difflib  # only when a suggestion is made: slow to import
-        close = difflib.get_close_matches(attr, HOOK_NAMES, n=1, cutoff=0.85)
-        if attr in HOOK_NAMES:
-            problems.append(f"'{attr}' lacks the @noether.hookimpl decorator")
-        elif close:
-            problems.append(f"'{attr}' lacks @noether.hookimpl and is no noether hook; did you mean '{close[0]}'?")
-    if not problems and not implemented:
-        problems.append("it implements no noether hook")
-    if not problems:
-        return ""
-    shown = ", ".join(implemented) or "none"
-    return "; ".join(problems) + f" (hooks it implements: {shown}; hooks: {', '.join(HOOK_NAMES)})"
-
-
-#: Top-level packages whose components are all registered: a kind under them is never imported.
-NEVER_IMPORTED = ("noether", "torch")
-
-
-def importable_path(kind: str) -> bool:
-    """Whether ``kind`` may be imported as the class path of the user's own code.
-
-    It must be dotted Python identifiers (``mypkg.models.MyModel``) outside :data:`NEVER_IMPORTED`.
-    """
-    parts = kind.split(".")
-    return len(parts) >= 2 and all(p.isidentifier() for p in parts) and parts[0] not in NEVER_IMPORTED
-
-
-def import_dotted(path: str) -> Any:
-    """Import ``module.attr`` and return the attribute."""
-    module_name, _, attr = path.rpartition(".")
-    module = importlib.import_module(module_name)
-    try:
-        return getattr(module, attr)
-    except AttributeError:
-        raise AttributeError(f"module '{module_name}' has no attribute '{attr}'") from None
-
-
-@functools.cache
-def _base_configs() -> dict[str, type]:
-    from noether.core.schemas import (
-        BaseTrainerConfig,
-        CallBackBaseConfig,
-        DatasetBaseConfig,
-        ModelBaseConfig,
-    )
-
-    return {
-        "callback": CallBackBaseConfig,
-        "dataset": DatasetBaseConfig,
-        "model": ModelBaseConfig,
-        "trainer": BaseTrainerConfig,
-    }
 
 
 _REGISTRY: Registry | None = None

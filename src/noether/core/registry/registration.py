@@ -1,4 +1,7 @@
-"""What one registration holds, and lazy loading of ``"module:attr"`` references."""
+"""The registry's records: what one registration holds, who provided it, and what became of each plugin.
+
+Also the lazy loading of the ``"module:attr"`` references a registration may hold.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,8 @@ from noether.core.errors import Issue
 Check = Callable[[Any], list[Issue]]
 
 
-# Frozen records (noether._records) rather than attrs classes: every start of the CLI creates these classes.
+# Frozen records (noether._records) rather than attrs classes, here and below: every start of the CLI creates
+# these classes.
 class Provider(FrozenRecord):
     """Who registered a component: a plugin name, its distribution and version."""
 
@@ -121,3 +125,40 @@ class Registration(FrozenRecord):
         if comp is None or isinstance(comp, str):
             return str(comp)
         return f"{comp.__module__}.{comp.__qualname__}"
+
+
+class PluginInfo(FrozenRecord):
+    """A loaded plugin: its name, distribution, version and the kinds it registered."""
+
+    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "builtin", "kinds")
+    name: str
+    distribution: str
+    version: str
+    builtin: bool
+    kinds: tuple[tuple[str, str], ...]
+
+    def __init__(self, name: str, distribution: str, version: str, builtin: bool,
+                 kinds: tuple[tuple[str, str], ...] = ()) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "builtin", builtin)
+        set_field(self, "kinds", kinds)
+
+
+class BrokenPlugin(FrozenRecord):
+    """A plugin whose registration module failed to import or to register."""
+
+    __slots__ = __fields__ = __match_args__ = ("name", "distribution", "version", "error")
+    name: str
+    distribution: str
+    version: str
+    error: str
+
+    def __init__(self, name: str, distribution: str, version: str, error: str) -> None:
+        set_field = object.__setattr__
+        set_field(self, "name", name)
+        set_field(self, "distribution", distribution)
+        set_field(self, "version", version)
+        set_field(self, "error", error)

@@ -1,0 +1,36 @@
+"""The registry's fixed names: the entry-point group, the component families, the plugin environment variables.
+
+Kept apart from the code that uses them so that every part of the registry (loading, the kind table, the
+messages about unknown kinds) names them from one place without importing the others.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENTRY_POINT_GROUP = "noether.plugins"
+
+#: Every component family a kind can belong to.
+FAMILIES = (
+    "callback",
+    "dataset",
+    "initializer",
+    "model",
+    "normalizer",
+    "optimizer",
+    "param_group_modifier",
+    "pipeline",
+    "schedule",
+    "tracker",
+    "trainer",
+    "wrapper",
+)
+
+ENV_DISABLE = "NOETHER_DISABLE_PLUGINS"
+ENV_NO_AUTOLOAD = "NOETHER_DISABLE_PLUGIN_AUTOLOAD"
+ENV_PREFER = "NOETHER_PREFER_PLUGINS"
+
+
+def split_env(name: str) -> set[str]:
+    """The comma-separated names in the environment variable ``name`` (blanks dropped; empty when unset)."""
+    return {part.strip() for part in os.environ.get(name, "").split(",") if part.strip()}
