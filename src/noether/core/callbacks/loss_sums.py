@@ -102,17 +102,16 @@ class LossSums:
         window = pending[state.cursor:]
         numbers = _read(window)
         sums = state.sums
-        with np.errstate(all="ignore"):  # for losses with a shape: an overflow to inf is the result, silently
-            for losses in window:
-                for key, value in losses.items():
-                    number = numbers[id(value)]
-                    current = sums.get(key)
-                    if current is None:
-                        sums[key] = number
-                    elif type(number) is float:
-                        sums[key] = float32(current + number)
-                    else:
-                        sums[key] = current + number
+        for losses in window:
+            for key, value in losses.items():
+                number = numbers[id(value)]
+                current = sums.get(key)
+                if current is None:
+                    sums[key] = number
+                elif type(number) is float:
+                    sums[key] = float32(current + number)
+                else:
+                    sums[key] = _add_arrays(current, number)
         state.count += len(window)
         state.cursor = len(pending)
 
@@ -159,6 +158,11 @@ def float32(value: float) -> float:
     precision and rounded so is exactly the float32 sum or quotient (double has more than 2 * 24 + 2 bits)."""
     _FLOAT32[0] = value
     return _FLOAT32[0]
+
+
+def _add_arrays(current: np.ndarray, number: np.ndarray) -> np.ndarray:
+    with np.errstate(all="ignore"):  # an overflow to inf is the result, as on the device: no warning
+        return current + number
 
 
 def _host_float32(value: Any) -> Any:

@@ -24,6 +24,9 @@ class _Tracker(Protocol):
     def log(self, metrics: dict[str, Any], step: int) -> None: ...
 
 
+_NUMBERS = (int, float)
+
+
 def _to_number(value: Any) -> Any:
     item = getattr(value, "item", None)
     return item() if callable(item) else value
@@ -93,8 +96,9 @@ class LogWriter:
             return
         cache, self.cache = self.cache, {}
         for key, value in cache.items():
-            if isinstance(value, int | float) and not isinstance(value, bool):
-                self._summarize(key, float(value))
+            direction = metric_direction(key)  # cached per key (and cleared when a rule is registered)
+            if direction != "neutral" and isinstance(value, _NUMBERS) and not isinstance(value, bool):
+                self._summarize(key, float(value), direction)
         if self._file is not None:
             self._pending.append(cache)
             # One write per second at most, not per step; checkpoints call sync() first, so a crash never
@@ -107,10 +111,7 @@ class LogWriter:
         self.last_flushed = cache
         self.last_values.update(cache)
 
-    def _summarize(self, key: str, value: float) -> None:
-        direction = metric_direction(key)
-        if direction == "neutral":
-            return
+    def _summarize(self, key: str, value: float, direction: str) -> None:
         entry = self.summary.get(key)
         if entry is None:
             entry = self.summary[key] = {"last": value}
