@@ -1,15 +1,23 @@
 """Per-update overhead: Noether against hand-written PyTorch loops (and PyTorch Lightning if installed).
 
-Every contender trains the same MLP (32 -> width -> width -> 8, GELU), batch 64, AdamW (lr 1e-3, weight
-decay 0.01; noether excludes biases from it, its default), on the same 6,400 pre-made samples, twice: for
-LONG and for SHORT updates. The time per update is (t_long - t_short) / (LONG - SHORT), which cancels
-start-up. Each contender runs once untimed first (imports,
-first-call costs); then rounds of every contender alternate (the order reversed every other round, so a slow
-spell of the shared machine does not always hit the same contender), many short rounds rather than a few
-long ones. The table gives, per contender, the median and the minimum over the rounds (the minimum is the
-least-disturbed run), and the ratio of each to the hand-written loop over pre-made tensors, next to the
-targets (noether with its default callbacks within 10 % of that loop at width 64, 2 % at width 512).
-Figures only, no pass/fail: shared machines are noisy. Run: ``python benchmarks/overhead.py [--quick]``.
+Every contender trains the same model (``noether.core.models.MLP``: 32 -> width -> width -> 8, GELU), batch 64,
+AdamW (lr 1e-3, weight decay 0.01 on every parameter: one parameter group, as the hand-written loops'), on the
+same 6,400 pre-made samples, in two ways:
+
+* **Separate runs.** Each contender trains for LONG and for SHORT updates; the time per update is
+  (t_long - t_short) / (LONG - SHORT), which cancels start-up and everything a run does a fixed number of
+  times. With both runs at least 500 updates long, noether's default callbacks fire equally often in both
+  (tracking every ``total // 500`` updates and logging every ``total // 100``: 600 firings a run), so their
+  firings cancel too, as they are spread over a long run. Each contender runs once untimed first; then rounds
+  alternate the contenders (the order reversed every other round). Per contender: the median and the minimum
+  over the rounds of CPU time (far less disturbed by other jobs than wall time), and the wall-time median.
+* **Interleaved** (``benchmarks/interleaved.py``): one noether run whose every update is paired with one update
+  of the hand-written tensor loop, in the same process, so that a slow spell of a shared machine hits both.
+  It separates plain updates (after which no callback fired) from updates with firings.
+
+Targets (issue 18): noether with its default callbacks within 10 % of the hand-written tensor loop at width
+64, 2 % at width 512. Figures only, no pass/fail: shared machines are noisy.
+Run: ``python benchmarks/overhead.py [--quick] [--no-interleaved] [--updates LONG SHORT]``.
 """
 
 from __future__ import annotations

@@ -220,11 +220,11 @@ def _pieces(trainer: Any, updates: int, batch_size: int, size: int, unit: Any) -
                        "log": after_update_at(track * log)}, calls=800)
     acc = small["acc"]
     rows = [
-        ("data: next batch (sampler, __getitems__, collation) | x[idx], y[idx]", t["data"], t["raw data"], 1.0),
+        ("data: next batch (sampler, direct gather) | x[idx], y[idx]", t["data"], t["raw data"], 1.0),
         ("forward + loss: train_step | mse_loss(net(x), y)", f["fwd"], f["raw fwd"], 1.0),
-        ("optimizer: wrapper.step, AdamW in two param groups | AdamW, one group", o["opt"], o["raw opt"], 1.0),
+        ("optimizer: wrapper.step, AdamW | AdamW", o["opt"], o["raw opt"], 1.0),
         ("schedules (none configured)", small["schedules"], None, 1.0),
-        ("callbacks after each micro-step (online losses)", acc, None, 1.0),
+        ("callbacks after each micro-step (online losses: one append)", acc, None, 1.0),
         ("callbacks after each update (progress, timings)", small["upd"], None, 1.0),
         ("counters (advance)", small["advance"], None, 1.0),
         ("after the update, nothing due (due check, empty flush)", due["none"] - acc, None, 1.0 - 1.0 / track),
