@@ -279,7 +279,8 @@ def main() -> None:
     raw_tensors(args.width, short)
     plain = (run_once(args.width, args.updates, dataset, None) - run_once(args.width, short, dataset, None))
     plain_us = plain / (args.updates - short) * 1e6
-    raw_us = (raw_tensors(args.width, args.updates) - raw_tensors(args.width, short)) / (args.updates - short) * 1e6
+    raw_us = ((raw_tensors(args.width, args.updates)[0] - raw_tensors(args.width, short)[0])
+              / (args.updates - short) * 1e6)
     profile = cProfile.Profile()
     run_once(args.width, args.updates, dataset, profile)
     stats = pstats.Stats(profile)
