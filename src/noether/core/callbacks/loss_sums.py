@@ -14,7 +14,8 @@ means, it computed itself before. A loss that is also the total (one tensor unde
 
 from __future__ import annotations
 
-from array import array
+import math
+import struct
 from typing import Any
 
 import numpy as np
@@ -149,15 +150,17 @@ def _number(value: torch.Tensor) -> Any:
     return value.detach().cpu().numpy()
 
 
-#: Rounds a Python float to float32 (C's conversion: round to nearest even; beyond the range, inf).
-_FLOAT32 = array("f", [0.0])
+_FLOAT32 = struct.Struct("f")
 
 
 def float32(value: float) -> float:
-    """``value`` rounded to the nearest float32. The sum or quotient of two float32 numbers computed in double
-    precision and rounded so is exactly the float32 sum or quotient (double has more than 2 * 24 + 2 bits)."""
-    _FLOAT32[0] = value
-    return _FLOAT32[0]
+    """``value`` rounded to the nearest float32 (ties to even; beyond the largest float32, infinity). The sum
+    or quotient of two float32 numbers computed in double precision and rounded so is exactly their IEEE
+    float32 sum or quotient (double carries more than 2 * 24 + 2 bits)."""
+    try:
+        return float(_FLOAT32.unpack(_FLOAT32.pack(value))[0])
+    except OverflowError:  # finite, but rounds to infinity in float32
+        return math.copysign(math.inf, value)
 
 
 def _add_arrays(current: np.ndarray, number: np.ndarray) -> np.ndarray:
