@@ -70,7 +70,7 @@ def test_golden_periodic_set_resumes_into_a_new_run(tmp_path: Path) -> None:
 
 
 def test_manifests_carry_a_format_version_and_old_ones_read_as_version_1(tmp_path: Path) -> None:
-    from noether.core.writers.checkpoints import manifest_format_version
+    from noether.core.writers.checkpoint_manifests import manifest_format_version
     from noether.training.state import FORMAT_VERSION
 
     old = json.loads((GOLDEN / "run" / "checkpoints" / "E0_U4_S32.manifest.json").read_text())

@@ -16,7 +16,8 @@ import pytest
 import torch
 
 from noether.core.writers.atomic import verified_torch_load
-from noether.core.writers.checkpoints import CheckpointStore, file_name
+from noether.core.writers.checkpoint_names import file_name
+from noether.core.writers.checkpoints import CheckpointStore
 
 TAG = "best_model.loss.val"
 # The second name does not carry the set's tag, like the EMA files of the set ``ema.latest``.
