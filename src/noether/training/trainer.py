@@ -133,8 +133,8 @@ class BaseTrainer:
         if not self._checked_batch_keys:
             self._check_batch_keys(batch, props)
         # dict(zip(...)) rather than comprehensions: no Python frame per dict, once per micro-step.
-        inputs = dict(zip(props, map(batch.__getitem__, props)))
-        targets = dict(zip(self.target_properties, map(batch.__getitem__, self.target_properties)))
+        inputs = dict(zip(props, map(batch.__getitem__, props), strict=True))
+        targets = dict(zip(self.target_properties, map(batch.__getitem__, self.target_properties), strict=True))
         output = model(**inputs)
         return self.to_result(self.loss_compute(output, targets))
 
@@ -309,8 +309,11 @@ class BaseTrainer:
                 detached = total.detach()
                 # A single loss is the total itself: one detached tensor for both keys (callbacks may then
                 # accumulate it once).
-                losses = {"total": detached, **{key: detached if value is total else value.detach()
-                                                for key, value in (result.losses_to_log or {}).items()}}
+                losses = {"total": detached}
+                to_log = result.losses_to_log
+                if to_log:
+                    for key, value in to_log.items():  # a loop, not a comprehension: no frame per micro-step
+                        losses[key] = detached if value is total else value.detach()
                 for cb in accumulation_hooks:
                     cb.track_after_accumulation_step(counter, batch, losses, result.additional_outputs, steps, micro)
         if skip_nan and not skipped:

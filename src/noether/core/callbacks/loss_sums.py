@@ -50,6 +50,16 @@ class LossSums:
         if len(pending) >= FOLD_EVERY:
             self._fold_all()
 
+    def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
+                                      additional_outputs: Any, accumulation_steps: int,
+                                      accumulation_step: int) -> None:
+        """The micro-step hook of the callbacks that share these sums: :meth:`add`, called by the trainer once
+        for all of them."""
+        pending = self._pending
+        pending.append(losses)
+        if len(pending) >= FOLD_EVERY:
+            self._fold_all()
+
     def count(self, slot: int) -> int:
         """Micro-steps since ``slot``'s reset."""
         state = self._slots[slot]

@@ -38,15 +38,15 @@ class OnlineLossCallback(PeriodicCallback):
         self._names_for: Any = None
 
     @staticmethod
-    def share(callbacks: list[OnlineLossCallback]) -> SharedLossSums:
-        """Let ``callbacks`` keep their losses in one :class:`~noether.core.callbacks.loss_sums.LossSums`; the
-        returned hook then keeps each micro-step's losses once for all of them (call it instead of theirs).
-        Whatever they summed so far is kept."""
+    def share(callbacks: list[OnlineLossCallback]) -> LossSums:
+        """Let ``callbacks`` keep their losses in one :class:`~noether.core.callbacks.loss_sums.LossSums`, and
+        return it: its ``track_after_accumulation_step`` keeps each micro-step's losses once for all of them (call
+        it instead of theirs). Whatever they summed so far is kept."""
         shared = LossSums(len(callbacks))
         for slot, cb in enumerate(callbacks):
             shared.take(slot, cb._sums, cb._slot)
             cb._sums, cb._slot = shared, slot
-        return SharedLossSums(shared)
+        return shared
 
     def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
                                       additional_outputs: Any, accumulation_steps: int,
@@ -90,19 +90,6 @@ class OnlineLossCallback(PeriodicCallback):
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restore :meth:`state_dict`."""
         self._sums.load(self._slot, state)
-
-
-class SharedLossSums:
-    """The micro-step hook of online-loss callbacks that share their losses: one list append for all of them."""
-
-    def __init__(self, sums: LossSums) -> None:
-        self.sums = sums
-
-    def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
-                                      additional_outputs: Any, accumulation_steps: int,
-                                      accumulation_step: int) -> None:
-        """Keep the micro-step's losses for every sharing callback."""
-        self.sums.add(losses)
 
 
 class OfflineLossCallback(PeriodicDataIteratorCallback):
