@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
+#: The entry-point group in which installed distributions name their plugins.
 ENTRY_POINT_GROUP = "noether.plugins"
 
 #: Every component family a kind can belong to.
@@ -26,8 +27,11 @@ FAMILIES = (
     "wrapper",
 )
 
+#: Comma-separated plugins or distributions not to load (as a config's ``plugins.disable``).
 ENV_DISABLE = "NOETHER_DISABLE_PLUGINS"
+#: Set (non-empty) to load no entry-point plugins at all, only the built-in ones.
 ENV_NO_AUTOLOAD = "NOETHER_DISABLE_PLUGIN_AUTOLOAD"
+#: Comma-separated distributions or plugins that win when two register the same kind (``plugins.prefer``).
 ENV_PREFER = "NOETHER_PREFER_PLUGINS"
 
 
