@@ -345,19 +345,24 @@ class BaseTrainer:
             self.log_writer.flush()  # what an update's own hooks logged, if anything
             return False
         stop = False
+        may_use_rng = evaluating = False
+        for cb, _ in due:  # (a loop, not two generator expressions: this runs at every firing)
+            may_use_rng = may_use_rng or cb.may_use_rng
+            evaluating = evaluating or cb.needs_eval_mode
         # Fork the RNG streams only when a due callback may draw from them.
-        snapshot = RngSnapshot.take() if any(cb.may_use_rng for cb, _ in due) else None
+        snapshot = RngSnapshot.take() if may_use_rng else None
         self.checkpointer.rng_snapshot = snapshot
         # Eval mode once for the whole group, and only when a due callback runs the model: switching every
         # module's mode costs about as much as a small update's data fetch.
-        evaluating = any(cb.needs_eval_mode for cb, _ in due)
         if evaluating:
             self.train_model.eval()
         self.checkpointer.defer()
+        grad_enabled = torch.is_grad_enabled()
+        torch.set_grad_enabled(False)  # (as a function: no context-manager object per firing)
         try:
-            with torch.no_grad():
-                early = self._call_each(lambda pair: pair[0].periodic_callback(pair[1], counter), due, "periodic")
+            early = self._call_each(self._fire, due, "periodic")
         finally:
+            torch.set_grad_enabled(grad_enabled)
             if evaluating:
                 self.train_model.train()
             if snapshot is not None:
@@ -375,6 +380,9 @@ class BaseTrainer:
         self.checkpointer.rng_snapshot = None
         self.log_writer.flush()
         return stop
+
+    def _fire(self, due: tuple[Any, Unit]) -> None:
+        due[0].periodic_callback(due[1], self.counter)
 
     def _call_each(self, call: Callable[[Any], None], items: list[Any], phase: str) -> bool:
         """Call every item (all run even if one fails; then an ``.error`` set is written). Returns whether an

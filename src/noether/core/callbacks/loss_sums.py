@@ -141,7 +141,11 @@ def _read(window: list[dict[str, torch.Tensor]]) -> dict[int, Any]:
     stacking a few); device tensors with one stack and one transfer."""
     tensors = {id(value): value for losses in window for value in losses.values()}
     values = list(tensors.values())
-    if values and values[0].device.type != "cpu":
+    if values and values[0].device.type == "cpu":
+        # float32, bfloat16 and float16 values are exactly Python floats; anything else goes through float32.
+        return {ident: value.item() if value.dtype in _EXACT_IN_FLOAT and value.dim() == 0 else _number(value)
+                for ident, value in tensors.items()}
+    if values:
         try:
             stacked = torch.stack(values).float().cpu()
         except RuntimeError:  # shapes or dtypes differ between micro-steps
@@ -150,6 +154,9 @@ def _read(window: list[dict[str, torch.Tensor]]) -> dict[int, Any]:
             rows = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
             return dict(zip(tensors, rows, strict=True))
     return {ident: _number(value) for ident, value in tensors.items()}
+
+
+_EXACT_IN_FLOAT = (torch.float32, torch.bfloat16, torch.float16)
 
 
 def _number(value: torch.Tensor) -> Any:
