@@ -10,7 +10,7 @@ same 6,400 pre-made samples, in two ways:
   (tracking every ``total // 500`` updates and logging every ``total // 100``: 600 firings a run), so their
   firings cancel too, as they are spread over a long run. Each contender runs once untimed first; then rounds
   alternate the contenders (the order reversed every other round). Per contender: the median and the minimum
-  over the rounds of CPU time (far less disturbed by other jobs than wall time), and the wall-time median.
+  over the rounds of CPU time (not counting time the process waited for the CPU), and the wall-time median.
 * **Interleaved** (``benchmarks/interleaved.py``): one noether run whose every update is paired with one update
   of the hand-written tensor loop, in the same process, so that a slow spell of a shared machine hits both.
   It separates plain updates (after which no callback fired) from updates with firings.
@@ -61,9 +61,9 @@ Timing = tuple[float, float]
 
 
 class Clock:
-    """Wall time and the process's CPU time since creation (CPU time is what a contender itself consumed:
-    on a shared machine it is far less disturbed by other jobs than wall time; nothing here waits on I/O
-    or runs threads of its own beyond torch's, so the two measure the same work)."""
+    """Wall time and the process's CPU time since creation. CPU time leaves out time the process waited for
+    the CPU while other jobs ran; nothing here waits on I/O, so the two measure the same work. (On a VM whose
+    cores are themselves shared they disagree little: that noise is in both.)"""
 
     def __init__(self) -> None:
         self.wall, self.cpu = time.perf_counter(), time.process_time()
@@ -258,7 +258,7 @@ def main() -> None:
         logging.getLogger(name).setLevel(logging.ERROR)
     print(f"torch {torch.__version__}; MLP {IN_DIM}->w->w->{OUT_DIM}; batch {BATCH}; AdamW; "
           f"({long} - {short} updates) per round; {rounds} alternating round(s); figures are noisy on shared "
-          "machines (CPU time much less so than wall time; the minimum is the least-disturbed round)")
+          "machines (the minimum is the least-disturbed round; the interleaved table at the end resolves a few %)")
     print(f"noether's default callbacks fire {firings(long)} times in the long run and {firings(short)} in the "
           "short one (tracking, logging)")
     summary = []

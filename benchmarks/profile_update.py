@@ -110,9 +110,24 @@ def data_path_us(repeats: int = 2000) -> dict[str, float]:
 
         return iterate
 
+    def direct(dataset: Any) -> Any:
+        from noether.training.loading import fetcher
+
+        fetch_batch = fetcher(dataset)
+        batches = list(ResumableBatchSampler(SIZE, effective_batch_size=BATCH, accumulation_steps=1, seed=0,
+                                             single_epoch=True).index_batches())
+
+        def fetch() -> None:
+            for i in range(repeats):
+                fetch_batch(batches[i % len(batches)])
+
+        return fetch
+
     batched, batched_set = through("RandomRegression")
     per_sample, _ = through("PerSampleRegression")
-    contenders = {"raw x[idx], y[idx]": raw, "noether batched: __getitems__ + pipeline": batched,
+    contenders = {"raw x[idx], y[idx]": raw,
+                  "noether, what training does: sampler's index batch, direct gather": direct(batched_set),
+                  "noether batched: __getitems__ + pipeline": batched,
                   "noether per-sample: __getitems__ + pipeline": per_sample,
                   "noether batched through DataLoader + sampler": loader(batched_set)}
     times: dict[str, list[float]] = {name: [] for name in contenders}
