@@ -21,7 +21,8 @@ from typing import Any
 import numpy as np
 import torch
 
-#: Micro-steps whose losses are held before they are added up (one host transfer per key, not per update).
+#: Micro-steps whose losses are held before they are added up (one host read per distinct loss, one transfer
+#: from a device: at most once per this many micro-steps, never per update).
 FOLD_EVERY = 1024
 
 
@@ -31,7 +32,7 @@ class _Slot:
     __slots__ = ("count", "cursor", "sums")
 
     def __init__(self, cursor: int) -> None:
-        self.sums: dict[str, Any] = {}  # numpy float32 scalars (or arrays, for losses with a shape)
+        self.sums: dict[str, Any] = {}  # floats holding float32 values (numpy arrays for losses with a shape)
         self.count = 0
         self.cursor = cursor
 
@@ -45,16 +46,13 @@ class LossSums:
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:
         """Keep one micro-step's losses (detached tensors; the dict is not modified later) for every slot."""
-        pending = self._pending
-        pending.append(losses)
-        if len(pending) >= FOLD_EVERY:
-            self._fold_all()
+        self.track_after_accumulation_step(None, None, losses, None, 1, 0)
 
     def track_after_accumulation_step(self, counter: Any, batch: Any, losses: dict[str, torch.Tensor],
                                       additional_outputs: Any, accumulation_steps: int,
                                       accumulation_step: int) -> None:
-        """The micro-step hook of the callbacks that share these sums: :meth:`add`, called by the trainer once
-        for all of them."""
+        """The micro-step hook of the callbacks that share these sums (:meth:`add` as the trainer calls a
+        hook: once per micro-step for all of them, one call)."""
         pending = self._pending
         pending.append(losses)
         if len(pending) >= FOLD_EVERY:
@@ -93,7 +91,7 @@ class LossSums:
         self._drop_folded()
 
     def take(self, slot: int, other: LossSums, other_slot: int) -> None:
-        """Make ``slot`` continue from ``other``'s ``other_slot`` (the same sums and count, on their device)."""
+        """Make ``slot`` continue from ``other``'s ``other_slot`` (the same sums and count)."""
         state = _Slot(len(self._pending))
         state.sums = dict(other.sums(other_slot))
         state.count = other.count(other_slot)
@@ -186,7 +184,7 @@ def _add_arrays(current: np.ndarray, number: np.ndarray) -> np.ndarray:
 
 
 def _host_float32(value: Any) -> Any:
-    """A saved sum (a tensor) as what :func:`_sequential_sum` continues: a float, or a float32 numpy array."""
+    """A saved sum (a tensor) as what adding up continues from: a float, or a float32 numpy array."""
     array_ = value.detach().cpu().numpy() if isinstance(value, torch.Tensor) else np.asarray(value)
     array_ = array_.astype(np.float32, copy=False)
     return float(array_) if array_.ndim == 0 else array_
