@@ -50,8 +50,9 @@ class CallbackSet:
                                for cb in self.update_firing]
 
     def _share_online_loss_sums(self) -> None:
-        # Every run has two online-loss callbacks (log and track interval): their sums share one tensor per loss,
-        # so each micro-step adds a loss once, for both (subclasses with their own micro-step hook keep it).
+        # Every run has two online-loss callbacks (log and track interval): they keep one list of the micro-step
+        # losses, so each micro-step is one call and one append for both (subclasses with their own micro-step
+        # hook keep it).
         hook = OnlineLossCallback.track_after_accumulation_step
         online = [cb for cb in self.accumulation_step
                   if isinstance(cb, OnlineLossCallback) and type(cb).track_after_accumulation_step is hook]
