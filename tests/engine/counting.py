@@ -85,3 +85,35 @@ class MetricsFileProbe(PeriodicCallback):
 
         lines = (self.ctx.run_dir / "metrics.jsonl").read_text().splitlines()
         SEEN_ROWS.append(json.loads(lines[-1])["update"] if lines else 0)
+
+
+class IntervalChanger(PeriodicCallback):
+    """Records its firings; at its first firing switches to every 3 updates (its own interval, changed while it
+    fires)."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        FIRED.append((self.checkpoint_key, interval_type, counter.epoch, counter.update, counter.sample))
+        self.every_n_updates = 3
+
+
+class SquareUpdates(PeriodicCallback):
+    """Fires after every update that is a perfect square (its own ``due_after_update``)."""
+
+    def due_after_update(self, counter: Any) -> Any:
+        from noether.core.time import Unit
+
+        root = int(counter.update ** 0.5)
+        return Unit.UPDATE if root * root == counter.update else None
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        FIRED.append((self.checkpoint_key, interval_type, counter.epoch, counter.update, counter.sample))
+
+
+TIMES: list[tuple[int, dict[str, float]]] = []
+
+
+class TimesProbe(PeriodicCallback):
+    """Records the timers the trainer passes after every update."""
+
+    def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
+        TIMES.append((counter.update, dict(times)))

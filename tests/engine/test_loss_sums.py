@@ -96,6 +96,32 @@ def test_few_micro_steps_are_held() -> None:
     assert sums.sums(0)["total"] == sums.sums(0)["loss_y"]
 
 
+class CountedReads(torch.Tensor):
+    """A loss tensor that counts how often its value is read to the host."""
+
+    reads = 0
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        if func is torch.Tensor.item:
+            cls.reads += 1
+        return super().__torch_function__(func, types, args, kwargs or {})
+
+
+def test_each_loss_is_read_once_for_all_slots() -> None:
+    sums = LossSums(3)
+    CountedReads.reads = 0
+    for step in range(1, 25):
+        loss = torch.tensor(float(step)).as_subclass(CountedReads)
+        sums.add({"total": loss, "loss_y": loss})
+        for slot, every in enumerate((2, 6, 12)):
+            if step % every == 0:
+                assert sums.sums(slot)["total"] == sum(range(step - every + 1, step + 1))
+                sums.reset(slot)
+    assert CountedReads.reads == 24
+    assert len(sums._rows) <= len(sums._pending)
+
+
 def test_sums_and_means_match_the_devices_float32_for_wide_ranges_and_overflow() -> None:
     rng = random.Random(3)
     for _trial in range(200):

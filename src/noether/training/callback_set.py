@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,9 @@ from noether.core.callbacks.losses import OnlineLossCallback
 from noether.core.time import Every, Unit, UpdateCounter
 
 logger = logging.getLogger("noether")
+
+#: ``due``'s answer between two firings (never modified: callers only iterate or test it).
+_NONE_DUE: list[tuple[PeriodicCallback, Unit]] = []
 
 
 def check_unique_keys(callbacks: list[CallbackBase]) -> None:
@@ -48,6 +52,8 @@ class CallbackSet:
         # With whether each keeps PeriodicCallback's own due check (which ``due`` then does inline).
         self._update_firing = [(cb, type(cb).due_after_update is PeriodicCallback.due_after_update)
                                for cb in self.update_firing]
+        # The updates after which nothing can fire: ``quiet_from <= update < quiet_until`` (see ``due``).
+        self._quiet_from = self._quiet_until = 0
 
     def _share_online_loss_sums(self) -> None:
         # Every run has two online-loss callbacks (log and track interval): they keep one list of the micro-step
@@ -63,18 +69,38 @@ class CallbackSet:
         self.accumulation_step = [*rest[:first], OnlineLossCallback.share(online), *rest[first:]]
 
     def due(self, counter: UpdateCounter, epoch_ended: bool) -> list[tuple[PeriodicCallback, Unit]]:
-        """The callbacks that fire after the update just counted, with the unit that fired."""
+        """The callbacks that fire after the update just counted, with the unit that fired.
+
+        Between two firings nothing is checked: after an update at which nothing fired, the next update at
+        which one of the callbacks' update intervals comes due is computed, and the updates before it are
+        answered at once (when every update-firing callback counts in updates with PeriodicCallback's own due
+        check; a sample interval or an own ``due_after_update`` is asked after every update). Intervals are
+        read again after every firing, so one changed in ``periodic_callback`` takes effect at once; one
+        changed anywhere else, after the next firing of any callback.
+        """
         update = counter.update
+        if self._quiet_from <= update < self._quiet_until and not epoch_ended:
+            return _NONE_DUE
         due: list[tuple[PeriodicCallback, Unit]] = []
+        quiet_until: int | None = None  # the next update at which an update interval comes due
         for cb, inherited in self._update_firing:
             every = cb.every
             if inherited and type(every) is Every and every.unit is Unit.UPDATE:
-                if update % every.n == 0:  # what ``due_after_update`` answers, without its two calls
+                n = every.n
+                if update % n == 0:  # what ``due_after_update`` answers, without its two calls
                     due.append((cb, Unit.UPDATE))
-            elif (unit := cb.due_after_update(counter)) is not None:
-                due.append((cb, unit))
+                elif quiet_until is None or update + n - update % n < quiet_until:
+                    quiet_until = update + n - update % n
+            else:
+                quiet_until = 0  # asked after every update
+                if (unit := cb.due_after_update(counter)) is not None:
+                    due.append((cb, unit))
         if epoch_ended:
             due += [(cb, Unit.EPOCH) for cb in self.epoch_firing if cb.due_after_epoch(counter)]
+        if due or quiet_until == 0:
+            self._quiet_from = self._quiet_until = 0  # after a firing, the intervals are read again
+        else:  # (no update-firing callbacks at all: quiet until the run ends)
+            self._quiet_from, self._quiet_until = update + 1, sys.maxsize if quiet_until is None else quiet_until
         return due
 
 

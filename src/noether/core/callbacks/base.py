@@ -105,7 +105,10 @@ class PeriodicCallback(CallbackBase):
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        #: When the callback fires; ``None`` for a callback that only observes.
+        #: When the callback fires; ``None`` for a callback that only observes. The trainer sorts callbacks by
+        #: it when it is built (one without an interval then never fires) and reads it again after every
+        #: firing: an interval changed in :meth:`periodic_callback` takes effect at once, one changed in
+        #: another hook after the next firing of any callback.
         self.every: Every | None = Every.from_config(config)
 
     @property

@@ -126,30 +126,49 @@ class TrainTimeCallback(PeriodicCallback):
     needs_eval_mode = False
     runs_in_evaluation = False
 
+    #: Updates whose timers are kept before they are added up (so that few are held between firings).
+    FOLD_EVERY = 1024
+
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
         self.sums: dict[str, float] = {}
         self.maxs: dict[str, float] = {}
         self.count = 0
+        # Each update's timers, added up at the firing (one append per update, not four sums and maxima
+        # between the optimizer step and the next forward pass: the same sums, in the same order).
+        self._pending: list[dict[str, float]] = []
+        self._names: dict[tuple[str, str], tuple[str, str]] = {}  # (timer, interval) -> the two metric names
 
     def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
-        """Accumulate the timers of one update."""
+        """Keep the timers of one update (the trainer passes a new dict every update)."""
+        pending = self._pending
+        pending.append(times)
+        if len(pending) >= self.FOLD_EVERY:
+            self._fold()
+
+    def _fold(self) -> None:
         sums, maxs = self.sums, self.maxs
-        for key, value in times.items():
-            sums[key] = sums.get(key, 0.0) + value
-            if value > maxs.get(key, 0.0):
-                maxs[key] = value
-        self.count += 1
+        for times in self._pending:
+            for key, value in times.items():
+                sums[key] = sums.get(key, 0.0) + value
+                if value > maxs.get(key, 0.0):
+                    maxs[key] = value
+        self.count += len(self._pending)
+        self._pending = []
 
     def periodic_callback(self, interval_type: Unit, counter: Any) -> None:
         """Log means and maxima since the last firing."""
+        self._fold()
         if not self.count:
             return
         suffix = self.interval_short
-        metrics = self.ctx.metrics
+        metrics, names = self.ctx.metrics, self._names
         for key, total in self.sums.items():
-            metrics.add_scalar(f"train_time/{key}/mean/{suffix}", total / self.count)
-            metrics.add_scalar(f"train_time/{key}/max/{suffix}", self.maxs[key])
+            pair = names.get((key, suffix))
+            if pair is None:
+                pair = names[key, suffix] = (f"train_time/{key}/mean/{suffix}", f"train_time/{key}/max/{suffix}")
+            metrics.add_scalar(pair[0], total / self.count)
+            metrics.add_scalar(pair[1], self.maxs[key])
         self.sums, self.maxs, self.count = {}, {}, 0
 
 

@@ -6,10 +6,11 @@ more than the additions, squeezed between the backward pass and the optimizer st
 hold the update's tensors and every line of Python misses them. :class:`LossSums` only keeps the micro-step's
 losses (one list append for all callbacks that share it) and adds them up later, all at once: when a
 callback fires (it reads its mean then anyway), when its state is saved, and every :data:`FOLD_EVERY`
-micro-steps (so that few tensors are held). Adding up copies the held losses to the host in one transfer per
-key and sums them there in micro-step order: per key the first value, then ``sum + value``, each rounded to
-float32 as an IEEE float32 addition rounds (:func:`float32`), so every callback (*slot*) gets the sums, and
-means, it computed itself before. A loss that is also the total (one tensor under two keys) is read once.
+micro-steps (so that few tensors are held). Adding up copies the held losses to the host (once for all
+slots: one transfer from a device) and sums them there in micro-step order: per key the first value, then
+``sum + value``, each rounded to float32 as an IEEE float32 addition rounds (:func:`float32`), so every
+callback (*slot*) gets the sums, and means, it computed itself before. A loss that is also the total (one
+tensor under two keys) is read once.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ class LossSums:
     def __init__(self, slots: int) -> None:
         self._slots = [_Slot(0) for _ in range(slots)]
         self._pending: list[dict[str, torch.Tensor]] = []
+        # The host numbers of the first ``len(self._rows)`` pending micro-steps (one per loss, in the order of
+        # the micro-step's dict), read once for every slot.
+        self._rows: list[list[Any]] = []
 
     def add(self, losses: dict[str, torch.Tensor]) -> None:
         """Keep one micro-step's losses (detached tensors; the dict is not modified later) for every slot."""
@@ -105,15 +109,15 @@ class LossSums:
         self._drop_folded()
 
     def _fold(self, state: _Slot) -> None:
-        pending = self._pending
-        if state.cursor == len(pending):
+        pending, rows = self._pending, self._rows
+        cursor = state.cursor
+        if cursor == len(pending):
             return
-        window = pending[state.cursor:]
-        numbers = _read(window)
+        if len(rows) < len(pending):  # read what no slot has read yet
+            rows += _read(pending[len(rows):])
         sums = state.sums
-        for losses in window:
-            for key, value in losses.items():
-                number = numbers[id(value)]
+        for position in range(cursor, len(pending)):
+            for key, number in zip(pending[position], rows[position], strict=True):
                 current = sums.get(key)
                 if current is None:
                     sums[key] = number
@@ -121,7 +125,7 @@ class LossSums:
                     sums[key] = float32(current + number)
                 else:
                     sums[key] = _add_arrays(current, number)
-        state.count += len(window)
+        state.count += len(pending) - cursor
         state.cursor = len(pending)
 
     def _drop_folded(self) -> None:
@@ -129,30 +133,33 @@ class LossSums:
         done = min(state.cursor for state in self._slots)
         if done:
             del self._pending[:done]
+            del self._rows[:done]
             for state in self._slots:
                 state.cursor -= done
 
-
-def _read(window: list[dict[str, torch.Tensor]]) -> dict[int, Any]:
-    """Every distinct loss tensor of ``window`` as float32 on the host, by ``id``: a Python float (exactly the
-    float32 value) for a scalar, else a numpy float32 array. CPU tensors are read one by one (cheaper than
-    stacking a few); device tensors with one stack and one transfer."""
+def _read(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
+    """The losses of ``window``'s micro-steps as float32 numbers on the host, one list per micro-step in its
+    dict's order: a Python float (exactly the float32 value) for a scalar, else a numpy float32 array. A tensor
+    under several keys is read once; CPU tensors one by one (cheaper than stacking a few), device tensors with
+    one stack and one transfer."""
     tensors = {id(value): value for losses in window for value in losses.values()}
     values = list(tensors.values())
+    numbers: dict[int, Any] | None = None
     if values and values[0].device.type == "cpu":
         # float32, bfloat16 and float16 values are exactly Python floats; anything else goes through float32.
-        return {ident: value.item() if value.dtype in _EXACT_IN_FLOAT and value.dim() == 0 else _number(value)
-                for ident, value in tensors.items()}
-    if values:
+        numbers = {ident: value.item() if value.dtype in _EXACT_IN_FLOAT and value.dim() == 0 else _number(value)
+                   for ident, value in tensors.items()}
+    elif values:
         try:
             stacked = torch.stack(values).float().cpu()
         except RuntimeError:  # shapes or dtypes differ between micro-steps
             stacked = None
         if stacked is not None:
-            rows = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
-            return dict(zip(tensors, rows, strict=True))
-    return {ident: _number(value) for ident, value in tensors.items()}
-
+            host = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
+            numbers = dict(zip(tensors, host, strict=True))
+    if numbers is None:
+        numbers = {ident: _number(value) for ident, value in tensors.items()}
+    return [[numbers[id(value)] for value in losses.values()] for losses in window]
 
 _EXACT_IN_FLOAT = (torch.float32, torch.bfloat16, torch.float16)
 
