@@ -13,11 +13,12 @@ same 6,400 pre-made samples, in two ways:
   over the rounds of CPU time (not counting time the process waited for the CPU), and the wall-time median.
 * **Interleaved** (``benchmarks/interleaved.py``): one noether run whose every update is paired with one update
   of the hand-written tensor loop, in the same process, so that a slow spell of a shared machine hits both.
-  It separates plain updates (after which no callback fired) from updates with firings.
+  It separates plain updates (after which no callback fired) from updates with firings. Three runs of 2,000
+  updates per width and contender (the issue's table), their median reported; ``--quick``: one of 1,000.
 
 Targets (issue 18): noether with its default callbacks within 10 % of the hand-written tensor loop at width
 64, 2 % at width 512. Figures only, no pass/fail: shared machines are noisy.
-Run: ``python benchmarks/overhead.py [--quick] [--no-interleaved] [--updates LONG SHORT]``.
+Run: ``python benchmarks/overhead.py [--quick] [--no-interleaved] [--updates LONG SHORT] [--repeats N]``.
 """
 
 from __future__ import annotations
@@ -49,6 +50,10 @@ BASELINE = "raw loop over tensors"
 #: Updates of the long and the short run of every round (full run, ``--quick``).
 LONG_SHORT = (1500, 500)
 LONG_SHORT_QUICK = (1000, 500)
+#: Updates of each interleaved run and runs per contender (full run, ``--quick``): the issue's table has
+#: 2,000-update runs, the default callbacks firing 600 times in each.
+INTERLEAVED = (2000, 3)
+INTERLEAVED_QUICK = (1000, 1)
 
 
 def firings(updates: int) -> int:
@@ -250,6 +255,12 @@ def main() -> None:
     parser.add_argument("--no-lightning", action="store_true", help="leave PyTorch Lightning out")
     parser.add_argument("--no-interleaved", action="store_true",
                         help="leave out the interleaved measurement (benchmarks/interleaved.py)")
+    parser.add_argument("--interleaved-updates", type=int,
+                        help=f"updates of each interleaved run (default {INTERLEAVED[0]}, the issue's table, or "
+                             f"with --quick {INTERLEAVED_QUICK[0]})")
+    parser.add_argument("--repeats", type=int,
+                        help=f"interleaved runs per width and contender, the median reported (default "
+                             f"{INTERLEAVED[1]}, with --quick {INTERLEAVED_QUICK[1]})")
     args = parser.parse_args()
     long, short = args.updates or (LONG_SHORT_QUICK if args.quick else LONG_SHORT)
     rounds = args.rounds or (3 if args.quick else 7)
@@ -287,37 +298,48 @@ def main() -> None:
                     f"  width {width:>4}, {threads} thread(s), separate runs: {cpu_ratio:.3f}x by CPU time (target "
                     f"<= {target:.2f}x); minima {min(ours['cpu']) / base_min:.3f}x; wall {wall_ratio:.3f}x")
     if not args.no_interleaved:
-        summary += interleaved_section(args.widths, long)
+        default_updates, default_repeats = INTERLEAVED_QUICK if args.quick else INTERLEAVED
+        summary += interleaved_section(args.widths, args.interleaved_updates or default_updates,
+                                       args.repeats or default_repeats)
     if summary:
         print("\nnoether (defaults) over the hand-written tensor loop, against the targets of issue 18:")
         print("\n".join(summary))
 
 
-def interleaved_section(widths: list[int], updates: int) -> list[str]:
-    """Print the interleaved measurement (``benchmarks/interleaved.py``); return its summary lines."""
+def interleaved_section(widths: list[int], updates: int, repeats: int = 1) -> list[str]:
+    """Print the interleaved measurement (``benchmarks/interleaved.py``), each run and, with ``repeats`` > 1,
+    the median of the runs' ratios; return the summary lines (medians)."""
     from benchmarks.interleaved import interleaved, summary
 
     print(f"\ninterleaved in one process: each of a {updates}-update noether run's updates paired with one "
           "update of the hand-written tensor loop (us per update; 'plain': updates after which no callback "
           "fired, the per-update cost of a long run; 'run': every update of this run; 'per firing': what an "
-          "update whose default tracking/logging fired costs more)")
-    print(f"  {'width':>5} {'noether':<22} {'plain us':>9} {'raw us':>8} {'x plain':>8} {'x pair med':>11} "
+          f"update whose default tracking/logging fired costs more); {repeats} run(s) each")
+    print(f"  {'width':>5} {'noether':<30} {'plain us':>9} {'raw us':>8} {'x plain':>8} {'x pair med':>11} "
           f"{'x run':>7} {'per firing us':>14} {'firings':>8}")
     lines = []
     for width in widths:
         for defaults in (False, True):
-            figures = summary(interleaved(width, updates, defaults), updates, defaults)
             name = "defaults" if defaults else "no default callbacks"
-            print(f"  {width:>5} {name:<22} {figures['plain_noether']:>9.1f} {figures['plain_raw']:>8.1f} "
-                  f"{figures['plain_ratio']:>7.3f}x {figures['plain_pair_median']:>10.3f}x "
-                  f"{figures['run_ratio']:>6.3f}x {figures['firing_extra']:>14.1f} {int(figures['firings']):>8}")
+            runs = []
+            for _ in range(repeats):
+                figures = summary(interleaved(width, updates, defaults), updates, defaults)
+                runs.append(figures)
+                print(f"  {width:>5} {name:<30} {figures['plain_noether']:>9.1f} {figures['plain_raw']:>8.1f} "
+                      f"{figures['plain_ratio']:>7.3f}x {figures['plain_pair_median']:>10.3f}x "
+                      f"{figures['run_ratio']:>6.3f}x {figures['firing_extra']:>14.1f} {int(figures['firings']):>8}")
+            median = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
+            if repeats > 1:
+                print(f"  {width:>5} {name + ', median':<30} {'':>9} {'':>8} {median['plain_ratio']:>7.3f}x "
+                      f"{median['plain_pair_median']:>10.3f}x {median['run_ratio']:>6.3f}x "
+                      f"{median['firing_extra']:>14.1f}")
             target = TARGETS.get(width)
             if defaults and target is not None:
-                lines.append(f"  width {width:>4}, interleaved: plain updates {figures['plain_ratio']:.3f}x "
-                             f"(target <= {target:.2f}x); every update of the {updates}-update run, with its "
-                             f"{int(figures['firings'])} firings, {figures['run_ratio']:.3f}x")
+                of = f"the median of {repeats} runs: " if repeats > 1 else ""
+                lines.append(f"  width {width:>4}, interleaved, {of}plain updates {median['plain_ratio']:.3f}x "
+                             f"(target <= {target:.2f}x); every update of a {updates}-update run, with its "
+                             f"{int(median['firings'])} firings, {median['run_ratio']:.3f}x")
     return lines
-
 
 if __name__ == "__main__":
     main()
