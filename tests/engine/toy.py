@@ -40,3 +40,13 @@ class ToyDataset(Dataset):
 
     def getitem_y(self, idx: int) -> torch.Tensor:
         return self.y[idx]
+
+
+from noether.core.models import MLP  # noqa: E402  (after the dataset: the model half of the toys)
+
+
+class OtherKeyMLP(MLP):
+    """An MLP whose output is a dict under a key that is no target (``"z"``)."""
+
+    def forward(self, x: torch.Tensor) -> dict[str, torch.Tensor]:  # type: ignore[override]
+        return {"z": super().forward(x)}
