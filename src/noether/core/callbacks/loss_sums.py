@@ -142,23 +142,34 @@ def _read(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
     dict's order: a Python float (exactly the float32 value) for a scalar, else a numpy float32 array. A tensor
     under several keys is read once; CPU tensors one by one (cheaper than stacking a few), device tensors with
     one stack and one transfer."""
+    first = next((value for losses in window for value in losses.values()), None)
+    if first is not None and first.device.type != "cpu":
+        return _read_from_device(window)
+    # Plain loops, not comprehensions: this runs between two updates, where every extra frame is slow.
+    numbers: dict[int, Any] = {}
+    rows = []
+    for losses in window:
+        row = []
+        for value in losses.values():
+            number = numbers.get(id(value))
+            if number is None:
+                # float32, bfloat16 and float16 values are exactly Python floats; anything else via float32.
+                exact = value.dtype in _EXACT_IN_FLOAT and value.dim() == 0
+                number = numbers[id(value)] = value.item() if exact else _number(value)
+            row.append(number)
+        rows.append(row)
+    return rows
+
+
+def _read_from_device(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
     tensors = {id(value): value for losses in window for value in losses.values()}
-    values = list(tensors.values())
-    numbers: dict[int, Any] | None = None
-    if values and values[0].device.type == "cpu":
-        # float32, bfloat16 and float16 values are exactly Python floats; anything else goes through float32.
-        numbers = {ident: value.item() if value.dtype in _EXACT_IN_FLOAT and value.dim() == 0 else _number(value)
-                   for ident, value in tensors.items()}
-    elif values:
-        try:
-            stacked = torch.stack(values).float().cpu()
-        except RuntimeError:  # shapes or dtypes differ between micro-steps
-            stacked = None
-        if stacked is not None:
-            host = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
-            numbers = dict(zip(tensors, host, strict=True))
-    if numbers is None:
+    try:
+        stacked = torch.stack(list(tensors.values())).float().cpu()
+    except RuntimeError:  # shapes or dtypes differ between micro-steps
         numbers = {ident: _number(value) for ident, value in tensors.items()}
+    else:
+        host = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
+        numbers = dict(zip(tensors, host, strict=True))
     return [[numbers[id(value)] for value in losses.values()] for losses in window]
 
 _EXACT_IN_FLOAT = (torch.float32, torch.bfloat16, torch.float16)
