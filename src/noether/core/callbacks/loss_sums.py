@@ -142,9 +142,11 @@ def _read(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
     dict's order: a Python float (exactly the float32 value) for a scalar, else a numpy float32 array. A tensor
     under several keys is read once; CPU tensors one by one (cheaper than stacking a few), device tensors with
     one stack and one transfer."""
-    first = next((value for losses in window for value in losses.values()), None)
-    if first is not None and first.device.type != "cpu":
-        return _read_from_device(window)
+    for losses in window:  # the first loss says where they all are
+        if losses:
+            if not next(iter(losses.values())).is_cpu:
+                return _read_from_device(window)
+            break
     # Plain loops, not comprehensions: this runs between two updates, where every extra frame is slow.
     numbers: dict[int, Any] = {}
     rows = []
