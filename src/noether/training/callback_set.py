@@ -13,9 +13,6 @@ from noether.core.time import Every, Unit, UpdateCounter
 
 logger = logging.getLogger("noether")
 
-#: ``due``'s answer between two firings (never modified: callers only iterate or test it).
-_NONE_DUE: list[tuple[PeriodicCallback, Unit]] = []
-
 
 def check_unique_keys(callbacks: list[CallbackBase]) -> None:
     """Stateful callbacks need distinct checkpoint keys (their states are stored by key)."""
@@ -80,7 +77,7 @@ class CallbackSet:
         """
         update = counter.update
         if self._quiet_from <= update < self._quiet_until and not epoch_ended:
-            return _NONE_DUE
+            return []
         due: list[tuple[PeriodicCallback, Unit]] = []
         quiet_until: int | None = None  # the next update at which an update interval comes due
         for cb, inherited in self._update_firing:
