@@ -164,7 +164,8 @@ class PeriodicCallback(CallbackBase):
         """Observe one micro-step (forward + backward of one micro-batch)."""
 
     def track_after_update_step(self, counter: UpdateCounter, times: dict[str, float]) -> None:
-        """Observe one finished optimizer update (before the counters of the next one)."""
+        """Observe one finished optimizer update (before the counters of the next one). ``times`` (seconds of
+        ``data_wait``, ``forward``, ``backward``, ``update``) is a new dict every update: a callback may keep it."""
 
     # -- firing --------------------------------------------------------------------------------------------
     def due_after_update(self, counter: UpdateCounter) -> Unit | None:

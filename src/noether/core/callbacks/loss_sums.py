@@ -137,6 +137,7 @@ class LossSums:
             for state in self._slots:
                 state.cursor -= done
 
+
 def _read(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
     """The losses of ``window``'s micro-steps as float32 numbers on the host, one list per micro-step in its
     dict's order: a Python float (exactly the float32 value) for a scalar, else a numpy float32 array. A tensor
@@ -173,6 +174,7 @@ def _read_from_device(window: list[dict[str, torch.Tensor]]) -> list[list[Any]]:
         host = stacked.tolist() if stacked.dim() == 1 else list(stacked.numpy())
         numbers = dict(zip(tensors, host, strict=True))
     return [[numbers[id(value)] for value in losses.values()] for losses in window]
+
 
 _EXACT_IN_FLOAT = (torch.float32, torch.bfloat16, torch.float16)
 
