@@ -113,6 +113,9 @@ def summary(pairs: list[tuple[int, float, float]], updates: int, defaults: bool,
     kept = pairs[skip:]
     plain = [(n, r) for u, n, r in kept if u not in fired]
     firing = [(n, r) for u, n, r in kept if u in fired]
+    if not plain:
+        raise ValueError(f"no update of this {updates}-update run is without firings (the default tracking fires "
+                         f"every {max(updates // 500, 1)} updates); measure at least 1,000 updates")
     out = {
         "plain_noether": statistics.fmean(n for n, _ in plain) * 1e6,
         "plain_raw": statistics.fmean(r for _, r in plain) * 1e6,

@@ -262,6 +262,10 @@ def main() -> None:
                         help=f"interleaved runs per width and contender, the median reported (default "
                              f"{INTERLEAVED[1]}, with --quick {INTERLEAVED_QUICK[1]})")
     args = parser.parse_args()
+    if args.interleaved_updates is not None and args.interleaved_updates < 1000:
+        # Below 1,000 updates the default tracking fires after every update: no plain update to measure.
+        parser.error(f"--interleaved-updates {args.interleaved_updates}: use at least 1000 (below, the default "
+                     "tracking interval max(updates // 500, 1) is 1 and every update fires)")
     long, short = args.updates or (LONG_SHORT_QUICK if args.quick else LONG_SHORT)
     rounds = args.rounds or (3 if args.quick else 7)
     table = contenders(not args.no_lightning)
