@@ -117,3 +117,12 @@ class TimesProbe(PeriodicCallback):
 
     def track_after_update_step(self, counter: Any, times: dict[str, float]) -> None:
         TIMES.append((counter.update, dict(times)))
+
+
+class StopsFiring(PeriodicCallback):
+    """Records its firings; at its second firing removes its interval (it never fires again)."""
+
+    def periodic_callback(self, interval_type: str, counter: Any) -> None:
+        FIRED.append((self.checkpoint_key, interval_type, counter.epoch, counter.update, counter.sample))
+        if sum(1 for fired in FIRED if fired[0] == self.checkpoint_key) == 2:
+            self.every_n_updates = None

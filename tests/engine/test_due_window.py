@@ -43,6 +43,13 @@ def test_an_interval_changed_while_firing_takes_effect_at_once(tmp_path: Path) -
     assert fired["slow"] == [25]
 
 
+def test_an_interval_removed_while_firing_ends_the_firings(tmp_path: Path) -> None:
+    fired = _fired(tmp_path, [{"kind": "tests.engine.counting.StopsFiring", "id": "x", "every_n_updates": 4},
+                              _counter("y", every_n_updates=5)])
+    assert fired["x"] == [4, 8]
+    assert fired["y"] == [5, 10, 15, 20, 25, 30]
+
+
 def test_sample_intervals_and_own_due_checks_next_to_update_intervals(tmp_path: Path) -> None:
     fired = _fired(tmp_path, [_counter("u", every_n_updates=8), _counter("s", every_n_samples=100, batch_size=8),
                               {"kind": "tests.engine.counting.SquareUpdates", "id": "sq", "every_n_updates": 1000}])

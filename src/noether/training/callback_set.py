@@ -88,6 +88,8 @@ class CallbackSet:
                     due.append((cb, Unit.UPDATE))
                 elif quiet_until is None or update + n - update % n < quiet_until:
                     quiet_until = update + n - update % n
+            elif inherited and every is None:
+                continue  # its interval was removed: never due (PeriodicCallback's rule)
             else:
                 quiet_until = 0  # asked after every update
                 if (unit := cb.due_after_update(counter)) is not None:
