@@ -345,5 +345,6 @@ def interleaved_section(widths: list[int], updates: int, repeats: int = 1) -> li
                              f"{int(median['firings'])} firings, {median['run_ratio']:.3f}x")
     return lines
 
+
 if __name__ == "__main__":
     main()

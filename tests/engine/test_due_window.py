@@ -1,6 +1,6 @@
 """Callbacks fire after exactly the updates their intervals name, also when the trainer skips the due checks
-between two firings (``CallbackSet.due``'s quiet window): several intervals at once, an interval changed while
-firing, sample intervals and a callback with its own due check, and across a resume."""
+between two firings (``CallbackSet.due``'s quiet window): several intervals at once, an interval changed or
+removed while firing, sample intervals and a callback with its own due check, and across a resume."""
 
 from __future__ import annotations
 
