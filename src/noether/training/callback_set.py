@@ -86,8 +86,10 @@ class CallbackSet:
                 n = every.n
                 if update % n == 0:  # what ``due_after_update`` answers, without its two calls
                     due.append((cb, Unit.UPDATE))
-                elif quiet_until is None or update + n - update % n < quiet_until:
-                    quiet_until = update + n - update % n
+                    continue
+                next_due = update + n - update % n
+                if quiet_until is None or next_due < quiet_until:
+                    quiet_until = next_due
             elif inherited and every is None:
                 continue  # its interval was removed: never due (PeriodicCallback's rule)
             else:
