@@ -8,8 +8,11 @@ import attrs
 import torch
 
 from noether.core.schemas import DatasetBaseConfig
+from noether.core.schemas._base import Schema
 from noether.data.arrays import ArrayDataset, row
+from noether.data.batch import SampleBatch
 from noether.data.dataset import with_normalizers
+from noether.data.processors import Processor
 
 
 @attrs.frozen(kw_only=True)
@@ -85,3 +88,41 @@ class NormalizedPlainArrays(PlainArrays):
 
     array_properties: ClassVar[dict[str, str]] = {"x": "Points ``(points, 3)``.", "y": "Field ``(points, 1)``."}
     normalize_arrays = True
+
+
+class MisalignedClouds(BatchedClouds):
+    """A batch loader with a bug: ``y`` of every sample but the first comes from the next sample of the batch."""
+
+    @with_normalizers(required=False)
+    def getitems_y(self, indices: list[int]) -> torch.Tensor:
+        """``y`` rolled by one row after the first: the per-sample ``getitem_y`` stays right."""
+        shifted = [indices[0], *indices[2:], indices[1]] if len(indices) > 2 else list(indices)
+        return self.arrays["y"][torch.tensor(shifted)]
+
+
+@attrs.frozen(kw_only=True)
+class DoubleXConfig(Schema):
+    """Config of :class:`DoubleX`."""
+
+    kind: str = "tests.data.batched_toys.DoubleX"
+
+
+class DoubleX(Processor):
+    """Doubles ``x``; its batched form forgets the last sample of the batch (a bug to be found)."""
+
+    config_class = DoubleXConfig
+
+    def __init__(self, config: DoubleXConfig) -> None:
+        self.config = config
+
+    def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
+        """``x`` times two."""
+        sample["x"] = sample["x"] * 2
+        return sample
+
+    def process_batch(self, batch: SampleBatch) -> SampleBatch | None:
+        """``x`` times two, but not for the last sample."""
+        x = batch.columns["x"].clone()
+        x[:-1] *= 2
+        batch.columns["x"] = x
+        return batch

@@ -35,6 +35,8 @@ BUILTIN_COMMANDS: dict[str, tuple[str, str]] = {
     "plot": ("plot", "draw the loss and metric curves of one or several runs into a PNG"),
     "verify-resume": ("verify_resume",
                       "train N updates straight and again interrupted at K and resumed; compare bit for bit"),
+    "verify-batches": ("verify_batches",
+                       "load a dataset's first batches as training does and sample by sample; compare them"),
     "submit": ("submit", "submit a config as a SLURM job (sbatch)"),
     "sweep": ("sweep", "run a config for every point of a grid or a random search"),
     "compare": ("compare", "print a table of metrics per point of a sweep, best first"),
