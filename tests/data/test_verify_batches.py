@@ -49,7 +49,7 @@ def test_a_correct_batched_dataset_is_identical_through_every_path(tmp_path: Pat
     out = cli(write_config(tmp_path), "--batches", "10")  # 10 batches of 8 from 60 samples: into epoch 1
     assert out.returncode == 0, out.stderr
     assert "10 batches (80 samples) through the training path and __getitems__ + collate_fn" in out.stdout
-    assert "properties served by column: label, x, y" in out.stdout
+    assert "properties loaded as one tensor per batch: label, x, y" in out.stdout
     assert "IDENTICAL: index, label, tag, x, y" in out.stdout
 
 

@@ -32,7 +32,8 @@ class BatchReport:
     samples: int
     #: How the batches were loaded (the paths compared against sample by sample).
     paths: list[str]
-    #: Keys of the batches, and the properties some batch loader served by column.
+    #: Keys of the batches, and the properties the dataset returned as one tensor for the whole batch (a batch
+    #: loader's list, one value per sample, is not counted: ragged point sets come so).
     keys: list[str]
     batched_properties: list[str]
     differences: list[str] = attrs.field(factory=list)
@@ -44,10 +45,10 @@ class BatchReport:
 
     def text(self) -> str:
         """A human-readable report."""
-        by_column = ", ".join(self.batched_properties) or "none (every property sample by sample)"
+        by_column = ", ".join(self.batched_properties) or "none"
         head = (f"verify-batches: dataset {self.dataset}, {self.batches} batches ({self.samples} samples) through "
                 f"{' and '.join(self.paths)}, against the same samples one by one\n"
-                f"properties served by column: {by_column}")
+                f"properties loaded as one tensor per batch: {by_column}")
         if self.identical:
             return f"{head}\nIDENTICAL: {', '.join(self.keys)}"
         return f"{head}\nDIFFERENT ({len(self.differences)}):\n" + "\n".join(f"  {d}" for d in self.differences)
