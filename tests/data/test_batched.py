@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import attrs
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import DataLoader
 
 import noether
-from noether.core.schemas import AnyDatasetConfig
+from noether.core.schemas import AnyDatasetConfig, DatasetBaseConfig
 from noether.core.schemas.wrappers import ShuffleWrapperConfig
 from noether.data.arrays import ArrayDataset, gather_rows, row
 from noether.data.batch import BatchLoadError, SampleBatch
@@ -240,3 +241,45 @@ def test_normalizer_failing_on_a_batch_names_the_sample() -> None:
     dataset.arrays["x"][4, 2, 0] = 1e3  # sample 4 leaves the box
     with pytest.raises(SampleError, match=r"'train'.*property 'x' of sample 4.*outside"):
         dataset.__getitems__([0, 4, 5])
+
+
+def test_a_batch_loader_may_return_numpy_arrays_as_its_samples_may() -> None:
+    rows = np.random.default_rng(0).random((10, 4, 3))  # float64, as a sample's NumPy array stays
+
+    @attrs.frozen(kw_only=True)
+    class RowsConfig(DatasetBaseConfig):
+        pass
+
+    class NumpyRows(Dataset):
+        config_class = RowsConfig
+
+        def __len__(self) -> int:
+            return len(rows)
+
+        def getitem_x(self, idx: int) -> np.ndarray:
+            return rows[idx]
+
+        def getitems_x(self, indices: list[int]) -> np.ndarray:
+            return rows[indices]
+
+        def getitem_count(self, idx: int) -> np.ndarray:
+            return np.array([idx, 2 * idx])
+
+        def getitems_count(self, indices: list[int]) -> np.ndarray:
+            return np.stack([np.array(indices), 2 * np.array(indices)], axis=1)
+
+        def getitem_window(self, idx: int) -> np.ndarray:
+            return rows[idx, :2]
+
+        def getitems_window(self, indices: list[int]) -> np.ndarray:
+            return rows[indices[0]:indices[0] + len(indices), :2]  # a view of the rows (consecutive indices)
+
+    dataset = NumpyRows(RowsConfig(kind="tests.NumpyRows"))
+    served = dataset.__getitems__([3, 4, 5])
+    assert isinstance(served, SampleBatch) and served.is_batched("x") and served.is_batched("window")
+    batched = dataset.collate_fn(served)
+    per_sample = dataset.collate_fn([dataset[i] for i in [3, 4, 5]])
+    assert_same_batch(batched, per_sample)
+    assert batched["x"].dtype == torch.float64 and batched["count"].dtype == torch.int64
+    batched["window"].add_(1.0)  # a model changing its input in place leaves the data set as it was
+    assert torch.equal(torch.from_numpy(rows[3:6, :2]), per_sample["window"])

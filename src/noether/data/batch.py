@@ -1,10 +1,10 @@
 """The batched data path: a batch of samples held by column, and how datasets fill it.
 
 A dataset opts in per property with a ``getitems_<property>(indices)`` method next to its ``getitem_<property>``:
-it returns the values of all ``indices`` at once, a tensor with the batch as its first dimension (one gather)
-or a list with one value per sample. ``Dataset.__getitems__`` then returns a :class:`SampleBatch` instead of a
-list of sample dicts; the :class:`~noether.data.pipeline.Pipeline` processes and collates it column by column,
-so nothing per-sample remains for a dataset whose properties are all batched.
+it returns the values of all ``indices`` at once, a tensor (or NumPy array) with the batch as its first
+dimension (one gather) or a list with one value per sample. ``Dataset.__getitems__`` then returns a
+:class:`SampleBatch` instead of a list of sample dicts; the :class:`~noether.data.pipeline.Pipeline` processes
+and collates it column by column, so nothing per-sample remains for a dataset whose properties are all batched.
 
 A :class:`SampleBatch` is also a read-only sequence of sample dicts, so any other ``collate_fn`` (such as
 ``torch.utils.data.default_collate``) still gets what a list of samples would give it.
@@ -124,6 +124,8 @@ class SampleBatch(Sequence[dict[str, Any]]):
 
 
 def _checked(prop: str, value: Any, size: int) -> Any:
+    if isinstance(value, np.ndarray):
+        value = _from_numpy(prop, value)
     if isinstance(value, torch.Tensor):
         if value.dim() == 0 or value.shape[0] != size:
             raise BatchLoadError(
@@ -136,8 +138,23 @@ def _checked(prop: str, value: Any, size: int) -> Any:
             raise BatchLoadError(f"getitems_{prop} returned {len(value)} values for {size} indices")
         return value
     raise BatchLoadError(
-        f"getitems_{prop} returned a {type(value).__name__}; it must return a tensor (batch first) or a list"
+        f"getitems_{prop} returned a {type(value).__name__}; it must return a tensor or a NumPy array (batch "
+        "first), or a list"
     )
+
+
+def _from_numpy(prop: str, array: np.ndarray) -> torch.Tensor:
+    """A batch loader's NumPy array as the tensor the per-sample path would stack (the same dtype).
+
+    An array that does not own its memory (a slice of the dataset's arrays, rows of a memory map) is copied, as
+    :func:`owned` copies a tensor view; a gather into a new array (``rows[indices]``) is used as it is.
+    """
+    if array.dtype.kind not in "biufc":
+        raise BatchLoadError(f"getitems_{prop} returned a NumPy array of dtype {array.dtype}; only numbers and "
+                             "booleans make tensors")
+    if not (array.flags.owndata and array.flags.writeable) or not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="), copy=True)
+    return torch.from_numpy(array)
 
 
 def load_batch(
