@@ -274,6 +274,12 @@ def test_a_batch_loader_may_return_numpy_arrays_as_its_samples_may() -> None:
         def getitems_window(self, indices: list[int]) -> np.ndarray:
             return rows[indices[0]:indices[0] + len(indices), :2]  # a view of the rows (consecutive indices)
 
+        def getitem_name(self, idx: int) -> str:
+            return f"row {idx}"
+
+        def getitems_name(self, indices: list[int]) -> tuple[str, ...]:
+            return tuple(f"row {i}" for i in indices)  # a tuple: one value per sample, as a list
+
     dataset = NumpyRows(RowsConfig(kind="tests.NumpyRows"))
     served = dataset.__getitems__([3, 4, 5])
     assert isinstance(served, SampleBatch) and served.is_batched("x") and served.is_batched("window")
@@ -281,5 +287,6 @@ def test_a_batch_loader_may_return_numpy_arrays_as_its_samples_may() -> None:
     per_sample = dataset.collate_fn([dataset[i] for i in [3, 4, 5]])
     assert_same_batch(batched, per_sample)
     assert batched["x"].dtype == torch.float64 and batched["count"].dtype == torch.int64
+    assert batched["name"] == ["row 3", "row 4", "row 5"]
     batched["window"].add_(1.0)  # a model changing its input in place leaves the data set as it was
     assert torch.equal(torch.from_numpy(rows[3:6, :2]), per_sample["window"])

@@ -126,6 +126,8 @@ class SampleBatch(Sequence[dict[str, Any]]):
 def _checked(prop: str, value: Any, size: int) -> Any:
     if isinstance(value, np.ndarray):
         value = _from_numpy(prop, value)
+    elif type(value) is tuple:
+        value = list(value)
     if isinstance(value, torch.Tensor):
         if value.dim() == 0 or value.shape[0] != size:
             raise BatchLoadError(
@@ -139,7 +141,7 @@ def _checked(prop: str, value: Any, size: int) -> Any:
         return value
     raise BatchLoadError(
         f"getitems_{prop} returned a {type(value).__name__}; it must return a tensor or a NumPy array (batch "
-        "first), or a list"
+        "first), or a list (or tuple) with one value per sample"
     )
 
 
