@@ -58,6 +58,7 @@ def _accessors(
     for fn, prefix, what in ((getitem, "getitem_", "of one sample"), (getitems, "getitems_", "of a batch")):
         fn.__name__ = fn.__qualname__ = prefix + name
         fn.__doc__ = f"{doc} ({what})"
+        fn.reads_array = name  # type: ignore[attr-defined]  # (kept by the normalizing wrapper)
     if normalize:
         return with_normalizers(required=required)(getitem), with_normalizers(required=required)(getitems)
     # Marked only unnormalized (and after any wrapping, which copies a function's attributes): what
@@ -136,6 +137,23 @@ class ArrayDataset(Dataset):
         return load
 
     def _common_length(self) -> int:
+        for name, array in self.arrays.items():
+            if not isinstance(array, torch.Tensor | np.ndarray):
+                raise TypeError(f"dataset {self.label}: array '{name}' is a {type(array).__name__}; give a tensor or "
+                                "a NumPy array (np.asarray(...), or np.load(..., mmap_mode='r'))")
+            if array.ndim == 0:
+                raise ValueError(f"dataset {self.label}: array '{name}' is a single number (shape ()); its first "
+                                 "dimension must be the samples")
+        cls = type(self)
+        missing = [name for name in cls.array_properties if name not in self.arrays
+                   and any(getattr(getattr(cls, prefix + name, None), "reads_array", None) == name
+                           for prefix in ("getitem_", "getitems_"))]
+        if missing:
+            raise ValueError(
+                f"dataset {self.label}: no array for the declared propert{'ies' if len(missing) > 1 else 'y'} "
+                f"{', '.join(repr(m) for m in missing)} (array_properties of {cls.__name__}); arrays given: "
+                f"{', '.join(self.arrays) or '(none)'}"
+            )
         lengths = {name: int(array.shape[0]) for name, array in self.arrays.items()}
         if not lengths:
             raise ValueError(f"dataset {self.label} holds no arrays")
