@@ -58,7 +58,7 @@ def _accessors(
     for fn, prefix, what in ((getitem, "getitem_", "of one sample"), (getitems, "getitems_", "of a batch")):
         fn.__name__ = fn.__qualname__ = prefix + name
         fn.__doc__ = f"{doc} ({what})"
-        fn.reads_array = name  # type: ignore[attr-defined]  # (kept by the normalizing wrapper)
+        fn.reads_array = name  # type: ignore[union-attr]  # (kept by the normalizing wrapper)
     if normalize:
         return with_normalizers(required=required)(getitem), with_normalizers(required=required)(getitems)
     # Marked only unnormalized (and after any wrapping, which copies a function's attributes): what
