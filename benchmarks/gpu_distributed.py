@@ -5,8 +5,9 @@ For a machine with CUDA GPUs (none was available when this was written; the same
 and each strategy (ddp, fsdp):
 
 1. a straight run of ``--updates`` updates under ``torchrun`` (``accelerator=gpu``, ``trainer.precision=bf16``);
-2. the same run stopped by SIGTERM to the launcher once the metrics file reaches update ``--stop-at``, which must
-   exit with status 75 or with the launcher's failure status after a ``.signal_interrupt`` checkpoint;
+2. the same run stopped by SIGTERM to the launcher, sent by rank 0 right after update ``--stop-at`` (a callback,
+   so that the stop is at an exact update however fast the updates are: the metrics file, written once a
+   second, would show it too late), which must leave a ``.signal_interrupt`` checkpoint;
 3. a resume of (2) in the same run directory to the end;
 4. the final weights of (1) and (3) compared with ``torch.equal``, and the optimizer state (``_optim.th`` or,
    under FSDP, the shard directory read as full tensors).
@@ -24,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -34,15 +34,20 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "airfoil.yaml"
-CHECKPOINTS = '[{name: CheckpointCallback, every_n_updates: 1000000, save_optim: true}]'
+#: A 'last' checkpoint with the optimizer state, and the signal callback of the test suite: rank 0 sends SIGTERM
+#: to the launcher after update ``at_update`` (never when it is null; both runs have it, so they are configured
+#: alike).
+CALLBACKS = ("[{{name: CheckpointCallback, every_n_updates: 1000000, save_optim: true}}, "
+             "{{name: tests.distributed.helpers.SendSignal, every_n_updates: 1, at_update: {at}, target: parent}}]")
 
 
-def _overrides(out: Path, updates: int, strategy: str, cpu: bool) -> list[str]:
+def _overrides(out: Path, updates: int, strategy: str, cpu: bool, signal_at: int | None = None) -> list[str]:
     return [
         f"output_path={out}", f"datasets.train.root={out.parent / 'data'}",
         f"datasets.test.root={out.parent / 'data'}", "~trainer.max_epochs", f"trainer.max_updates={updates}",
         "accelerator=cpu" if cpu else "accelerator=gpu", "trainer.precision=bf16",
-        f"trainer.strategy={{kind: {strategy}}}", f"trainer.callbacks={CHECKPOINTS}",
+        f"trainer.strategy={{kind: {strategy}}}",
+        f"trainer.callbacks={CALLBACKS.format(at='null' if signal_at is None else signal_at)}",
     ]
 
 
@@ -56,17 +61,6 @@ def _env() -> dict[str, str]:
                                                              "MASTER_PORT")}
     env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
     return env
-
-
-def _last_update(run_dir: Path) -> int:
-    path = run_dir / "metrics.jsonl"
-    if not path.exists():
-        return 0
-    lines = [line for line in path.read_text().splitlines() if line.strip()]
-    try:
-        return int(json.loads(lines[-1])["update"]) if lines else 0
-    except (ValueError, KeyError):
-        return 0  # a line being written
 
 
 def _free_port() -> int:
@@ -140,19 +134,14 @@ def run_case(root: Path, nproc: int, strategy: str, updates: int, stop_at: int, 
     step_ms = _mean_update_ms(straight_out / "straight") or 1000 * wall / updates
 
     cut_dir = cut_out / "cut"
-    proc = subprocess.Popen(_torchrun(nproc, [*_overrides(cut_out, updates, strategy, cpu), "run_id=cut"],
-                                      _free_port()), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
-    while proc.poll() is None and _last_update(cut_dir) < stop_at:
-        time.sleep(0.05)
-    if proc.poll() is not None:
-        return False, f"the run to stop ended before update {stop_at} (use more --updates)"
-    proc.send_signal(signal.SIGTERM)  # torchrun forwards it to every rank
-    _, err = proc.communicate(timeout=600)
+    # torchrun forwards the SIGTERM it gets from rank 0 to every rank.
+    done = subprocess.run(_torchrun(nproc, [*_overrides(cut_out, updates, strategy, cpu, stop_at), "run_id=cut"],
+                                    _free_port()), env=env, capture_output=True, text=True, timeout=1800)
     interrupts = sorted((cut_dir / "checkpoints").glob("*.signal_interrupt.manifest.json"))
     if not interrupts:
-        return False, f"no .signal_interrupt checkpoint after SIGTERM (exit {proc.returncode}): {err[-2000:]}"
-    done = subprocess.run(_torchrun(nproc, [*_overrides(cut_out, updates, strategy, cpu), "run_id=cut",
+        return False, (f"no .signal_interrupt checkpoint after SIGTERM (exit {done.returncode}): "
+                       f"{done.stderr[-2000:]}")
+    done = subprocess.run(_torchrun(nproc, [*_overrides(cut_out, updates, strategy, cpu, stop_at), "run_id=cut",
                                             "resume_run_id=cut"], _free_port()),
                           env=env, capture_output=True, text=True, timeout=1800)
     if done.returncode != 0:
