@@ -118,3 +118,16 @@ def test_help_lists_commands() -> None:
     assert out.returncode == 0
     for command in ("run", "check", "schema", "plugins"):
         assert command in out.stdout
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly() -> None:
+    # ``noether schema | head -c 1``: the reader takes one byte and closes its end while the schema (larger than
+    # a pipe's buffer) is still being written.
+    proc = subprocess.Popen([sys.executable, "-m", "noether", "schema"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    first = proc.stdout.read(1)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141, err  # 128 + SIGPIPE, what a shell shows for a writer killed so
+    assert first == b"{" and err == ""  # no traceback, no "error: BrokenPipeError"

@@ -10,6 +10,8 @@ from collections.abc import Callable
 from noether.core.errors import ConfigError
 
 EXIT_USAGE = 2
+#: Exit status after the reader of stdout closed the pipe (128 + SIGPIPE, as the shell reports a killed writer).
+EXIT_BROKEN_PIPE = 141
 
 
 def print_config_error(error: ConfigError) -> None:
@@ -26,7 +28,9 @@ def run_reporting_errors(handler: Callable[[argparse.Namespace], int], args: arg
     from noether.core.registry import RegistryError
 
     try:
-        return handler(args)
+        status = handler(args)
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then reported as one (below)
+        return status
     except ConfigError as exc:
         if os.environ.get("NOETHER_TRACEBACK"):
             raise
@@ -40,6 +44,12 @@ def run_reporting_errors(handler: Callable[[argparse.Namespace], int], args: arg
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (``noether schema | head -1``): stop quietly, as a program killed by SIGPIPE
+        # does, and keep the interpreter's final flush of stdout from failing again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as exc:
         if os.environ.get("NOETHER_TRACEBACK"):
             raise

@@ -46,7 +46,8 @@ class BatchReport:
     def text(self) -> str:
         """A human-readable report."""
         by_column = ", ".join(self.batched_properties) or "none"
-        head = (f"verify-batches: dataset {self.dataset}, {self.batches} batches ({self.samples} samples) through "
+        batches = f"{self.batches} batch{'es' if self.batches != 1 else ''}"
+        head = (f"verify-batches: dataset {self.dataset}, {batches} ({self.samples} samples) through "
                 f"{' and '.join(self.paths)}, against the same samples one by one\n"
                 f"properties loaded as one tensor per batch: {by_column}")
         if self.identical:
