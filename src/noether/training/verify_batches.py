@@ -150,9 +150,9 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
         samples += len(indices)
         if len(differences) >= limit:
             break
-    if not paths:
-        paths["dataset[i] (the dataset has no __getitems__)"] = lambda indices: None
-    return BatchReport(dataset=label, batches=batch_count, samples=samples, paths=list(paths), keys=keys,
+    # A dataset without __getitems__ (not a noether one) loads sample by sample on every path: nothing to compare.
+    names = list(paths) or ["dataset[i] alone (it has no __getitems__: every path loads sample by sample)"]
+    return BatchReport(dataset=label, batches=batch_count, samples=samples, paths=names, keys=keys,
                        batched_properties=sorted(by_column), differences=differences[:limit])
 
 
