@@ -56,8 +56,7 @@ def test_a_correct_batched_dataset_is_identical_through_every_path(tmp_path: Pat
 def test_a_batch_loader_that_mixes_up_samples_is_named_with_the_sample(tmp_path: Path) -> None:
     out = cli(write_config(tmp_path, kind="tests.data.batched_toys.MisalignedClouds"), "--batches", "1")
     assert out.returncode == 1, out.stderr
-    lines = out.stdout.splitlines()
-    assert lines[2].startswith("DIFFERENT")
+    assert "\nDIFFERENT (" in out.stdout
     # The dataset stage names each wrong sample (its index in the run's first batch) and property...
     first = ResumableOrder(write_config(tmp_path)).first_batch()
     named = re.findall(r"batch 0 \(epoch 0\), sample (\d+) \(position (\d+)\), __getitems__ against "
@@ -86,6 +85,9 @@ def test_another_dataset_is_read_in_order_with_its_batch_size(tmp_path: Path) ->
     assert report.identical, report.text()
     assert (report.batches, report.samples) == (5, 30)  # in order, the last batch short
     assert report.paths == ["__getitems__ + collate_fn"]
+    assert list(report.ms_per_batch) == ["__getitems__ + collate_fn", "sample by sample"]
+    assert all(ms > 0 for ms in report.ms_per_batch.values())
+    assert "ms per batch (these batches, the first one's warm-up included): __getitems__ + collate_fn " in report.text()
 
 
 def test_a_late_start_reads_that_epochs_batches(tmp_path: Path) -> None:

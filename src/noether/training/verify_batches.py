@@ -6,10 +6,12 @@ per-sample path (``dataset[i]`` for every index, then the pipeline): the same ke
 :func:`verify_batches` checks that promise for the first batches of a run, at two stages: the samples the
 dataset returns (``__getitems__`` against ``dataset[i]``, property by property: a difference names the sample),
 and the finished batches (what the trainer receives, against the pipeline applied to the single samples).
+It also times each path against sample by sample (what the batch loaders save).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
@@ -19,6 +21,9 @@ import torch
 
 from noether.core.schemas import ConfigSchema
 from noether.data.batch import BatchIndices, SampleBatch
+
+#: The reference: ``dataset[i]`` for every index of the batch, then the pipeline.
+SAMPLE_BY_SAMPLE = "sample by sample"
 
 
 @attrs.define
@@ -37,6 +42,8 @@ class BatchReport:
     keys: list[str]
     batched_properties: list[str]
     differences: list[str] = attrs.field(factory=list)
+    #: Milliseconds per batch, over the compared batches: each path, and ``"sample by sample"``.
+    ms_per_batch: dict[str, float] = attrs.field(factory=dict)
 
     @property
     def identical(self) -> bool:
@@ -50,6 +57,12 @@ class BatchReport:
         head = (f"verify-batches: dataset {self.dataset}, {batches} ({self.samples} samples) through "
                 f"{' and '.join(self.paths)}, against the same samples one by one\n"
                 f"properties loaded as one tensor per batch: {by_column}")
+        if self.ms_per_batch:
+            reference = self.ms_per_batch.get(SAMPLE_BY_SAMPLE)
+            times = [f"{path} {ms:.2f}" + (f" ({reference / ms:.2f}x faster)" if reference and ms and
+                                           path != SAMPLE_BY_SAMPLE else "")
+                     for path, ms in self.ms_per_batch.items()]
+            head += "\nms per batch (these batches, the first one's warm-up included): " + ", ".join(times)
         if self.identical:
             return f"{head}\nIDENTICAL: {', '.join(self.keys)}"
         return f"{head}\nDIFFERENT ({len(self.differences)}):\n" + "\n".join(f"  {d}" for d in self.differences)
@@ -129,21 +142,30 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
     differences: list[str] = []
     keys: list[str] = []
     by_column: set[str] = set()
+    seconds = dict.fromkeys([*paths, SAMPLE_BY_SAMPLE], 0.0)
+    clock = time.perf_counter
     batch_count = samples = 0
     for number, (epoch, indices) in enumerate(index_batches):
         if set_epoch is not None:
             set_epoch(epoch)
         where = f"batch {number} (epoch {epoch})"
+        start = clock()
         singles = [dataset[i] for i in indices]
+        loaded = clock() - start
         if getitems is not None:
             served = getitems(list(indices))
             if isinstance(served, SampleBatch):
                 by_column.update(k for k in served.columns if served.is_batched(k))
             differences += _sample_differences(served, singles, indices, where)
+        start = clock()
         reference = collate(singles)
+        seconds[SAMPLE_BY_SAMPLE] += loaded + clock() - start
         keys = list(reference) if isinstance(reference, dict) else keys
         for path, load in paths.items():
-            difference = describe_difference(load(indices), reference, "batch", len(indices))
+            start = clock()
+            batch = load(indices)
+            seconds[path] += clock() - start
+            difference = describe_difference(batch, reference, "batch", len(indices))
             if difference is not None:
                 differences.append(f"{where}, {path}: {difference}")
         batch_count += 1
@@ -152,8 +174,9 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
             break
     # A dataset without __getitems__ (not a noether one) loads sample by sample on every path: nothing to compare.
     names = list(paths) or ["dataset[i] alone (it has no __getitems__: every path loads sample by sample)"]
+    ms = {path: 1000 * total / max(batch_count, 1) for path, total in seconds.items()}
     return BatchReport(dataset=label, batches=batch_count, samples=samples, paths=names, keys=keys,
-                       batched_properties=sorted(by_column), differences=differences[:limit])
+                       batched_properties=sorted(by_column), differences=differences[:limit], ms_per_batch=ms)
 
 
 def _sample_differences(served: Sequence[dict[str, Any]], singles: list[dict[str, Any]],
