@@ -19,8 +19,8 @@ def add_parser(subparsers: Any) -> None:
         "wrappers, the pipeline's batched steps, a dataset's own gather of finished batches) and again one "
         "sample at a time (dataset[i], then the pipeline), and compares keys, dtypes, shapes and values: first "
         "the samples the dataset returns (a difference names the sample and property), then the finished "
-        "batches. The training dataset is read in the run's order. Exit status 0 when identical, 1 with the "
-        "differences otherwise.",
+        "batches; it also prints each path's milliseconds per batch. The training dataset is read in the run's "
+        "order. Exit status 0 when identical, 1 with the differences otherwise.",
     )
     p.add_argument("config", help="path to the YAML config")
     p.add_argument("overrides", nargs="*", help="dotted overrides")
