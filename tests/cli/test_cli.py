@@ -131,3 +131,15 @@ def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly() -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=60) == 141, err  # 128 + SIGPIPE, what a shell shows for a writer killed so
     assert first == b"{" and err == ""  # no traceback, no "error: BrokenPipeError"
+
+
+def test_a_broken_pipe_that_is_not_stdout_is_reported(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from noether.cli.reporting import run_reporting_errors
+
+    def handler(_: argparse.Namespace) -> int:
+        raise BrokenPipeError(32, "Broken pipe")  # as a tracker's or a child process's pipe would
+
+    assert run_reporting_errors(handler, argparse.Namespace()) == 1
+    assert "error: BrokenPipeError: [Errno 32] Broken pipe (raised at " in capsys.readouterr().err

@@ -44,19 +44,37 @@ def run_reporting_errors(handler: Callable[[argparse.Namespace], int], args: arg
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        # The reader went away (``noether schema | head -1``): stop quietly, as a program killed by SIGPIPE
-        # does, and keep the interpreter's final flush of stdout from failing again.
+    except BrokenPipeError as exc:
+        if not stdout_reader_gone():  # another pipe broke (a tracker's, a child's): a real error
+            return _report_unexpected(exc)
+        # The reader of stdout went away (``noether schema | head -1``): stop quietly, as a program killed by
+        # SIGPIPE does, and keep the interpreter's final flush of stdout from failing again.
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except Exception as exc:
-        if os.environ.get("NOETHER_TRACEBACK"):
-            raise
-        import traceback
+        return _report_unexpected(exc)
 
-        frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
-        where = f" (raised at {frame.filename}:{frame.lineno})" if frame else ""
-        print(f"error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
-        print("set NOETHER_TRACEBACK=1 to see the full traceback", file=sys.stderr)
-        return 1
+
+def _report_unexpected(exc: Exception) -> int:
+    if os.environ.get("NOETHER_TRACEBACK"):
+        raise exc
+    import traceback
+
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" (raised at {frame.filename}:{frame.lineno})" if frame else ""
+    print(f"error: {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+    print("set NOETHER_TRACEBACK=1 to see the full traceback", file=sys.stderr)
+    return 1
+
+
+def stdout_reader_gone() -> bool:
+    """Whether stdout is a pipe (or socket) whose reading end is closed (``poll`` reports an error on it)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & select.POLLERR for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # no file descriptor (captured), or no poll on this system
+        return False
