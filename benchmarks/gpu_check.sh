@@ -15,7 +15,7 @@ set -u
 export PYTHONUNBUFFERED=1
 out=${OUT:-gpu-check-output}
 mkdir -p "$out"
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 if [ -d .whl ]; then
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade --target /tmp/site \
         .whl/*.whl || { echo "installing the carried wheels failed" | tee "$out/setup.txt"; exit 1; }
