@@ -40,7 +40,7 @@ if [ "${SMOKE:-0}" = 1 ]; then
     step gpu_distributed 300 python3 benchmarks/gpu_distributed.py --cpu --updates 40 --stop-at 15
     step cfd_gpu 170 python3 benchmarks/cfd_gpu.py --device cpu --points 64 --steps 1 --no-compile
 else
-    step gpu_trainer 150 python3 benchmarks/gpu_trainer.py --device cuda --repeats 2
+    step gpu_trainer 200 python3 benchmarks/gpu_trainer.py --device cuda --repeats 2
     step gpu_distributed 120 python3 benchmarks/gpu_distributed.py --updates 200 --stop-at 80
     step cfd_gpu 60 python3 benchmarks/cfd_gpu.py --device cuda --steps 10 --no-compile
     if [ "${COMPILE:-0}" = 1 ]; then
