@@ -92,9 +92,12 @@ def test_another_dataset_is_read_in_order_with_its_batch_size(tmp_path: Path) ->
 
 def test_a_late_start_reads_that_epochs_batches(tmp_path: Path) -> None:
     config = noether.structure(yaml.safe_load(write_config(tmp_path).read_text()))
+    torch.manual_seed(123)
+    before = torch.get_rng_state()
     report = verify_batches(config, batches=3, start_update=14)  # 7 updates per epoch: the start of epoch 2
     assert report.identical, report.text()
     assert report.batches == 3
+    assert torch.equal(torch.get_rng_state(), before)  # the caller's random streams are left alone
 
 
 @pytest.mark.parametrize(("args", "message"), [

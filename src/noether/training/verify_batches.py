@@ -79,7 +79,7 @@ def verify_batches(config: ConfigSchema, *, dataset_key: str | None = None, batc
     """
     from noether.data.dataset import build_dataset
     from noether.training.batching import plan_batches
-    from noether.training.rng import seed_everything
+    from noether.training.rng import RngSnapshot, seed_everything
 
     key = dataset_key or config.train_dataset_key
     if key not in config.datasets:
@@ -90,17 +90,21 @@ def verify_batches(config: ConfigSchema, *, dataset_key: str | None = None, batc
     plan = plan_batches(effective_batch_size=trainer.effective_batch_size, max_batch_size=trainer.max_batch_size,
                         world_size=1, disable_gradient_accumulation=trainer.disable_gradient_accumulation,
                         eval_only=False)
-    seed_everything(config.seed)  # as the run seeds before it builds its datasets
-    dataset = build_dataset(config.datasets[key], statistics=config.dataset_statistics,
-                            normalizers=config.dataset_normalizer, name=key, seed=config.seed)
-    label = str(getattr(dataset, "label", repr(key)))
-    training = key == config.train_dataset_key
-    if training:
-        index_batches = _training_batches(dataset, config.seed, trainer.effective_batch_size,
-                                          plan.accumulation_steps, start_update, batches)
-    else:
-        index_batches = _sequential_batches(len(dataset), batch_size or plan.micro_batch_size, batches)
-    return _compare(dataset, label, index_batches, training, limit)
+    caller_streams = RngSnapshot.take()  # a Python caller's random streams are left as they were
+    try:
+        seed_everything(config.seed)  # as the run seeds before it builds its datasets
+        dataset = build_dataset(config.datasets[key], statistics=config.dataset_statistics,
+                                normalizers=config.dataset_normalizer, name=key, seed=config.seed)
+        label = str(getattr(dataset, "label", repr(key)))
+        training = key == config.train_dataset_key
+        if training:
+            index_batches = _training_batches(dataset, config.seed, trainer.effective_batch_size,
+                                              plan.accumulation_steps, start_update, batches)
+        else:
+            index_batches = _sequential_batches(len(dataset), batch_size or plan.micro_batch_size, batches)
+        return _compare(dataset, label, index_batches, training, limit)
+    finally:
+        caller_streams.restore()
 
 
 def _training_batches(dataset: Any, seed: int, effective_batch_size: int, accumulation_steps: int,
