@@ -61,9 +61,6 @@ def _accessors(
         fn.reads_array = name  # type: ignore[union-attr]  # (kept by the normalizing wrapper)
     if normalize:
         return with_normalizers(required=required)(getitem), with_normalizers(required=required)(getitems)
-    # Marked only unnormalized (and after any wrapping, which copies a function's attributes): what
-    # ``collated_loader`` may gather directly.
-    getitems.array_name = name  # type: ignore[attr-defined]
     return getitem, getitems
 
 
@@ -120,7 +117,9 @@ class ArrayDataset(Dataset):
         for prop in self.properties:
             method = getattr(type(self), f"getitems_{prop}", None)
             array = self.arrays.get(prop)
-            if getattr(method, "array_name", None) != prop or not isinstance(array, torch.Tensor):
+            # A generated, unnormalized accessor of an in-memory tensor (a normalized one has a normalization key).
+            generated = getattr(method, "reads_array", None) == prop
+            if not generated or hasattr(method, "normalization_key") or not isinstance(array, torch.Tensor):
                 return None
             arrays.append((prop, array))
         length = len(self)

@@ -24,6 +24,9 @@ from noether.data.batch import BatchIndices, SampleBatch
 
 #: The reference: ``dataset[i]`` for every index of the batch, then the pipeline.
 SAMPLE_BY_SAMPLE = "sample by sample"
+#: The paths compared against it, as the report names them.
+TRAINING_PATH = "the training path"
+GETITEMS_PATH = "__getitems__ + collate_fn"
 
 
 @attrs.define
@@ -138,16 +141,15 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
     collate: Callable[[Any], Any] = getattr(dataset, "collate_fn", None) or torch.utils.data.default_collate
     set_epoch = getattr(collate, "set_epoch", None)
     getitems = getattr(dataset, "__getitems__", None)
-    paths: dict[str, Callable[[BatchIndices], Any]] = {}
-    if training:  # what the trainer's main process calls (a dataset's own gather of finished batches included)
-        paths["the training path"] = fetcher(dataset)
-    if getitems is not None:  # what a DataLoader (workers, evaluation) calls
-        paths["__getitems__ + collate_fn"] = lambda indices: collate(getitems(list(indices)))
+    # What the trainer's main process calls (a dataset's own gather of finished batches included), and what a
+    # DataLoader (workers, evaluation) calls: __getitems__, then the collate function.
+    training_fetch = fetcher(dataset) if training else None
+    paths = [*([TRAINING_PATH] if training else []), *([GETITEMS_PATH] if getitems is not None else [])]
+    seconds = dict.fromkeys([*paths, SAMPLE_BY_SAMPLE], 0.0)
+    clock = time.perf_counter
     differences: list[str] = []
     keys: list[str] = []
     by_column: set[str] = set()
-    seconds = dict.fromkeys([*paths, SAMPLE_BY_SAMPLE], 0.0)
-    clock = time.perf_counter
     batch_count = samples = 0
     for number, (epoch, indices) in enumerate(index_batches):
         if set_epoch is not None:
@@ -156,19 +158,26 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
         start = clock()
         singles = [dataset[i] for i in indices]
         loaded = clock() - start
+        batches: dict[str, Any] = {}
+        if training_fetch is not None:
+            start = clock()
+            batches[TRAINING_PATH] = training_fetch(indices)
+            seconds[TRAINING_PATH] += clock() - start
         if getitems is not None:
+            start = clock()
             served = getitems(list(indices))
+            served_seconds = clock() - start
             if isinstance(served, SampleBatch):
                 by_column.update(k for k in served.columns if served.is_batched(k))
-            differences += _sample_differences(served, singles, indices, where)
+            differences += _sample_differences(served, singles, indices, where)  # (reads, before collating)
+            start = clock()
+            batches[GETITEMS_PATH] = collate(served)
+            seconds[GETITEMS_PATH] += served_seconds + clock() - start
         start = clock()
         reference = collate(singles)
         seconds[SAMPLE_BY_SAMPLE] += loaded + clock() - start
         keys = list(reference) if isinstance(reference, dict) else keys
-        for path, load in paths.items():
-            start = clock()
-            batch = load(indices)
-            seconds[path] += clock() - start
+        for path, batch in batches.items():
             difference = describe_difference(batch, reference, "batch", len(indices))
             if difference is not None:
                 differences.append(f"{where}, {path}: {difference}")
@@ -177,7 +186,7 @@ def _compare(dataset: Any, label: str, index_batches: Iterator[tuple[int, BatchI
         if len(differences) >= limit:
             break
     # A dataset without __getitems__ (not a noether one) loads sample by sample on every path: nothing to compare.
-    names = list(paths) or ["dataset[i] alone (it has no __getitems__: every path loads sample by sample)"]
+    names = paths or ["dataset[i] alone (it has no __getitems__: every path loads sample by sample)"]
     ms = {path: 1000 * total / max(batch_count, 1) for path, total in seconds.items()}
     return BatchReport(dataset=label, batches=batch_count, samples=samples, paths=names, keys=keys,
                        batched_properties=sorted(by_column), differences=differences[:limit], ms_per_batch=ms)
