@@ -193,3 +193,12 @@ def test_a_long_one_dimensional_property_is_counted_per_component_with_a_warning
     assert len(result.properties["field"].mean) == 100
     err = capsys.readouterr().err
     assert "'field' is 1-D of length 100" in err and "(points, 1)" in err
+
+
+def test_stats_help_names_the_feature_axis_the_statistics_use(capsys: pytest.CaptureFixture[str]) -> None:
+    # The help once said "dim 1" (upstream's rule) while the statistics use the last axis.
+    with pytest.raises(SystemExit):
+        main(["stats", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "feature dimension is the last axis" in text
+    assert "dim 1" not in text

@@ -24,7 +24,8 @@ def add_parser(subparsers: Any) -> None:
         help="compute per-property statistics of a dataset (mean, std, min, max, count)",
         description="Stream the dataset DATASET of CFG once, without normalization, and write mean, std, "
         "min, max and count of every property as YAML (the config sections dataset_statistics and "
-        "dataset_normalizer). The feature dimension is dim 1 of each sample tensor.",
+        "dataset_normalizer). The feature dimension is the last axis of each sample tensor (the axis the "
+        "normalizers broadcast against); every other axis counts as observations.",
     )
     p.add_argument("config", help="path to the YAML config")
     p.add_argument("overrides", nargs="*", help="dotted overrides, e.g. datasets.train.root=/data")
