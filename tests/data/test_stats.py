@@ -202,3 +202,81 @@ def test_stats_help_names_the_feature_axis_the_statistics_use(capsys: pytest.Cap
     text = " ".join(capsys.readouterr().out.split())
     assert "feature dimension is the last axis" in text
     assert "dim 1" not in text
+
+
+def _clouds(kind: str, **fields: Any) -> Any:
+    from noether.core.schemas import AnyDatasetConfig
+    from tests.data.test_batched import NORMALIZERS
+
+    config = noether.structure({"kind": kind, "normalizers": NORMALIZERS, "size": 300, "points": 5, **fields},
+                               AnyDatasetConfig)
+    return build_dataset(config, name="train", normalize=False)
+
+
+def _assert_close(a: Any, b: Any) -> None:
+    assert a.num_samples == b.num_samples and list(a.properties) == list(b.properties)
+    for key, stats in a.properties.items():
+        other = b.properties[key]
+        assert (stats.count, stats.min, stats.max, stats.is_float) == (other.count, other.min, other.max,
+                                                                        other.is_float), key
+        np.testing.assert_allclose(stats.mean, other.mean, rtol=1e-12, err_msg=key)
+        np.testing.assert_allclose(stats.std, other.std, rtol=1e-12, err_msg=key)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_a_batched_dataset_gives_the_per_sample_statistics_in_chunks_without_reading_single_samples(
+    workers: int,
+) -> None:
+    from tests.data.batched_toys import BATCHED, PER_SAMPLE, GatherCounting, make_clouds
+
+    # 300 samples: one full chunk and a ragged one; the normalizers are configured and must not apply.
+    batched = compute_statistics(_clouds(BATCHED), progress=False, num_workers=workers)
+    per_sample = compute_statistics(_clouds(PER_SAMPLE), progress=False, num_workers=workers)
+    _assert_close(batched, per_sample)
+    assert set(batched.properties) == {"x", "y", "label", "tag"}  # "tag" has no batch loader: per sample
+    arrays = make_clouds(_clouds(BATCHED).config)
+    x = arrays["x"].numpy().astype(np.float64).reshape(-1, 3)
+    np.testing.assert_allclose(batched.properties["x"].mean, x.mean(0), rtol=1e-12)
+    np.testing.assert_allclose(batched.properties["x"].std, x.std(0, ddof=1), rtol=1e-12)
+    assert batched.properties["x"].count == 300 * 5 and batched.properties["label"].count == 300
+
+    GatherCounting.single_reads = 0
+    counted = compute_statistics(_clouds("tests.data.batched_toys.GatherCounting"), progress=False)
+    _assert_close(counted, per_sample)
+    assert GatherCounting.single_reads == 0
+
+
+def test_a_batched_dataset_behind_wrappers_and_with_log_scale() -> None:
+    from tests.data.batched_toys import BATCHED, PER_SAMPLE
+
+    wrappers = [{"kind": "noether.data.base.wrappers.ShuffleWrapper", "seed": 3},
+                {"kind": "noether.data.base.wrappers.SubsetWrapper", "end_index": 270}]
+    results = [compute_statistics(_clouds(kind, wrappers=wrappers), progress=False, log_scale=["y"],
+                                  exclude=["tag"]) for kind in (BATCHED, PER_SAMPLE)]
+    _assert_close(*results)
+    assert results[0].num_samples == 270 and results[0].properties["y"].log_scale
+
+
+def test_a_failing_batch_loader_is_skipped_sample_by_sample_or_named() -> None:
+    from tests.data.batched_toys import BatchedClouds
+
+    class Broken(BatchedClouds):
+        """Sample 260's ``x`` fails, one sample at a time and in every batch that holds it."""
+
+        def getitem_x(self, idx: int) -> torch.Tensor:
+            if idx == 260:
+                raise OSError("unreadable chunk")
+            return super().getitem_x(idx)
+
+        def getitems_x(self, indices: list[int]) -> torch.Tensor:
+            if 260 in indices:
+                raise OSError("unreadable chunk")
+            return super().getitems_x(indices)
+
+    dataset = Broken(_clouds("tests.data.batched_toys.BatchedClouds").config)
+    with pytest.raises(Exception, match="sample 260"):
+        compute_statistics(dataset, progress=False)
+    result = compute_statistics(dataset, progress=False, skip_errors=True)
+    assert result.num_samples == 299 and [index for index, _ in result.errors] == [260]
+    assert "unreadable chunk" in result.errors[0][1]
+    assert result.properties["x"].count == 299 * 5

@@ -5,6 +5,10 @@ The feature dimension of a sample tensor is its last axis, the axis the normaliz
 ``conditions``) has C features with one observation per sample, and a 0-D value is one feature. Every other
 axis is flattened into observations. Results are written in the form ``dataset_statistics`` and the normalizer
 configs take: always lists, one entry per feature.
+
+The pass reads :data:`CHUNK` samples per ``__getitems__`` call; a property the dataset serves as one tensor per
+call (a batch loader) is added up as the observations of the whole chunk at once (the same statistics up to
+rounding: the moments merge associatively), every other property sample by sample.
 """
 
 from __future__ import annotations
@@ -19,8 +23,20 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from noether.data.batch import SampleBatch
+from noether.data.wrappers import fetch_batch
+
 #: Kind string of the normalizer suggested for each property.
 MEAN_STD_KIND = "noether.data.preprocessors.normalizers.MeanStdNormalization"
+
+
+def _batch_observations(column: torch.Tensor) -> np.ndarray:
+    """A batched column ``(batch, *sample shape)`` as the observations of all its samples: the same rows
+    :func:`as_observations` gives each sample, one sample after the other."""
+    array = column.detach().to("cpu", torch.float64).numpy()
+    if array.ndim == 1:  # one 0-D value per sample: one feature
+        return array.reshape(-1, 1)
+    return array.reshape(-1, array.shape[-1])
 
 
 def as_observations(value: Any) -> np.ndarray:
@@ -131,27 +147,49 @@ def _is_numeric(value: Any) -> bool:
     return kind in "biuf"
 
 
-class _Guarded(torch.utils.data.Dataset[tuple[int, Any]]):
-    """Gives ``(index, sample)`` or ``(index, error message)``, so a bad sample is reported and skipped."""
+class _Chunks(torch.utils.data.Dataset[list[tuple[int, Any]]]):
+    """Chunk ``c`` of the dataset as ``[(index, sample or error message), ...]``: loaded with the dataset's
+    ``__getitems__`` where it has one (its batch loaders serve a whole chunk, and a
+    :class:`~noether.data.batch.SampleBatch` stays one entry: ``(first index, batch)``), else sample by sample. With
+    ``skip_errors`` a chunk that fails is loaded again sample by sample, so a bad sample is reported and
+    skipped; without, the dataset's own error (naming the sample) is raised."""
 
-    def __init__(self, dataset: Any, skip_errors: bool) -> None:
+    def __init__(self, dataset: Any, skip_errors: bool, chunk: int) -> None:
         self.dataset = dataset
         self.skip_errors = skip_errors
+        self.chunk = chunk
 
     def __len__(self) -> int:
-        return len(self.dataset)
+        return -(-len(self.dataset) // self.chunk)
 
-    def __getitem__(self, idx: int) -> tuple[int, Any]:
+    def __getitem__(self, c: int) -> list[tuple[int, Any]]:
+        indices = list(range(c * self.chunk, min((c + 1) * self.chunk, len(self.dataset))))
         if not self.skip_errors:
-            return idx, self.dataset[idx]
+            return _loaded(indices, fetch_batch(self.dataset, indices))
+        try:
+            return _loaded(indices, fetch_batch(self.dataset, indices))
+        except Exception:
+            return [self._one(i) for i in indices]
+
+    def _one(self, idx: int) -> tuple[int, Any]:
         try:
             return idx, self.dataset[idx]
         except Exception as exc:
             return idx, f"{type(exc).__name__}: {exc}"
 
 
+def _loaded(indices: list[int], batch: Any) -> list[tuple[int, Any]]:
+    if isinstance(batch, SampleBatch):
+        return [(indices[0], batch)]
+    return list(zip(indices, batch, strict=True))
+
+
 def _identity(item: Any) -> Any:
     return item
+
+
+#: Samples loaded per ``__getitems__`` call (a chunk's observations are merged at once where they are batched).
+CHUNK = 256
 
 
 @attrs.frozen
@@ -185,42 +223,62 @@ def compute_statistics(
     moments: dict[str, RunningMoments] = {}
     floats: dict[str, bool] = {}
     errors: list[tuple[int, str]] = []
-    source = _Guarded(dataset, skip_errors)
-    iterator: Iterable[tuple[int, Any]]
+    source = _Chunks(dataset, skip_errors, CHUNK)
+    iterator: Iterable[list[tuple[int, Any]]]
     if num_workers > 0:
         iterator = torch.utils.data.DataLoader(
             source, batch_size=None, shuffle=False, num_workers=num_workers, collate_fn=_identity
         )
     else:
-        iterator = (source[i] for i in range(len(source)))
+        iterator = (source[c] for c in range(len(source)))
     label = getattr(dataset, "label", type(dataset).__name__)
-    bar = tqdm(iterator, total=len(source), desc=f"statistics of {label}", unit="sample",
-               disable=not progress, file=sys.stderr)
     seen = 0
-    for index, sample in bar:
-        if isinstance(sample, str):
-            errors.append((index, sample))
-            print(f"skipped sample {index}: {sample}", file=sys.stderr)
-            continue
-        seen += 1
-        if wanted is not None:
-            missing = sorted(wanted - set(sample))
-            if missing:
-                raise KeyError(
-                    f"dataset {label}: sample {index} has no {', '.join(missing)}; keys: {', '.join(sample)}"
-                )
-        for key, value in sample.items():
-            if key in excluded or (wanted is not None and key not in wanted) or not _is_numeric(value):
-                continue
-            stats = moments.get(key)
-            if stats is None:
-                stats = moments[key] = RunningMoments(log_scale=key in logs)
-                floats[key] = _is_float(value)
-                _warn_if_long_vector(label, key, value)
-            try:
-                stats.push_tensor(value)
-            except ValueError as exc:
-                raise ValueError(f"dataset {label}: property '{key}' of sample {index}: {exc}") from None
+
+    def push(key: str, value: Any, where: str, batched: bool = False) -> None:
+        if key in excluded or (wanted is not None and key not in wanted) or not _is_numeric(value):
+            return
+        stats = moments.get(key)
+        if stats is None:
+            stats = moments[key] = RunningMoments(log_scale=key in logs)
+            first = value[0] if batched else value
+            floats[key] = _is_float(first)
+            _warn_if_long_vector(label, key, first)
+        try:
+            stats.push_tensor(_batch_observations(value) if batched else value)
+        except ValueError as exc:
+            raise ValueError(f"dataset {label}: property '{key}' of {where}: {exc}") from None
+
+    def check_keys(keys: Iterable[str], where: str) -> None:
+        missing = sorted(wanted - set(keys)) if wanted is not None else []
+        if missing:
+            raise KeyError(f"dataset {label}: {where} has no {', '.join(missing)}; keys: {', '.join(keys)}")
+
+    with tqdm(total=len(dataset), desc=f"statistics of {label}", unit="sample", disable=not progress,
+              file=sys.stderr) as bar:
+        for chunk in iterator:
+            for index, sample in chunk:
+                if isinstance(sample, SampleBatch):
+                    first = index
+                    where = f"samples {first}-{first + len(sample) - 1}"
+                    check_keys(sample.columns, where)
+                    for key, column in sample.columns.items():
+                        if isinstance(column, torch.Tensor):
+                            push(key, column, where, batched=True)
+                        else:
+                            for position, value in enumerate(column):
+                                push(key, value, f"sample {first + position}")
+                    seen += len(sample)
+                    bar.update(len(sample))
+                    continue
+                bar.update(1)
+                if isinstance(sample, str):
+                    errors.append((index, sample))
+                    print(f"skipped sample {index}: {sample}", file=sys.stderr)
+                    continue
+                seen += 1
+                check_keys(sample, f"sample {index}")
+                for key, value in sample.items():
+                    push(key, value, f"sample {index}")
     unknown_logs = sorted(logs - set(moments))
     if unknown_logs and seen:
         raise KeyError(f"log_scale names unknown properties: {', '.join(unknown_logs)}")
