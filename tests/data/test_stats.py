@@ -280,3 +280,13 @@ def test_a_failing_batch_loader_is_skipped_sample_by_sample_or_named() -> None:
     assert result.num_samples == 299 and [index for index, _ in result.errors] == [260]
     assert "unreadable chunk" in result.errors[0][1]
     assert result.properties["x"].count == 299 * 5
+
+
+def test_chunks_hold_about_64_mib_so_large_samples_load_one_at_a_time() -> None:
+    from noether.data.stats import CHUNK, CHUNK_BYTES, chunk_size
+    from tests.data.batched_toys import BATCHED
+
+    assert chunk_size(_clouds(BATCHED)) == CHUNK  # 5 points: small samples
+    # 2**18 points of x (3 floats) and y (1 float): 4 MiB a sample (and 4 bytes of label).
+    assert chunk_size(_clouds(BATCHED, size=2, points=2**18)) == CHUNK_BYTES // (2**22 + 4) == 15
+    assert chunk_size(_clouds(BATCHED, size=0)) == 1

@@ -6,9 +6,10 @@ The feature dimension of a sample tensor is its last axis, the axis the normaliz
 axis is flattened into observations. Results are written in the form ``dataset_statistics`` and the normalizer
 configs take: always lists, one entry per feature.
 
-The pass reads :data:`CHUNK` samples per ``__getitems__`` call; a property the dataset serves as one tensor per
-call (a batch loader) is added up as the observations of the whole chunk at once (the same statistics up to
-rounding: the moments merge associatively), every other property sample by sample.
+The pass reads up to :data:`CHUNK` samples (about :data:`CHUNK_BYTES` of them) per ``__getitems__`` call; a
+property the dataset serves as one tensor per call (a batch loader) is added up as the observations of the
+whole chunk at once (the same statistics up to rounding: the moments merge associatively), every other
+property sample by sample.
 """
 
 from __future__ import annotations
@@ -188,8 +189,29 @@ def _identity(item: Any) -> Any:
     return item
 
 
-#: Samples loaded per ``__getitems__`` call (a chunk's observations are merged at once where they are batched).
+#: Samples loaded per ``__getitems__`` call at most (a chunk's observations are merged at once where they are
+#: batched) ...
 CHUNK = 256
+#: ... and fewer, so that a chunk holds about this many bytes of sample data: samples of large meshes are loaded
+#: one at a time, as before chunks.
+CHUNK_BYTES = 64 * 2**20
+
+
+def chunk_size(dataset: Any) -> int:
+    """Samples per chunk for ``dataset``: :data:`CHUNK`, or fewer as its first sample's size requires (one when
+    it cannot be loaded: the pass then reports it)."""
+    if len(dataset) == 0:
+        return 1
+    try:
+        first = fetch_batch(dataset, [0])  # as the pass loads it: a batched property is not read on its own
+    except Exception:
+        return 1
+    if isinstance(first, SampleBatch):
+        values: Iterable[Any] = first.columns.values()
+    else:
+        values = first[0].values() if first and isinstance(first[0], dict) else ()
+    size = sum(int(v.nbytes) for v in values if isinstance(v, torch.Tensor | np.ndarray))
+    return max(1, min(CHUNK, CHUNK_BYTES // max(size, 1)))
 
 
 @attrs.frozen
@@ -223,7 +245,7 @@ def compute_statistics(
     moments: dict[str, RunningMoments] = {}
     floats: dict[str, bool] = {}
     errors: list[tuple[int, str]] = []
-    source = _Chunks(dataset, skip_errors, CHUNK)
+    source = _Chunks(dataset, skip_errors, chunk_size(dataset))
     iterator: Iterable[list[tuple[int, Any]]]
     if num_workers > 0:
         iterator = torch.utils.data.DataLoader(
