@@ -19,7 +19,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import torch
 
@@ -54,12 +54,19 @@ class RawStepper:
         self.steps += 1
 
 
+class Stepper(Protocol):
+    """One update of a hand-written loop per :meth:`step` (its own model, optimizer, data and generator)."""
+
+    def step(self) -> None:
+        """Perform one update."""
+
+
 class LockstepProbe(PeriodicCallback):
     """After every noether update, one raw update; records both durations (seconds)."""
 
     may_use_rng = False
     needs_eval_mode = False
-    #: Set by :func:`interleaved` before the run: ``() -> RawStepper``.
+    #: Set by :func:`interleaved_run` before the run: ``() -> Stepper``.
     make_stepper: ClassVar[Any] = None
     #: The last run's ``(update, noether seconds, raw seconds)``, in order: ``update`` counts the updates done
     #: when the noether interval began, whose due callbacks (if any) fired within it.
@@ -67,7 +74,7 @@ class LockstepProbe(PeriodicCallback):
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.stepper: RawStepper = type(self).make_stepper()
+        self.stepper: Stepper = type(self).make_stepper()
         self.end: float | None = None
         type(self).pairs = []
 
@@ -83,16 +90,25 @@ class LockstepProbe(PeriodicCallback):
 
 def interleaved(width: int, updates: int, defaults: bool = True) -> list[tuple[int, float, float]]:
     """``(update, noether seconds, raw seconds)`` of each update of a noether run of ``updates`` updates."""
-    import noether
     from benchmarks.overhead import BATCH, SIZE, mlp, noether_config
-    from noether.training.runner import run
 
     torch.manual_seed(0)
-    LockstepProbe.make_stepper = lambda: RawStepper(mlp(width), SIZE, BATCH)
     with tempfile.TemporaryDirectory() as out:
-        raw = noether_config(out, width, updates, defaults)
-        raw["trainer"]["callbacks"] = [{"kind": "benchmarks.interleaved.LockstepProbe", "every_n_updates": NEVER}]
-        run(noether.structure(raw))
+        return interleaved_run(noether_config(out, width, updates, defaults),
+                               lambda: RawStepper(mlp(width), SIZE, BATCH))
+
+
+def interleaved_run(config: dict[str, Any], make_stepper: Any) -> list[tuple[int, float, float]]:
+    """Run the noether config ``config`` (a dict; its trainer gets the probe) with every update paired with one
+    ``make_stepper()`` update; ``(update, noether seconds, raw seconds)`` of each pair."""
+    import noether
+    from noether.training.runner import run
+
+    LockstepProbe.make_stepper = make_stepper
+    trainer = config["trainer"]
+    probe = {"kind": "benchmarks.interleaved.LockstepProbe", "every_n_updates": NEVER}
+    trainer["callbacks"] = [*(trainer.get("callbacks") or []), probe]
+    run(noether.structure(config))
     return list(LockstepProbe.pairs)
 
 
