@@ -223,6 +223,55 @@ class StatisticsResult:
     errors: tuple[tuple[int, str], ...] = ()
 
 
+class _Moments:
+    """The moments of one pass, property by property: what :func:`compute_statistics` adds samples to."""
+
+    def __init__(self, label: str, wanted: set[str] | None, excluded: set[str], logs: set[str]) -> None:
+        self.label, self.wanted, self.excluded, self.logs = label, wanted, excluded, logs
+        self.moments: dict[str, RunningMoments] = {}
+        self.floats: dict[str, bool] = {}
+        self.seen = 0
+
+    def add_sample(self, index: int, sample: dict[str, Any]) -> None:
+        """One sample dict (as ``dataset[index]`` returns it)."""
+        where = f"sample {index}"
+        self._check_keys(sample, where)
+        for key, value in sample.items():
+            self._push(key, value, where)
+        self.seen += 1
+
+    def add_batch(self, first: int, batch: SampleBatch) -> None:
+        """The samples ``first, first + 1, ...`` held by column: a batched column at once, a list value by value."""
+        where = f"samples {first}-{first + len(batch) - 1}"
+        self._check_keys(batch.columns, where)
+        for key, column in batch.columns.items():
+            if isinstance(column, torch.Tensor):
+                self._push(key, column, where, batched=True)
+            else:
+                for position, value in enumerate(column):
+                    self._push(key, value, f"sample {first + position}")
+        self.seen += len(batch)
+
+    def _check_keys(self, keys: Iterable[str], where: str) -> None:
+        missing = sorted(self.wanted - set(keys)) if self.wanted is not None else []
+        if missing:
+            raise KeyError(f"dataset {self.label}: {where} has no {', '.join(missing)}; keys: {', '.join(keys)}")
+
+    def _push(self, key: str, value: Any, where: str, batched: bool = False) -> None:
+        if key in self.excluded or (self.wanted is not None and key not in self.wanted) or not _is_numeric(value):
+            return
+        stats = self.moments.get(key)
+        if stats is None:
+            stats = self.moments[key] = RunningMoments(log_scale=key in self.logs)
+            one = value[0] if batched else value
+            self.floats[key] = _is_float(one)
+            _warn_if_long_vector(self.label, key, one)
+        try:
+            stats.push_tensor(_batch_observations(value) if batched else value)
+        except ValueError as exc:
+            raise ValueError(f"dataset {self.label}: property '{key}' of {where}: {exc}") from None
+
+
 def compute_statistics(
     dataset: Any,
     *,
@@ -239,11 +288,9 @@ def compute_statistics(
     ``log_scale`` computes the statistics of ``sign(x) log1p(|x|)`` for the named ones. A failing sample is an
     error (upstream skipped it silently, §10.18) unless ``skip_errors``; then it is listed in the result.
     """
-    wanted = None if properties is None else set(properties)
-    excluded = set(exclude) | {"index"}
+    label = getattr(dataset, "label", type(dataset).__name__)
     logs = set(log_scale)
-    moments: dict[str, RunningMoments] = {}
-    floats: dict[str, bool] = {}
+    pass_ = _Moments(label, None if properties is None else set(properties), set(exclude) | {"index"}, logs)
     errors: list[tuple[int, str]] = []
     source = _Chunks(dataset, skip_errors, chunk_size(dataset))
     iterator: Iterable[list[tuple[int, Any]]]
@@ -253,54 +300,21 @@ def compute_statistics(
         )
     else:
         iterator = (source[c] for c in range(len(source)))
-    label = getattr(dataset, "label", type(dataset).__name__)
-    seen = 0
-
-    def push(key: str, value: Any, where: str, batched: bool = False) -> None:
-        if key in excluded or (wanted is not None and key not in wanted) or not _is_numeric(value):
-            return
-        stats = moments.get(key)
-        if stats is None:
-            stats = moments[key] = RunningMoments(log_scale=key in logs)
-            first = value[0] if batched else value
-            floats[key] = _is_float(first)
-            _warn_if_long_vector(label, key, first)
-        try:
-            stats.push_tensor(_batch_observations(value) if batched else value)
-        except ValueError as exc:
-            raise ValueError(f"dataset {label}: property '{key}' of {where}: {exc}") from None
-
-    def check_keys(keys: Iterable[str], where: str) -> None:
-        missing = sorted(wanted - set(keys)) if wanted is not None else []
-        if missing:
-            raise KeyError(f"dataset {label}: {where} has no {', '.join(missing)}; keys: {', '.join(keys)}")
-
     with tqdm(total=len(dataset), desc=f"statistics of {label}", unit="sample", disable=not progress,
               file=sys.stderr) as bar:
         for chunk in iterator:
             for index, sample in chunk:
                 if isinstance(sample, SampleBatch):
-                    first = index
-                    where = f"samples {first}-{first + len(sample) - 1}"
-                    check_keys(sample.columns, where)
-                    for key, column in sample.columns.items():
-                        if isinstance(column, torch.Tensor):
-                            push(key, column, where, batched=True)
-                        else:
-                            for position, value in enumerate(column):
-                                push(key, value, f"sample {first + position}")
-                    seen += len(sample)
+                    pass_.add_batch(index, sample)
                     bar.update(len(sample))
-                    continue
-                bar.update(1)
-                if isinstance(sample, str):
+                elif isinstance(sample, str):
                     errors.append((index, sample))
                     print(f"skipped sample {index}: {sample}", file=sys.stderr)
-                    continue
-                seen += 1
-                check_keys(sample, f"sample {index}")
-                for key, value in sample.items():
-                    push(key, value, f"sample {index}")
+                    bar.update(1)
+                else:
+                    pass_.add_sample(index, sample)
+                    bar.update(1)
+    moments, floats, seen = pass_.moments, pass_.floats, pass_.seen
     unknown_logs = sorted(logs - set(moments))
     if unknown_logs and seen:
         raise KeyError(f"log_scale names unknown properties: {', '.join(unknown_logs)}")
