@@ -290,3 +290,30 @@ def test_chunks_hold_about_64_mib_so_large_samples_load_one_at_a_time() -> None:
     # 2**18 points of x (3 floats) and y (1 float): 4 MiB a sample (and 4 bytes of label).
     assert chunk_size(_clouds(BATCHED, size=2, points=2**18)) == CHUNK_BYTES // (2**22 + 4) == 15
     assert chunk_size(_clouds(BATCHED, size=0)) == 1
+
+
+def test_values_stack_into_one_column_only_when_they_share_shape_and_type() -> None:
+    from noether.data.stats import _stacked
+
+    stacked = _stacked([torch.ones(4, 3), torch.zeros(4, 3)])
+    assert isinstance(stacked, torch.Tensor) and stacked.shape == (2, 4, 3)
+    assert _stacked([torch.ones(4, 3), torch.ones(5, 3)]) is None  # ragged point counts: value by value
+    assert _stacked([torch.ones(2), torch.ones(2, dtype=torch.float64)]) is None
+    array = _stacked([np.ones((2, 1), dtype=np.float32)] * 3)
+    assert isinstance(array, np.ndarray) and array.shape == (3, 2, 1)
+    assert _stacked([np.array(["a"]), np.array(["b"])]) is None
+    numbers = _stacked([1.5, 2.5])
+    assert isinstance(numbers, np.ndarray) and numbers.tolist() == [1.5, 2.5]
+    assert _stacked([1, 2.5]) is None and _stacked(["a", "b"]) is None and _stacked([]) is None
+
+
+def test_per_sample_numbers_and_ragged_points_give_the_numpy_statistics() -> None:
+    from tests.data.batched_toys import PER_SAMPLE
+
+    result = compute_statistics(_clouds(PER_SAMPLE), progress=False)
+    tag = np.arange(300, dtype=np.float64) * 10  # getitem_tag returns Python ints
+    stats = result.properties["tag"]
+    assert stats.count == 300 and not stats.is_float
+    np.testing.assert_allclose(stats.mean, [tag.mean()], rtol=1e-12)
+    np.testing.assert_allclose(stats.std, [tag.std(ddof=1)], rtol=1e-12)
+    assert stats.min == (0.0,) and stats.max == (2990.0,)

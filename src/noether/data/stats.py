@@ -6,10 +6,10 @@ The feature dimension of a sample tensor is its last axis, the axis the normaliz
 axis is flattened into observations. Results are written in the form ``dataset_statistics`` and the normalizer
 configs take: always lists, one entry per feature.
 
-The pass reads up to :data:`CHUNK` samples (about :data:`CHUNK_BYTES` of them) per ``__getitems__`` call; a
-property the dataset serves as one tensor per call (a batch loader) is added up as the observations of the
-whole chunk at once (the same statistics up to rounding: the moments merge associatively), every other
-property sample by sample.
+The pass reads up to :data:`CHUNK` samples (about :data:`CHUNK_BYTES` of them) per ``__getitems__`` call and
+adds up a property's observations of the whole chunk at once where its values stack (a batch loader's tensor,
+or per-sample values of one shape and type), else value by value (ragged point clouds): the same statistics
+up to rounding, as the moments merge associatively.
 """
 
 from __future__ import annotations
@@ -31,13 +31,38 @@ from noether.data.wrappers import fetch_batch
 MEAN_STD_KIND = "noether.data.preprocessors.normalizers.MeanStdNormalization"
 
 
-def _batch_observations(column: torch.Tensor) -> np.ndarray:
+def _batch_observations(column: torch.Tensor | np.ndarray) -> np.ndarray:
     """A batched column ``(batch, *sample shape)`` as the observations of all its samples: the same rows
     :func:`as_observations` gives each sample, one sample after the other."""
-    array = column.detach().to("cpu", torch.float64).numpy()
+    if isinstance(column, torch.Tensor):
+        array = column.detach().to("cpu", torch.float64).numpy()
+    else:
+        array = np.asarray(column, dtype=np.float64)
     if array.ndim == 1:  # one 0-D value per sample: one feature
         return array.reshape(-1, 1)
     return array.reshape(-1, array.shape[-1])
+
+
+def _stacked(values: list[Any]) -> torch.Tensor | np.ndarray | None:
+    """``values`` (one per sample) as one column with the samples as first axis, or ``None`` where they do not
+    stack: tensors or NumPy arrays of one shape and dtype, or plain Python numbers."""
+    if not values:
+        return None
+    first = values[0]
+    if isinstance(first, torch.Tensor):
+        if all(isinstance(v, torch.Tensor) and v.shape == first.shape and v.dtype == first.dtype for v in values):
+            return torch.stack(values)
+        return None
+    if isinstance(first, np.ndarray):
+        if first.dtype.kind in "biuf" and all(
+            isinstance(v, np.ndarray) and v.shape == first.shape and v.dtype == first.dtype for v in values
+        ):
+            return np.stack(values)
+        return None
+    kind = type(first)
+    if kind in (int, float, bool) and all(type(v) is kind for v in values):
+        return np.asarray(values)
+    return None
 
 
 def as_observations(value: Any) -> np.ndarray:
@@ -232,21 +257,35 @@ class _Moments:
         self.floats: dict[str, bool] = {}
         self.seen = 0
 
-    def add_sample(self, index: int, sample: dict[str, Any]) -> None:
-        """One sample dict (as ``dataset[index]`` returns it)."""
-        where = f"sample {index}"
-        self._check_keys(sample, where)
-        for key, value in sample.items():
-            self._push(key, value, where)
-        self.seen += 1
+    def add_samples(self, samples: list[tuple[int, dict[str, Any]]]) -> None:
+        """Sample dicts (as ``dataset[index]`` returns them), in order: a property whose values have one shape
+        and type in all of them is added up at once, any other value by value."""
+        if not samples:
+            return
+        keys: dict[str, None] = {}
+        for index, sample in samples:
+            self._check_keys(sample, f"sample {index}")
+            keys.update(dict.fromkeys(sample))
+        where = f"samples {samples[0][0]}-{samples[-1][0]}" if len(samples) > 1 else f"sample {samples[0][0]}"
+        for key in keys:
+            values = [sample[key] for _, sample in samples if key in sample]
+            column = _stacked(values) if len(values) == len(samples) else None
+            if column is not None:
+                self._push(key, column, where, batched=True)
+            else:
+                for index, sample in samples:
+                    if key in sample:
+                        self._push(key, sample[key], f"sample {index}")
+        self.seen += len(samples)
 
     def add_batch(self, first: int, batch: SampleBatch) -> None:
-        """The samples ``first, first + 1, ...`` held by column: a batched column at once, a list value by value."""
+        """The samples ``first, first + 1, ...`` held by column, each column at once where its values stack."""
         where = f"samples {first}-{first + len(batch) - 1}"
         self._check_keys(batch.columns, where)
         for key, column in batch.columns.items():
-            if isinstance(column, torch.Tensor):
-                self._push(key, column, where, batched=True)
+            stacked = column if isinstance(column, torch.Tensor) else _stacked(column)
+            if stacked is not None:
+                self._push(key, stacked, where, batched=True)
             else:
                 for position, value in enumerate(column):
                     self._push(key, value, f"sample {first + position}")
@@ -303,6 +342,7 @@ def compute_statistics(
     with tqdm(total=len(dataset), desc=f"statistics of {label}", unit="sample", disable=not progress,
               file=sys.stderr) as bar:
         for chunk in iterator:
+            samples = []
             for index, sample in chunk:
                 if isinstance(sample, SampleBatch):
                     pass_.add_batch(index, sample)
@@ -312,8 +352,9 @@ def compute_statistics(
                     print(f"skipped sample {index}: {sample}", file=sys.stderr)
                     bar.update(1)
                 else:
-                    pass_.add_sample(index, sample)
-                    bar.update(1)
+                    samples.append((index, sample))
+            pass_.add_samples(samples)
+            bar.update(len(samples))
     moments, floats, seen = pass_.moments, pass_.floats, pass_.seen
     unknown_logs = sorted(logs - set(moments))
     if unknown_logs and seen:
