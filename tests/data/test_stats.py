@@ -317,3 +317,23 @@ def test_per_sample_numbers_and_ragged_points_give_the_numpy_statistics() -> Non
     np.testing.assert_allclose(stats.mean, [tag.mean()], rtol=1e-12)
     np.testing.assert_allclose(stats.std, [tag.std(ddof=1)], rtol=1e-12)
     assert stats.min == (0.0,) and stats.max == (2990.0,)
+
+
+@pytest.mark.parametrize(("drift", "where"), [(256, "samples 256-399"), (300, "sample 300")])
+def test_a_feature_count_that_changes_names_the_sample_or_the_chunk_it_starts_at(drift: int, where: str) -> None:
+    from noether.data.dataset import Dataset
+
+    class Drifting(Dataset):
+        """Three features before sample ``drift``, two from it on."""
+
+        def __len__(self) -> int:
+            return 400
+
+        def getitem_x(self, idx: int) -> torch.Tensor:
+            return torch.ones(4, 3 if idx < drift else 2)
+
+    dataset = Drifting(noether.structure({"kind": "tests.data.toys.PlainDataset"}, ArraysConfig))
+    # At a chunk's start the chunk's values stack (one shape): the chunk is named; inside a chunk they do not,
+    # and are added value by value: the sample is named.
+    with pytest.raises(ValueError, match=rf"property 'x' of {where}: expected 3 features \(the last axis\), got 2"):
+        compute_statistics(dataset, progress=False)
