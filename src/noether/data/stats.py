@@ -268,6 +268,8 @@ class _Moments:
             keys.update(dict.fromkeys(sample))
         where = f"samples {samples[0][0]}-{samples[-1][0]}" if len(samples) > 1 else f"sample {samples[0][0]}"
         for key in keys:
+            if not self._counts(key):
+                continue
             values = [sample[key] for _, sample in samples if key in sample]
             column = _stacked(values) if len(values) == len(samples) else None
             if column is not None:
@@ -283,6 +285,8 @@ class _Moments:
         where = f"samples {first}-{first + len(batch) - 1}"
         self._check_keys(batch.columns, where)
         for key, column in batch.columns.items():
+            if not self._counts(key):
+                continue
             stacked = column if isinstance(column, torch.Tensor) else _stacked(column)
             if stacked is not None:
                 self._push(key, stacked, where, batched=True)
@@ -296,8 +300,12 @@ class _Moments:
         if missing:
             raise KeyError(f"dataset {self.label}: {where} has no {', '.join(missing)}; keys: {', '.join(keys)}")
 
+    def _counts(self, key: str) -> bool:
+        """Whether ``key`` is one of the properties measured (not excluded, and asked for)."""
+        return key not in self.excluded and (self.wanted is None or key in self.wanted)
+
     def _push(self, key: str, value: Any, where: str, batched: bool = False) -> None:
-        if key in self.excluded or (self.wanted is not None and key not in self.wanted) or not _is_numeric(value):
+        if not self._counts(key) or not _is_numeric(value):
             return
         stats = self.moments.get(key)
         if stats is None:
