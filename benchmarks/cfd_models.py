@@ -108,6 +108,18 @@ def model_dict(kind: str) -> dict[str, Any]:
             "optimizer_config": {"kind": "torch.optim.AdamW", "lr": 1e-4}}
 
 
+def build_model(kind: str) -> torch.nn.Module:
+    """The model of :func:`model_dict`, built through the registry (without its optimizer)."""
+    import noether
+    from noether.core.registry import get_registry
+    from noether.core.schemas import AnyModelConfig
+
+    config = noether.structure({k: v for k, v in model_dict(kind).items() if k != "optimizer_config"},
+                               AnyModelConfig)
+    model: torch.nn.Module = get_registry().build("model", config)
+    return model
+
+
 def inputs_of(kind: str) -> list[str]:
     """The batch keys the model is given."""
     return ["surface_position", "volume_position", *EXTRA_INPUTS.get(kind, [])]
@@ -118,15 +130,9 @@ class CfdRawStepper:
     permutation per epoch (its own model instance, random generator and data)."""
 
     def __init__(self, kind: str, scale: int) -> None:
-        import noether
-        from noether.core.registry import get_registry
-        from noether.core.schemas import AnyModelConfig
-
-        config = noether.structure({k: v for k, v in model_dict(kind).items() if k != "optimizer_config"},
-                                   AnyModelConfig)
         with torch.random.fork_rng(devices=[]):  # a caller's (noether's) random streams stay untouched
             torch.manual_seed(0)
-            self.model = get_registry().build("model", config).train()
+            self.model = build_model(kind).train()
         self.generator = torch.Generator().manual_seed(0)
         self.arrays = make_arrays(SAMPLES, scale)
         self.opt = torch.optim.AdamW(self.model.parameters(), lr=1e-4)
@@ -210,15 +216,7 @@ def main() -> None:
     logging.getLogger("noether").setLevel(logging.ERROR)
     sizes = {k: tuple(v.shape[1:]) for k, v in make_arrays(1, scale).items() if k.endswith("position")}
     print(f"torch {torch.__version__}; {args.threads} thread(s); batch {BATCH}; points {sizes}")
-    import noether
-    from noether.core.registry import get_registry
-    from noether.core.schemas import AnyModelConfig
-
-    params = {}
-    for kind in args.models:
-        config = noether.structure({k: v for k, v in model_dict(kind).items() if k != "optimizer_config"},
-                                   AnyModelConfig)
-        params[kind] = sum(p.numel() for p in get_registry().build("model", config).parameters())
+    params = {kind: sum(p.numel() for p in build_model(kind).parameters()) for kind in args.models}
 
     print(f"\ninterleaved: one {paired}-update noether run per model, each update paired with a hand-written one "
           f"in the same process (the first 2 pairs left out); wall ms per sample")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from typing import Any, ClassVar, Protocol
 
 import torch
@@ -67,14 +68,16 @@ class LockstepProbe(PeriodicCallback):
     may_use_rng = False
     needs_eval_mode = False
     #: Set by :func:`interleaved_run` before the run: ``() -> Stepper``.
-    make_stepper: ClassVar[Any] = None
+    make_stepper: ClassVar[Callable[[], Stepper] | None] = None
     #: The last run's ``(update, noether seconds, raw seconds)``, in order: ``update`` counts the updates done
     #: when the noether interval began, whose due callbacks (if any) fired within it.
     pairs: ClassVar[list[tuple[int, float, float]]] = []
 
     def __init__(self, config: Any, **kwargs: Any) -> None:
         super().__init__(config, **kwargs)
-        self.stepper: Stepper = type(self).make_stepper()
+        make = type(self).make_stepper
+        assert make is not None, "set LockstepProbe.make_stepper (interleaved_run does)"
+        self.stepper: Stepper = make()
         self.end: float | None = None
         type(self).pairs = []
 
@@ -98,7 +101,7 @@ def interleaved(width: int, updates: int, defaults: bool = True) -> list[tuple[i
                                lambda: RawStepper(mlp(width), SIZE, BATCH))
 
 
-def interleaved_run(config: dict[str, Any], make_stepper: Any) -> list[tuple[int, float, float]]:
+def interleaved_run(config: dict[str, Any], make_stepper: Callable[[], Stepper]) -> list[tuple[int, float, float]]:
     """Run the noether config ``config`` (a dict; its trainer gets the probe) with every update paired with one
     ``make_stepper()`` update; ``(update, noether seconds, raw seconds)`` of each pair."""
     import noether
