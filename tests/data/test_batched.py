@@ -20,7 +20,7 @@ from noether.data.collators import ConcatCollator, PadCollator
 from noether.data.dataset import Dataset, build_dataset, with_normalizers
 from noether.data.errors import SampleError
 from noether.data.schemas import ConcatCollatorConfig, PadCollatorConfig
-from noether.data.wrappers import DatasetWrapper, ShuffleWrapper
+from noether.data.wrappers import DatasetWrapper, PropertySubsetWrapper, ShuffleWrapper
 from tests.data.batched_toys import BATCHED, PER_SAMPLE, BatchedClouds, CloudsConfig, GatherCounting
 from tests.data.toys import MEAN_STD
 
@@ -100,9 +100,10 @@ def test_batched_dataset_reads_no_single_samples() -> None:
     dataset = build_dataset(config, name="train", seed=5)
     GatherCounting.single_reads = 0
     batches = loader_batches(dataset, epochs=1)
-    assert batches and GatherCounting.single_reads == 0
+    # One read in all: the first batch's first sample, the reference its batch loader's rows are checked against.
+    assert len(batches) > 1 and GatherCounting.single_reads == 1
     dataset[3]
-    assert GatherCounting.single_reads == 1
+    assert GatherCounting.single_reads == 2
 
 
 def test_property_selection_serves_batches() -> None:
@@ -290,3 +291,72 @@ def test_a_batch_loader_may_return_numpy_arrays_as_its_samples_may() -> None:
     assert batched["name"] == ["row 3", "row 4", "row 5"]
     batched["window"].add_(1.0)  # a model changing its input in place leaves the data set as it was
     assert torch.equal(torch.from_numpy(rows[3:6, :2]), per_sample["window"])
+
+
+@attrs.frozen(kw_only=True)
+class _RowsConfig(DatasetBaseConfig):
+    """No settings: the rows datasets below are fixed."""
+
+
+class _FloatRows(Dataset):
+    """Three-feature float32 samples with a batch loader whose rows the tests get wrong on purpose."""
+
+    config_class = _RowsConfig
+
+    def __len__(self) -> int:
+        return 10
+
+    def getitem_x(self, idx: int) -> torch.Tensor:
+        return torch.full((3,), float(idx))
+
+    def getitems_x(self, indices: list[int]) -> torch.Tensor:
+        return torch.stack([self.getitem_x(i) for i in indices])
+
+
+def test_a_batch_loader_whose_rows_are_not_its_samples_shape_is_named_with_its_source_line() -> None:
+    class FourFeatures(_FloatRows):
+        def getitems_x(self, indices: list[int]) -> torch.Tensor:
+            return torch.zeros(len(indices), 4)
+
+    dataset = FourFeatures(_RowsConfig(kind="tests.FourFeatures"))
+    with pytest.raises(BatchLoadError) as caught:
+        dataset.__getitems__([3, 1, 4])
+    text = str(caught.value)
+    assert "getitems_x returned rows of shape (4,) and dtype float32" in text
+    assert "getitem_x(3) returns shape (3,) and dtype float32" in text
+    line = FourFeatures.getitems_x.__code__.co_firstlineno
+    assert f"test_batched.py:{line}" in text and "noether verify-batches" in text
+
+
+def test_a_batch_loader_of_another_dtype_than_its_samples_is_named() -> None:
+    class Doubles(_FloatRows):
+        def getitems_x(self, indices: list[int]) -> np.ndarray:
+            return np.stack([np.full(3, float(i)) for i in indices])  # float64, its samples float32
+
+    dataset = Doubles(_RowsConfig(kind="tests.Doubles"))
+    with pytest.raises(BatchLoadError, match=r"rows of shape \(3,\) and dtype float64.*getitem_x\(7\) returns "
+                                             r"shape \(3,\) and dtype float32"):
+        dataset.__getitems__([7, 2])
+
+
+def test_batch_loaders_are_compared_with_one_sample_once_per_dataset() -> None:
+    dataset = GatherCounting(CloudsConfig(kind=BATCHED, size=20))
+    GatherCounting.single_reads = 0
+    for start in range(0, 20, 4):
+        dataset.__getitems__(list(range(start, start + 4)))
+    assert GatherCounting.single_reads == 1  # the first batch's first sample, as the reference
+    selected = PropertySubsetWrapper(GatherCounting(CloudsConfig(kind=BATCHED, size=20)), {"x", "index"})
+    GatherCounting.single_reads = 0
+    selected.__getitems__([5, 6])
+    selected.__getitems__([7, 8])
+    assert GatherCounting.single_reads == 1
+
+
+def test_a_property_selection_checks_its_batch_loaders_too() -> None:
+    class FourFeatures(_FloatRows):
+        def getitems_x(self, indices: list[int]) -> torch.Tensor:
+            return torch.zeros(len(indices), 4)
+
+    selected = PropertySubsetWrapper(FourFeatures(_RowsConfig(kind="tests.FourFeatures")), {"x"})
+    with pytest.raises(BatchLoadError, match=r"getitems_x returned rows of shape \(4,\)"):
+        selected.__getitems__([0, 1])

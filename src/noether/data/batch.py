@@ -165,12 +165,15 @@ def load_batch(
     indices: list[int],
     include_index: bool,
     load_one: Callable[[int], dict[str, Any]],
+    compare_first: bool = False,
 ) -> SampleBatch:
     """Load ``indices`` by column: one ``getitems_`` call per batched property, a loop for the others.
 
     ``indices`` must already be valid. When anything fails, the samples are loaded one by one with ``load_one``
     (the per-sample path), so that the error names the sample and property; if they all load, the batch
-    loader itself is at fault and :class:`BatchLoadError` names it.
+    loader itself is at fault and :class:`BatchLoadError` names it. With ``compare_first`` (a dataset's first
+    batch) the batch's first sample is also loaded by each batched property's per-sample method, and a batch
+    loader whose rows differ from it in shape or dtype is named (:func:`compare_with_samples`).
     """
     columns: dict[str, Any] = {"index": indices} if include_index else {}
     size = len(indices)
@@ -190,7 +193,75 @@ def load_batch(
             f"dataset {label}: getitems_{prop} failed for a batch of {size} samples that load one by one: "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if compare_first and size:
+        compare_with_samples(label, plan, columns, indices[0], load_one)
     return SampleBatch(columns, size)
+
+
+def compare_with_samples(label: str, plan: Plan, columns: dict[str, Any], first: int,
+                         load_one: Callable[[int], dict[str, Any]]) -> None:
+    """Check the first row of every batched column against its per-sample method's value of sample ``first``:
+    the same shape and dtype, or :class:`BatchLoadError` naming the batch loader and where it is defined.
+
+    Once per dataset (its first batch) and one sample per property: the shape of a wrong batch loader would
+    otherwise surface as a model's shape or dtype error, far from its cause. Values are not compared (a
+    batched computation may round differently); ``noether verify-batches`` compares them. Per-sample values
+    that are Python numbers are not checked (the pipeline decides their dtype).
+    """
+    for prop, get, get_batch in plan:
+        column = columns.get(prop)
+        if get_batch is None or not isinstance(column, torch.Tensor):
+            continue
+        try:
+            single = get(first)
+        except Exception:
+            load_one(first)  # names the failing sample and property
+            raise
+        reference = _shape_and_dtype(single)
+        if reference is None:
+            continue
+        rows = (tuple(column.shape[1:]), column.dtype)
+        if rows != reference:
+            raise BatchLoadError(
+                f"dataset {label}: getitems_{prop} returned rows of shape {rows[0]} and dtype "
+                f"{_dtype_name(rows[1])}, but getitem_{prop}({first}) returns shape {reference[0]} and dtype "
+                f"{_dtype_name(reference[1])}; a batch loader must return what its samples stack to (getitems_{prop} "
+                f"is at {source_of(get_batch)}; the per-sample method is the reference, and `noether verify-batches "
+                "<config>` compares the values too)"
+            )
+
+
+def _shape_and_dtype(value: Any) -> tuple[tuple[int, ...], torch.dtype] | None:
+    if isinstance(value, torch.Tensor):
+        return tuple(value.shape), value.dtype
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biufc":
+        try:
+            dtype = torch.from_numpy(np.empty(0, dtype=value.dtype.newbyteorder("="))).dtype
+        except TypeError:  # a dtype torch has no tensor of: the stacking reports it
+            return None
+        return tuple(value.shape), dtype
+    return None
+
+
+def _dtype_name(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def source_of(function: Any) -> str:
+    """``path:line`` where ``function`` (a method, a decorated function, a wrapper's remapped loader) is
+    defined, or ``"defined in <its type>"`` where no source is known (a builtin, a C extension)."""
+    import inspect
+
+    for _ in range(16):  # through bound methods, decorators and wrappers' remapped loaders
+        function = inspect.unwrap(getattr(function, "__func__", function))
+        code = getattr(function, "__code__", None)
+        if code is not None:
+            return f"{code.co_filename}:{code.co_firstlineno}"
+        inner = getattr(function, "getter", None)
+        if not callable(inner):
+            break
+        function = inner
+    return f"defined in {type(function).__name__}"
 
 
 def valid_indices(indices: Sequence[Any], length: int) -> BatchIndices | None:

@@ -87,6 +87,8 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         self._getters: tuple[tuple[str, Callable[[int], Any]], ...] | None = None
         self._plan: Plan | None = None
         self._any_batched = False
+        # Whether a batch's first sample was compared with the batch loaders' rows (once, at the first batch).
+        self._compared = False
 
     def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} must implement __len__")
@@ -149,7 +151,9 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         if checked is None:
             return [self[i] for i in indices]
         if self._any_batched:
-            return load_batch(self.label, plan, checked, True, self.__getitem__)
+            batch = load_batch(self.label, plan, checked, True, self.__getitem__, not self._compared)
+            self._compared = True
+            return batch
         try:
             return [{"index": i, **{prop: get(i) for prop, get, _ in plan}} for i in checked]
         except Exception:

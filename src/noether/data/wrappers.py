@@ -286,6 +286,7 @@ class PropertySubsetWrapper(DatasetWrapper):
         self.include_index = "index" in selected
         self._getters = tuple((prop, dataset.getter(prop)) for prop in self.properties)
         self._plan: Plan = tuple((prop, get, batch_getter_of(dataset, prop)) for prop, get in self._getters)
+        self._compared = False  # (as Dataset's: the first batch's first sample against the batch loaders)
 
     def __getitem__(self, idx: int) -> dict[str, Any]:
         index = check_index(idx, len(self.dataset), self.label)
@@ -297,7 +298,10 @@ class PropertySubsetWrapper(DatasetWrapper):
         checked = valid_indices(indices, len(self.dataset))
         if checked is None or not any(get_batch is not None for _, _, get_batch in self._plan):
             return [self[i] for i in indices]
-        return load_batch(self.label, self._plan, checked, self.include_index, self.__getitem__)
+        batch = load_batch(self.label, self._plan, checked, self.include_index, self.__getitem__,
+                           not self._compared)
+        self._compared = True
+        return batch
 
     def getter(self, prop: str) -> Callable[[int], Any]:
         """The getter of a selected property; others raise ``AttributeError``."""
