@@ -69,6 +69,26 @@ def test_arrays_must_be_tensors_or_numpy_arrays_with_a_sample_dimension() -> Non
     assert length(Pair, a=np.zeros((4, 3)), b=torch.zeros(4)) == 4  # NumPy and torch side by side
 
 
+def test_numpy_arrays_must_hold_numbers_or_booleans() -> None:
+    with pytest.raises(TypeError, match=r"dataset 'Pair': array 'a' holds NumPy dtype <U1; only numbers and booleans "
+                                        r"make tensors \(convert it, e.g. with \.astype\(np\.float32\)\)"):
+        length(Pair, a=np.array([["x"] * 3] * 4), b=np.zeros(4))
+    with pytest.raises(TypeError, match=r"array 'b' holds NumPy dtype object"):
+        length(Pair, a=np.zeros((4, 3)), b=np.array([None] * 4))
+    assert length(Pair, a=np.zeros((4, 3), dtype=np.float16), b=np.zeros(4, dtype=bool)) == 4
+
+
+def test_array_properties_must_be_a_mapping_of_names_to_descriptions() -> None:
+    with pytest.raises(TypeError, match=r"Listed\.array_properties must map each property name to a one-line "
+                                        r"description \(\{'a': '\.\.\.'\}\); got a list"):
+        class Listed(ArrayDataset):
+            array_properties = ["a"]  # type: ignore[assignment]
+    with pytest.raises(TypeError, match=r"Unnamed\.array_properties: the description of 'a' is not a string "
+                                        r"\(3\); give one line"):
+        class Unnamed(ArrayDataset):
+            array_properties: ClassVar[dict[str, Any]] = {"a": 3}
+
+
 def test_rows_of_a_numpy_array_are_tensors() -> None:
     dataset = Pair(PairConfig(), {"a": np.arange(12.0).reshape(4, 3), "b": np.arange(4)})
     assert torch.equal(dataset[2]["a"], torch.tensor([6.0, 7.0, 8.0], dtype=torch.float64))

@@ -83,7 +83,14 @@ class ArrayDataset(Dataset):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        for name, doc in cls.__dict__.get("array_properties", {}).items():
+        declared = cls.__dict__.get("array_properties", {})
+        if not isinstance(declared, Mapping):
+            raise TypeError(f"{cls.__name__}.array_properties must map each property name to a one-line description "
+                            f"({{'a': '...'}}); got a {type(declared).__name__}")
+        for name, doc in declared.items():
+            if not isinstance(doc, str):
+                raise TypeError(f"{cls.__name__}.array_properties: the description of {name!r} is not a string "
+                                f"({doc!r}); give one line on its shape and meaning")
             for fn in _accessors(name, doc, cls.normalize_arrays, cls.normalizer_required):
                 if fn.__name__ not in cls.__dict__:  # a hand-written accessor wins
                     setattr(cls, fn.__name__, fn)
@@ -140,6 +147,9 @@ class ArrayDataset(Dataset):
             if not isinstance(array, torch.Tensor | np.ndarray):
                 raise TypeError(f"dataset {self.label}: array '{name}' is a {type(array).__name__}; give a tensor or "
                                 "a NumPy array (np.asarray(...), or np.load(..., mmap_mode='r'))")
+            if isinstance(array, np.ndarray) and array.dtype.kind not in "biufc":
+                raise TypeError(f"dataset {self.label}: array '{name}' holds NumPy dtype {array.dtype}; only numbers "
+                                "and booleans make tensors (convert it, e.g. with .astype(np.float32))")
             if array.ndim == 0:
                 raise ValueError(f"dataset {self.label}: array '{name}' is a single number (shape ()); its first "
                                  "dimension must be the samples")
