@@ -337,3 +337,33 @@ def test_a_feature_count_that_changes_names_the_sample_or_the_chunk_it_starts_at
     # and are added value by value: the sample is named.
     with pytest.raises(ValueError, match=rf"property 'x' of {where}: expected 3 features \(the last axis\), got 2"):
         compute_statistics(dataset, progress=False)
+
+
+class _CountingSamples(list):  # type: ignore[type-arg]
+    """Sample dicts that count how many were read (``__getitem__``), to show a typo stops the pass early."""
+
+    reads = 0
+
+    def __getitem__(self, i: Any) -> Any:
+        type(self).reads += 1
+        return super().__getitem__(i)
+
+
+@pytest.mark.parametrize(("option", "message"), [
+    ({"properties": ["x", "nope"]}, r"dataset _CountingSamples: sample 0 has no nope; keys: x, y"),
+    ({"log_scale": ["nope"]}, r"log_scale names unknown properties: nope; the samples have: x, y"),
+    ({"exclude": ["nope", "y"]}, r"exclude names unknown properties: nope; the samples have: x, y"),
+])
+def test_a_misspelt_property_stops_the_pass_at_its_first_chunk(option: dict[str, Any], message: str) -> None:
+    samples = _CountingSamples({"x": torch.ones(2), "y": torch.zeros(3)} for _ in range(2000))
+    _CountingSamples.reads = 0
+    with pytest.raises(KeyError, match=message):
+        compute_statistics(samples, progress=False, **option)
+    assert _CountingSamples.reads <= 257  # the first sample (it sizes the chunks) and one chunk, not 2,000
+
+
+def test_log_scale_of_a_property_left_out_is_named() -> None:
+    samples = [{"x": torch.ones(2), "y": torch.zeros(3)} for _ in range(3)]
+    with pytest.raises(KeyError, match=r"log_scale names properties that were not measured \(excluded, not asked "
+                                       r"for, or not numbers\): y"):
+        compute_statistics(samples, progress=False, exclude=["y"], log_scale=["y"])

@@ -266,6 +266,8 @@ class _Moments:
         for index, sample in samples:
             self._check_keys(sample, f"sample {index}")
             keys.update(dict.fromkeys(sample))
+        if not self.seen:
+            self._check_names(keys)
         where = f"samples {samples[0][0]}-{samples[-1][0]}" if len(samples) > 1 else f"sample {samples[0][0]}"
         for key in keys:
             if not self._counts(key):
@@ -284,6 +286,8 @@ class _Moments:
         """The samples ``first, first + 1, ...`` held by column, each column at once where its values stack."""
         where = f"samples {first}-{first + len(batch) - 1}"
         self._check_keys(batch.columns, where)
+        if not self.seen:
+            self._check_names(batch.columns)
         for key, column in batch.columns.items():
             if not self._counts(key):
                 continue
@@ -298,7 +302,18 @@ class _Moments:
     def _check_keys(self, keys: Iterable[str], where: str) -> None:
         missing = sorted(self.wanted - set(keys)) if self.wanted is not None else []
         if missing:
-            raise KeyError(f"dataset {self.label}: {where} has no {', '.join(missing)}; keys: {', '.join(keys)}")
+            verb = "have" if where.startswith("samples") else "has"
+            raise KeyError(f"dataset {self.label}: {where} {verb} no {', '.join(missing)}; keys: {', '.join(keys)}")
+
+    def _check_names(self, keys: Iterable[str]) -> None:
+        """At the first chunk: every name given to ``log_scale`` and ``exclude`` is a key of the samples (a typo
+        stops the pass here, not after it)."""
+        present = set(keys) | {"index"}
+        for option, names in (("log_scale", self.logs), ("exclude", self.excluded)):
+            unknown = sorted(names - present)
+            if unknown:
+                raise KeyError(f"{option} names unknown properties: {', '.join(unknown)}; the samples have: "
+                               f"{', '.join(sorted(present - {'index'}))}")
 
     def _counts(self, key: str) -> bool:
         """Whether ``key`` is one of the properties measured (not excluded, and asked for)."""
@@ -364,9 +379,10 @@ def compute_statistics(
             pass_.add_samples(samples)
             bar.update(len(samples))
     moments, floats, seen = pass_.moments, pass_.floats, pass_.seen
-    unknown_logs = sorted(logs - set(moments))
-    if unknown_logs and seen:
-        raise KeyError(f"log_scale names unknown properties: {', '.join(unknown_logs)}")
+    unmeasured = sorted(logs - set(moments))
+    if unmeasured and seen:  # (names no sample has stopped the pass at its first chunk)
+        raise KeyError(f"log_scale names properties that were not measured (excluded, not asked for, or not "
+                       f"numbers): {', '.join(unmeasured)}")
     result = {key: PropertyStatistics.from_moments(moments[key], floats[key]) for key in sorted(moments)}
     return StatisticsResult(result, seen, tuple(errors))
 
