@@ -19,6 +19,8 @@ from noether.data.batch import BatchLoadError, SampleBatch
 from noether.data.collators import ConcatCollator, PadCollator
 from noether.data.dataset import Dataset, build_dataset, with_normalizers
 from noether.data.errors import SampleError
+from noether.data.pipeline import Pipeline
+from noether.data.processors import Processor
 from noether.data.schemas import ConcatCollatorConfig, PadCollatorConfig
 from noether.data.wrappers import DatasetWrapper, PropertySubsetWrapper, ShuffleWrapper
 from tests.data.batched_toys import BATCHED, PER_SAMPLE, BatchedClouds, CloudsConfig, GatherCounting
@@ -360,3 +362,35 @@ def test_a_property_selection_checks_its_batch_loaders_too() -> None:
     selected = PropertySubsetWrapper(FourFeatures(_RowsConfig(kind="tests.FourFeatures")), {"x"})
     with pytest.raises(BatchLoadError, match=r"getitems_x returned rows of shape \(4,\)"):
         selected.__getitems__([0, 1])
+
+
+class _ReturnsColumns(Processor):
+    """A plugin processor whose batched form returns the column dict instead of the batch (a mistake)."""
+
+    def __call__(self, sample: dict[str, Any]) -> dict[str, Any]:
+        return sample
+
+    def process_batch(self, batch: SampleBatch) -> Any:
+        return batch.columns
+
+
+class _DropsASample(_ReturnsColumns):
+    """Its batched form drops the last sample (per-sample processors cannot drop samples)."""
+
+    def process_batch(self, batch: SampleBatch) -> Any:
+        return SampleBatch({k: v[:-1] for k, v in batch.columns.items()}, batch.size - 1)
+
+
+@pytest.mark.parametrize(("processor", "error", "message"), [
+    (_ReturnsColumns(), TypeError, r"sample processor 0 \(_ReturnsColumns\): process_batch \(at .*test_batched\.py:"
+                                   r"\d+\) returned a dict; it must return the SampleBatch it processed, or None"),
+    (_DropsASample(), ValueError, r"sample processor 0 \(_DropsASample\): process_batch \(at .*test_batched\.py:\d+\) "
+                                  r"returned 2 samples for 3"),
+])
+def test_a_batched_processor_returning_another_thing_than_its_batch_is_named(
+    processor: Processor, error: type[Exception], message: str,
+) -> None:
+    dataset = BatchedClouds(CloudsConfig(kind=BATCHED, size=5))
+    pipeline = Pipeline(sample_processors=[processor])
+    with pytest.raises(error, match=message):
+        pipeline(dataset.__getitems__([0, 1, 2]))

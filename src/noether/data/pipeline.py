@@ -15,7 +15,7 @@ from typing import Any
 
 from noether.core.errors import ConfigError, Issue, describe_value
 from noether.core.schemas._base import Schema
-from noether.data.batch import SampleBatch
+from noether.data.batch import SampleBatch, source_of
 from noether.data.collators import Collator, DefaultCollator
 from noether.data.columnar import BatchStep, batch_step
 from noether.data.processors import Processor
@@ -102,6 +102,8 @@ class Pipeline:
             processed = None if step is None else step(columns)
             if processed is None:
                 return self._from_samples(columns.samples(), position)
+            if not isinstance(processed, SampleBatch) or processed.size != columns.size:
+                self._wrong_batch(position, processed, columns.size)
             columns = processed
         if not len(columns):
             return {}
@@ -112,6 +114,19 @@ class Pipeline:
         if rest:
             self._merge(batch, self.rest_collator.collate_columns(columns, rest))
         return self._finish(batch)
+
+    def _wrong_batch(self, position: int, processed: Any, size: int) -> None:
+        """Name a batched step that returned something else than its batch of ``size`` samples."""
+        processor = self.sample_processors[position]
+        step = f"sample processor {position} ({type(processor).__name__})"
+        own = getattr(processor, "process_batch", None)
+        if own is not None:
+            step += f": process_batch (at {source_of(own)})"
+        if not isinstance(processed, SampleBatch):
+            raise TypeError(f"pipeline: {step} returned a {type(processed).__name__}; it must return the SampleBatch "
+                            "it processed, or None to have this batch processed sample by sample")
+        raise ValueError(f"pipeline: {step} returned {processed.size} samples for {size}; a batched step keeps "
+                         "every sample, as its per-sample form does")
 
     def _from_samples(self, samples: Sequence[dict[str, Any]], first_step: int) -> dict[str, Any]:
         processors = self.sample_processors[first_step:]
