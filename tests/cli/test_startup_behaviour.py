@@ -1,9 +1,9 @@
 """What the CLI does for a short start-up, and that it changes nothing else.
 
 ``check`` runs with the cyclic collector paused, hands what it allocated to the oldest generation and turns
-the collector back on; a torch-free process freezes the
-collector's generations at exit, one that imported torch does not; a config without ``${`` never imports the
-interpolation resolver.
+the collector back on; the commands that import torch import it with the collector paused and freeze what the
+imports made; a torch-free process freezes the collector's generations at exit, one that imported torch does
+not; a config without ``${`` never imports the interpolation resolver.
 """
 
 from __future__ import annotations
@@ -89,3 +89,29 @@ def test_a_config_without_references_does_not_import_the_resolver(cli_env: dict[
                              text=True, check=True)
         outputs.append(out.stdout.strip())
     assert outputs == ["False {'a': 1, 'b': ['x', '$ alone']}", "True {'a': 1, 'b': 1, 'c': '${a}'}"]
+
+
+def test_a_paused_block_of_imports_is_frozen_and_a_caller_paused_collector_left_alone(
+    cli_env: dict[str, str],
+) -> None:
+    probe = (
+        "import gc\nfrom noether.cli.collector import collector_paused\n"
+        "with collector_paused(freeze=True):\n    inside = gc.isenabled()\n    import email.mime.text, json\n"
+        "print(inside, gc.isenabled(), gc.get_freeze_count() > 1000)\n"
+        "gc.unfreeze(); gc.disable()\n"
+        "with collector_paused(freeze=True):\n    import http.client\n"
+        "print(gc.isenabled(), gc.get_freeze_count())\n"
+    )
+    assert run_probe(probe, cli_env).splitlines() == ["False True True", "False 0"]
+
+
+def test_run_freezes_its_imports_and_trains_with_the_collector_on(cli_env: dict[str, str], tmp_path: Path) -> None:
+    probe = (
+        "import gc, sys\nfrom noether.cli.main import main\n"
+        "status = main(['run', sys.argv[1], 'trainer.max_epochs=1', 'output_path=' + sys.argv[2]])\n"
+        "print(status, gc.isenabled(), gc.get_freeze_count() > 100_000)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, EXAMPLE, str(tmp_path)], cwd=ROOT, env=cli_env,
+                         capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "0 True True"
+    assert list(tmp_path.glob("*/checkpoints/*latest*"))  # it trained and saved as before

@@ -12,7 +12,6 @@ added.
 from __future__ import annotations
 
 import argparse
-import gc
 import importlib
 import os
 import sys
@@ -205,19 +204,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command not in COLLECTOR_PAUSED:
         return run_reporting_errors(args.handler, args)
-    paused = gc.isenabled()
-    if paused:
-        gc.disable()
-    try:
+    from noether.cli.collector import collector_paused
+
+    with collector_paused():
         return run_reporting_errors(args.handler, args)
-    finally:
-        if paused:
-            if not gc.get_freeze_count():
-                # What the command allocated lives on: move it to the oldest generation at once (two list
-                # splices), or the first allocation after enabling examines every object of the command.
-                gc.freeze()
-                gc.unfreeze()
-            gc.enable()
 
 
 if __name__ == "__main__":

@@ -31,8 +31,12 @@ def run(args: argparse.Namespace) -> int:
     from noether.core.config.loader import load_config
 
     config = load_config(args.config, args.overrides)
-    from noether.training.distributed import is_reporting_process
-    from noether.training.runner import run as run_training
+    from noether.cli.collector import collector_paused
+
+    # Imports create only objects that live until the process ends (torch's and the trainer's modules).
+    with collector_paused(freeze=True):
+        from noether.training.distributed import is_reporting_process
+        from noether.training.runner import run as run_training
 
     result = run_training(config)
     reporting = result.rank == 0 and is_reporting_process()  # one report per job, not per process

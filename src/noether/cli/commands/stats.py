@@ -58,11 +58,14 @@ def run(args: argparse.Namespace) -> int:
         print("error: --num-workers must be >= 0", file=sys.stderr)
         return 2
 
-    import torch
+    from noether.cli.collector import collector_paused
 
-    from noether.data.dataset import build_dataset
-    from noether.data.errors import SampleError
-    from noether.data.stats import compute_statistics, format_table, statistics_document
+    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+        import torch
+
+        from noether.data.dataset import build_dataset
+        from noether.data.errors import SampleError
+        from noether.data.stats import compute_statistics, format_table, statistics_document
 
     torch.manual_seed(config.seed)  # wrappers and datasets that draw from the run's seed see the same one
     dataset_config = config.datasets[args.dataset]

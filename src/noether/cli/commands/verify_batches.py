@@ -47,7 +47,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"noether verify-batches: no dataset '{args.dataset}' in {args.config}; datasets: "
               f"{', '.join(config.datasets)}", file=sys.stderr)
         return EXIT_USAGE
-    from noether.training.verify_batches import verify_batches
+    from noether.cli.collector import collector_paused
+
+    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+        from noether.training.verify_batches import verify_batches
 
     report = verify_batches(config, dataset_key=args.dataset, batches=args.batches,
                             start_update=args.start_update, batch_size=args.batch_size)

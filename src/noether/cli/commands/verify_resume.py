@@ -41,8 +41,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"noether verify-resume: --interrupt-at must lie between 1 and {args.updates - 1} (--updates "
               f"{args.updates}), got {args.interrupt_at}", file=sys.stderr)
         return EXIT_USAGE
+    from noether.cli.collector import collector_paused
     from noether.core.config.loader import load_config
-    from noether.training.verify import verify_resume
+
+    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+        from noether.training.verify import verify_resume
 
     shared = None if args.output_path else _shared_output_under_launcher()
     with tempfile.TemporaryDirectory(prefix="noether-verify-") as tmp:
