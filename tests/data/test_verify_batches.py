@@ -88,6 +88,9 @@ def test_another_dataset_is_read_in_order_with_its_batch_size(tmp_path: Path) ->
     assert list(report.ms_per_batch) == ["__getitems__ + collate_fn", "sample by sample"]
     assert all(ms > 0 for ms in report.ms_per_batch.values())
     assert "ms per batch (these batches, the first one's warm-up included): __getitems__ + collate_fn " in report.text()
+    # A path slower than sample by sample reads as a speed-up below 1 (it once read "0.97x faster").
+    assert re.search(r"__getitems__ \+ collate_fn [\d.]+ \(speed-up [\d.]+x\), sample by sample [\d.]+$",
+                     report.text().splitlines()[2])
 
 
 def test_a_late_start_reads_that_epochs_batches(tmp_path: Path) -> None:

@@ -62,7 +62,7 @@ class BatchReport:
                 f"properties loaded as one tensor per batch: {by_column}")
         if self.ms_per_batch:
             reference = self.ms_per_batch.get(SAMPLE_BY_SAMPLE)
-            times = [f"{path} {ms:.2f}" + (f" ({reference / ms:.2f}x faster)" if reference and ms and
+            times = [f"{path} {ms:.2f}" + (f" (speed-up {reference / ms:.2f}x)" if reference and ms and
                                            path != SAMPLE_BY_SAMPLE else "")
                      for path, ms in self.ms_per_batch.items()]
             head += "\nms per batch (these batches, the first one's warm-up included): " + ", ".join(times)
