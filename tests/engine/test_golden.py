@@ -34,35 +34,24 @@ def _rows(path: Path, after: int) -> list[dict[str, Any]]:
     return [{k: v for k, v in r.items() if not k.startswith("train_time/")} for r in rows if r["update"] > after]
 
 
-def _assert_equal(a: Any, b: Any, where: str = "") -> None:
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and torch.equal(a, b), where
-    elif isinstance(a, dict):
-        assert set(a) == set(b), where
-        for key in a:
-            _assert_equal(a[key], b[key], f"{where}.{key}")
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b), where
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _assert_equal(x, y, f"{where}[{i}]")
-    else:
-        assert a == b, where
-
-
-def _assert_close(a: Any, b: Any, where: str = "") -> None:
-    """As :func:`_assert_equal`, with float tensors and numbers equal up to float32 rounding."""
+def _assert_equal(a: Any, b: Any, where: str = "", close: bool = False) -> None:
+    """``a`` and ``b`` equal, tensors bit for bit; with ``close``, floats up to float32 rounding (relative 1e-5,
+    absolute 1e-6)."""
     if isinstance(a, torch.Tensor):
         assert isinstance(b, torch.Tensor) and a.dtype == b.dtype, where
-        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=where)
+        if close:
+            torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6, msg=where)
+        else:
+            assert torch.equal(a, b), where
     elif isinstance(a, dict):
         assert set(a) == set(b), where
         for key in a:
-            _assert_close(a[key], b[key], f"{where}.{key}")
+            _assert_equal(a[key], b[key], f"{where}.{key}", close)
     elif isinstance(a, list | tuple):
         assert len(a) == len(b), where
         for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _assert_close(x, y, f"{where}[{i}]")
-    elif isinstance(a, float):
+            _assert_equal(x, y, f"{where}[{i}]", close)
+    elif close and isinstance(a, float):
         assert b == pytest.approx(a, rel=1e-5, abs=1e-6), where
     else:
         assert a == b, where
@@ -89,7 +78,7 @@ def _assert_resumed(expected: Any, actual: Any, where: str, tmp_path: Path) -> N
     except AssertionError:
         if not _rounds_differently(tmp_path):
             raise
-        _assert_close(expected, actual, where)
+        _assert_equal(expected, actual, where, close=True)
 
 
 def _copy_golden(out: Path) -> Path:
