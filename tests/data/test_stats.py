@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -367,3 +368,47 @@ def test_log_scale_of_a_property_left_out_is_named() -> None:
     with pytest.raises(KeyError, match=r"log_scale names properties that were not measured \(excluded, not asked "
                                        r"for, or not numbers\): y"):
         compute_statistics(samples, progress=False, exclude=["y"], log_scale=["y"])
+
+
+
+def _toy_config(tmp_path: Path, wrappers: list[dict[str, Any]], broken: bool = True) -> Path:
+    config = tmp_path / "toy.yaml"
+    config.write_text(json.dumps({  # (JSON is YAML)
+        "output_path": str(tmp_path / "out"),
+        "datasets": {"train": {"kind": "tests.data.stats_toys.BrokenY", "broken": broken, "wrappers": wrappers}},
+        "model": {"kind": "noether.core.models.MLP", "name": "mlp", "input_dim": 2, "output_dim": 1},
+        "trainer": {"kind": "SupervisedTrainer", "max_epochs": 1, "effective_batch_size": 2,
+                    "forward_properties": ["x"], "target_properties": ["w"]},
+    }))
+    return config
+
+
+def _stats_document(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    doc: dict[str, Any] = YAML(typ="safe").load(capsys.readouterr().out)
+    return doc["dataset_statistics"]
+
+
+def test_stats_of_some_properties_loads_only_those(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # 'y' cannot be loaded; the asked-for properties are selected in the dataset (as included_properties would
+    # be), below its index wrappers, so that 'y' is never read.
+    config = _toy_config(tmp_path, [{"kind": "noether.data.base.wrappers.ShuffleWrapper", "seed": 1}])
+    assert main(["stats", str(config), "--no-progress"]) == 1
+    assert "y of sample" in capsys.readouterr().err
+    for option in (["--properties", "x,w"], ["--exclude", "y"]):
+        assert main(["stats", str(config), "--no-progress", *option]) == 0
+        stats = _stats_document(capsys)
+        assert stats["x_mean"] == [2.5, 5.0] and stats["w_mean"] == [3.5]
+        assert not any(key.startswith("y_") for key in stats)
+
+
+def test_stats_behind_a_wrapper_of_ones_own_loads_what_it_may_derive_from(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A wrapper that is not a built-in index wrapper may derive keys from any property: nothing is selected
+    # below it, so 'z' (from 'w') is measured with 'w' left out of the statistics, not out of the samples.
+    config = _toy_config(tmp_path, [{"kind": "tests.data.stats_toys.DerivedZ"}], broken=False)
+    assert main(["stats", str(config), "--no-progress", "--exclude", "w"]) == 0
+    stats = _stats_document(capsys)
+    assert stats["z_mean"] == [35.0] and "w_mean" not in stats and "x_mean" in stats
+    assert main(["stats", str(config), "--no-progress", "--properties", "z"]) == 0
+    assert {key.split("_")[0] for key in _stats_document(capsys)} == {"z"}

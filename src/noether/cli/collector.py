@@ -9,7 +9,9 @@ afterwards the block's objects join the oldest generation at once, or, with ``fr
 from it, whose copied pages a pass would touch) skip the modules, classes and functions that never die. A
 one-epoch ``noether run`` of the airfoil example took 3.0-4.2 s with the imports frozen against 4.5-4.9 s
 before (six alternating pairs). The price: the imports' own cyclic garbage (about 84,000 small objects, some
-3 MB) is kept until the process exits instead of being freed by a full pass.
+3 MB) is kept until the process exits instead of being freed by a full pass. The commands freeze only when
+they are the program (``noether ...``, ``python -m noether ...``); called as ``main([...])`` from a caller's
+code (a test, a notebook) they leave the caller's collector as they found it.
 """
 
 from __future__ import annotations

@@ -191,6 +191,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args_in = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser(plugin_commands=_needs_plugin_commands(args_in))
     args, extra = parser.parse_known_args(args_in)
+    # Called as the program (the console script, ``python -m noether``) rather than by a caller's code with
+    # its own arguments: the process is the command's, and its imports may be frozen (noether.cli.collector).
+    args.own_process = argv is None
     # Overrides may also follow options (``noether verify-resume cfg.yaml --updates 9 lr=1``).
     if extra:
         if hasattr(args, "overrides") and not any(e.startswith("-") and "=" not in e for e in extra):

@@ -252,6 +252,14 @@ class SubsetWrapper(IndexMapWrapper):
         super().__init__(config, dataset, subset_indices(config, len(dataset), label))
 
 
+def keeps_sample_keys(cls: type) -> bool:
+    """Whether the wrapper class ``cls`` returns the keys of its inner samples unchanged: an index wrapper that
+    keeps :class:`IndexMapWrapper`'s fetching (the built-in shuffle, subset and repeat wrappers). Any other
+    wrapper may derive keys from any property, so what it needs cannot be told from the keys asked for."""
+    return (isinstance(cls, type) and issubclass(cls, IndexMapWrapper)
+            and cls.__getitem__ is IndexMapWrapper.__getitem__ and cls.__getitems__ is IndexMapWrapper.__getitems__)
+
+
 def select_properties(
     available: Iterable[str],
     included: Iterable[str] | None,

@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from noether.cli.collector import collector_paused
 
     # Imports create only objects that live until the process ends (torch's and the trainer's modules).
-    with collector_paused(freeze=True):
+    with collector_paused(freeze=args.own_process):
         from noether.training.distributed import is_reporting_process
         from noether.training.runner import run as run_training
 

@@ -17,6 +17,35 @@ def _names(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
+def _selection_below_wrappers(dataset_config: Any, wanted: list[str], excluded: list[str]) -> Any:
+    """``dataset_config`` with ``--properties`` / ``--exclude`` added to its own property selection, so that
+    the dataset loads only what is measured (a large field left out is never read); unchanged when nothing is
+    left out, when the selection would be empty, or when a wrapper other than the built-in index wrappers
+    sits on top (it may derive the keys asked for from others)."""
+    import attrs
+
+    from noether.core.registry import get_registry
+    from noether.data.wrappers import keeps_sample_keys
+
+    if not wanted and not excluded:
+        return dataset_config
+    registry = get_registry()
+    for wrapper in dataset_config.dataset_wrappers or ():
+        if not keeps_sample_keys(registry.resolve("wrapper", wrapper.kind).component_class()):
+            return dataset_config
+    included = dataset_config.included_properties
+    left_out = set(dataset_config.excluded_properties or ()) | set(excluded)
+    if wanted:
+        keep = (set(wanted) if included is None else set(wanted) & included) - left_out
+        # An empty selection is an error of its own; then the pass names what the samples lack instead.
+        return attrs.evolve(dataset_config, included_properties=frozenset(keep), excluded_properties=None) \
+            if keep else dataset_config
+    if included is not None:
+        keep = set(included) - left_out
+        return attrs.evolve(dataset_config, included_properties=frozenset(keep)) if keep else dataset_config
+    return attrs.evolve(dataset_config, excluded_properties=frozenset(left_out))
+
+
 def add_parser(subparsers: Any) -> None:
     """Register the ``stats`` subcommand."""
     p = subparsers.add_parser(
@@ -60,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
 
     from noether.cli.collector import collector_paused
 
-    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
         import torch
 
         from noether.data.dataset import build_dataset
@@ -72,13 +101,18 @@ def run(args: argparse.Namespace) -> int:
     if args.no_wrappers:
         dataset_config = attrs.evolve(dataset_config, dataset_wrappers=None)
     try:
-        dataset = build_dataset(
-            dataset_config, statistics=config.dataset_statistics, name=args.dataset, normalize=False
-        )
+        excluded = _names(args.exclude)
+        selected = _selection_below_wrappers(dataset_config, _names(args.properties), excluded)
+        dataset = build_dataset(selected, statistics=config.dataset_statistics, name=args.dataset, normalize=False)
+        if selected is not dataset_config:
+            # Properties left out below the wrappers are gone from the samples; other names stay for the pass
+            # to check (a misspelt one is an error there).
+            own = set(getattr(dataset, "root_dataset", dataset).properties)
+            excluded = [name for name in excluded if name not in own]
         result = compute_statistics(
             dataset,
             properties=_names(args.properties) or None,
-            exclude=_names(args.exclude),
+            exclude=excluded,
             log_scale=_names(args.log_scale),
             num_workers=args.num_workers,
             progress=not args.no_progress,

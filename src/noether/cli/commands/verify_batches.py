@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from noether.cli.collector import collector_paused
 
-    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
         from noether.training.verify_batches import verify_batches
 
     report = verify_batches(config, dataset_key=args.dataset, batches=args.batches,

@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from noether.cli.collector import collector_paused
     from noether.core.config.loader import load_config
 
-    with collector_paused(freeze=True):  # imports only: their objects live until the process ends
+    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
         from noether.training.verify import verify_resume
 
     shared = None if args.output_path else _shared_output_under_launcher()
