@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -10,7 +11,6 @@ from typing import Any
 
 import pytest
 import torch
-import yaml
 
 import noether
 from noether.training.verify_batches import describe_difference, verify_batches
@@ -36,7 +36,7 @@ def write_config(tmp_path: Path, kind: str = BATCHED, pipeline: dict[str, Any] |
                     "forward_properties": ["x"], "target_properties": ["y"]},
     }
     path = tmp_path / "cfg.yaml"
-    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    path.write_text(json.dumps(config), encoding="utf-8")  # (JSON is YAML; PyYAML is no dependency)
     return path
 
 
@@ -80,7 +80,7 @@ def test_a_processor_whose_batched_form_differs_is_found_in_the_finished_batch(t
 
 
 def test_another_dataset_is_read_in_order_with_its_batch_size(tmp_path: Path) -> None:
-    config = noether.structure(yaml.safe_load(write_config(tmp_path).read_text()))
+    config = noether.structure(json.loads(write_config(tmp_path).read_text()))
     report = verify_batches(config, dataset_key="test", batches=100, batch_size=7)
     assert report.identical, report.text()
     assert (report.batches, report.samples) == (5, 30)  # in order, the last batch short
@@ -94,7 +94,7 @@ def test_another_dataset_is_read_in_order_with_its_batch_size(tmp_path: Path) ->
 
 
 def test_a_late_start_reads_that_epochs_batches(tmp_path: Path) -> None:
-    config = noether.structure(yaml.safe_load(write_config(tmp_path).read_text()))
+    config = noether.structure(json.loads(write_config(tmp_path).read_text()))
     torch.manual_seed(123)
     before = torch.get_rng_state()
     report = verify_batches(config, batches=3, start_update=14)  # 7 updates per epoch: the start of epoch 2
@@ -140,7 +140,7 @@ class ResumableOrder:
     """The run's first batch of indices, as its sampler draws it (seed 0 is the config's default)."""
 
     def __init__(self, config_path: Path) -> None:
-        self.config = noether.structure(yaml.safe_load(config_path.read_text()))
+        self.config = noether.structure(json.loads(config_path.read_text()))
 
     def first_batch(self) -> list[int]:
         from noether.training.sampler import ResumableBatchSampler
