@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any, ClassVar
 
 import attrs
@@ -64,6 +65,27 @@ class GatherCounting(BatchedClouds):
     def getitem_x(self, idx: int) -> torch.Tensor:
         """``x`` of one sample, counted."""
         type(self).single_reads += 1
+        return row(self.arrays["x"], idx)
+
+
+@attrs.frozen(kw_only=True)
+class LoggedReadsConfig(CloudsConfig):
+    """Config of :class:`LoggedReads`."""
+
+    #: A file that gets one line (the process id) per per-sample read of ``x``.
+    log: str = ""
+
+
+class LoggedReads(BatchedClouds):
+    """Writes each per-sample read of ``x`` to a file, so that reads in DataLoader workers are seen too."""
+
+    config_class = LoggedReadsConfig
+
+    @with_normalizers(required=False)
+    def getitem_x(self, idx: int) -> torch.Tensor:
+        """``x`` of one sample, logged."""
+        with open(self.config.log, "a", encoding="utf-8") as log:
+            log.write(f"{os.getpid()}\n")
         return row(self.arrays["x"], idx)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,9 @@ from tests.engine.helpers import build, toy_config
 UPDATES = 14
 
 
-def loaders(tmp_path: Path, kind: str, num_workers: int = 0) -> Loaders:
+def loaders(tmp_path: Path, kind: str, num_workers: int = 0, **fields: Any) -> Loaders:
     config = noether.structure({"kind": kind, "size": 20, "normalizers": NORMALIZERS, "pipeline": PIPELINE,
-                                "wrappers": WRAPPERS}, AnyDatasetConfig)
+                                "wrappers": WRAPPERS, **fields}, AnyDatasetConfig)
     dataset = build_dataset(config, name="train", seed=5)
     context = RunContext(run_dir=tmp_path, run_id="r", datasets={"train": dataset}, train_dataset_key="train",
                          device=torch.device("cpu"), seed=5, num_workers=num_workers)
@@ -74,6 +75,16 @@ def test_a_worker_process_gives_the_same_batches(tmp_path: Path) -> None:
     ours = list(itertools.islice(loaders(tmp_path, BATCHED).training_batches(3), 14))
     for a, b in zip(ours, theirs, strict=True):
         assert_same_batch(a, b)
+
+
+def test_batch_loaders_are_checked_once_in_the_main_process_not_in_every_epochs_workers(tmp_path: Path) -> None:
+    # Workers are copies of the dataset made anew each epoch: a check at their first batch would read a sample
+    # per worker and epoch. The loader checks once, in the main process, before the first workers start.
+    log = tmp_path / "reads.txt"
+    with_workers = loaders(tmp_path, "tests.data.batched_toys.LoggedReads", num_workers=2, log=str(log))
+    batches = list(itertools.islice(with_workers.training_batches(0), 3 * 5 * 2))  # three epochs
+    assert len(batches) == 30
+    assert log.read_text().split() == [str(os.getpid())]
 
 
 def test_errors_are_the_dataloaders(tmp_path: Path) -> None:

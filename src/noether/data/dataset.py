@@ -159,6 +159,16 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         except Exception:
             return [self[i] for i in checked]
 
+    def check_batch_loaders(self) -> None:
+        """Compare the batch loaders' rows with their per-sample methods now, on sample 0, if not done yet
+        (:func:`~noether.data.batch.compare_with_samples`; otherwise the first ``__getitems__`` does it).
+
+        The trainer calls this in the main process before DataLoader workers start: they are copies of the
+        dataset made anew each epoch, and each would otherwise check again.
+        """
+        if not self._compared and len(self) and any(self.batch_getter(p) is not None for p in self.properties):
+            self.__getitems__([0])
+
     # -- normalization ---------------------------------------------------------------------------------------
     def normalizer_keys(self) -> dict[str, bool]:
         """Keys of the normalized properties, each with whether a normalizer is required for it."""

@@ -311,6 +311,11 @@ class PropertySubsetWrapper(DatasetWrapper):
         self._compared = True
         return batch
 
+    def check_batch_loaders(self) -> None:
+        """As :meth:`noether.data.dataset.Dataset.check_batch_loaders`, for the selected properties."""
+        if not self._compared and len(self) and any(get_batch is not None for _, _, get_batch in self._plan):
+            self.__getitems__([0])
+
     def getter(self, prop: str) -> Callable[[int], Any]:
         """The getter of a selected property; others raise ``AttributeError``."""
         if prop not in self.properties:

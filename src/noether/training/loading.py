@@ -71,6 +71,11 @@ class Loaders:
         An explicit generator keeps the loader from consuming the global RNG, which resume restores exactly.
         """
         context = self.context
+        if context.num_workers:
+            # Once, here: the workers are copies made anew each epoch, and each would check its first batch.
+            check = getattr(dataset, "check_batch_loaders", None)
+            if callable(check):
+                check()
         return torch.utils.data.DataLoader(
             dataset,
             collate_fn=collate_fn or getattr(dataset, "collate_fn", None),
