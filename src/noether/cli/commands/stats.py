@@ -31,7 +31,11 @@ def _selection_below_wrappers(dataset_config: Any, wanted: list[str], excluded: 
         return dataset_config
     registry = get_registry()
     for wrapper in dataset_config.dataset_wrappers or ():
-        if not keeps_sample_keys(registry.resolve("wrapper", wrapper.kind).component_class()):
+        try:
+            cls = registry.resolve("wrapper", wrapper.kind).component_class()
+        except Exception:  # building the dataset reports it, with the config's location
+            return dataset_config
+        if not keeps_sample_keys(cls):
             return dataset_config
     included = dataset_config.included_properties
     left_out = set(dataset_config.excluded_properties or ()) | set(excluded)
