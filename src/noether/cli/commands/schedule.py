@@ -44,9 +44,12 @@ def optimizer_configs(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, evaluate the schedules, and print or draw them."""
+    from noether.cli.collector import collector_paused
     from noether.core.config.loader import load_config
-    from noether.core.optimizer.curves import optimizer_curves
-    from noether.training.length import run_length
+
+    with collector_paused(freeze=args.own_process):  # imports only (torch among them): they live on
+        from noether.core.optimizer.curves import optimizer_curves
+        from noether.training.length import run_length
 
     config = load_config(args.config, args.overrides)
     total_updates, updates_per_epoch = run_length(config)
