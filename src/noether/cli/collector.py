@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 from collections.abc import Iterator
+from typing import Any
 
 
 @contextlib.contextmanager
@@ -47,4 +48,11 @@ def collector_paused(*, freeze: bool = False) -> Iterator[None]:
             gc.enable()
 
 
-__all__ = ["collector_paused"]
+def imports_paused(args: Any) -> contextlib.AbstractContextManager[None]:
+    """:func:`collector_paused` for a command's imports (torch and the training modules: objects that live
+    until the process ends), frozen when the command is the program (``args.own_process``, set by
+    :func:`noether.cli.main.main` when it reads ``sys.argv``), else handed to the oldest generation."""
+    return collector_paused(freeze=bool(getattr(args, "own_process", False)))
+
+
+__all__ = ["collector_paused", "imports_paused"]

@@ -31,10 +31,9 @@ def run(args: argparse.Namespace) -> int:
     from noether.core.config.loader import load_config
 
     config = load_config(args.config, args.overrides)
-    from noether.cli.collector import collector_paused
+    from noether.cli.collector import imports_paused
 
-    # Imports create only objects that live until the process ends (torch's and the trainer's modules).
-    with collector_paused(freeze=args.own_process):
+    with imports_paused(args):
         from noether.training.distributed import is_reporting_process
         from noether.training.runner import run as run_training
 

@@ -44,10 +44,10 @@ def optimizer_configs(model: Any, prefix: str = "") -> Iterator[tuple[str, Any]]
 
 def run(args: argparse.Namespace) -> int:
     """Load the config, evaluate the schedules, and print or draw them."""
-    from noether.cli.collector import collector_paused
+    from noether.cli.collector import imports_paused
     from noether.core.config.loader import load_config
 
-    with collector_paused(freeze=args.own_process):  # imports only (torch among them): they live on
+    with imports_paused(args):
         from noether.core.optimizer.curves import optimizer_curves
         from noether.training.length import run_length
 

@@ -91,9 +91,9 @@ def run(args: argparse.Namespace) -> int:
         print("error: --num-workers must be >= 0", file=sys.stderr)
         return 2
 
-    from noether.cli.collector import collector_paused
+    from noether.cli.collector import imports_paused
 
-    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
+    with imports_paused(args):
         import torch
 
         from noether.data.dataset import build_dataset

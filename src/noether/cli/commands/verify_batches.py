@@ -47,9 +47,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"noether verify-batches: no dataset '{args.dataset}' in {args.config}; datasets: "
               f"{', '.join(config.datasets)}", file=sys.stderr)
         return EXIT_USAGE
-    from noether.cli.collector import collector_paused
+    from noether.cli.collector import imports_paused
 
-    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
+    with imports_paused(args):
         from noether.training.verify_batches import verify_batches
 
     report = verify_batches(config, dataset_key=args.dataset, batches=args.batches,

@@ -41,10 +41,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"noether verify-resume: --interrupt-at must lie between 1 and {args.updates - 1} (--updates "
               f"{args.updates}), got {args.interrupt_at}", file=sys.stderr)
         return EXIT_USAGE
-    from noether.cli.collector import collector_paused
+    from noether.cli.collector import imports_paused
     from noether.core.config.loader import load_config
 
-    with collector_paused(freeze=args.own_process):  # imports only: their objects live until the process ends
+    with imports_paused(args):
         from noether.training.verify import verify_resume
 
     shared = None if args.output_path else _shared_output_under_launcher()
