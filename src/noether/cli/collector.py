@@ -1,17 +1,17 @@
 """The cyclic garbage collector paused around work whose objects nearly all live on (imports, a config check).
 
 Python's collector runs a pass every few hundred net allocations and, now and then, a full pass over every
-tracked object. Work that creates long-lived objects gives those passes little to free. Importing torch and
-the training modules creates about 260,000 tracked objects; with the collector running that took 1.7-2.2 s
-on the 2-core development VM, paused 1.4-1.5 s. :func:`collector_paused` pauses it for such a block;
-afterwards the block's objects join the oldest generation at once, or, with ``freeze``, the permanent one
-(``gc.freeze``), so that later full passes (of the run's set-up, its training, and data-loader workers forked
-from it, whose copied pages a pass would touch) skip the modules, classes and functions that never die. A
-one-epoch ``noether run`` of the airfoil example took 3.0-4.2 s with the imports frozen against 4.5-4.9 s
-before (six alternating pairs). The price: the imports' own cyclic garbage (about 84,000 small objects, some
-3 MB) is kept until the process exits instead of being freed by a full pass. The commands freeze only when
-they are the program (``noether ...``, ``python -m noether ...``); called as ``main([...])`` from a caller's
-code (a test, a notebook) they leave the caller's collector as they found it.
+tracked object. Work that creates long-lived objects gives those passes little to free. Importing torch and the
+training modules creates about 260,000 tracked objects; with the collector running that took 1.7-2.2 s on the
+2-core development VM, paused 1.4-1.5 s. :func:`collector_paused` pauses it for such a block; afterwards the
+block's objects join the oldest generation at once, or, with ``freeze``, the permanent one (``gc.freeze``), so
+that later full passes (of the run's set-up, its training, and data-loader workers forked from it, whose copied
+pages a pass would touch) skip the modules, classes and functions that never die. A one-epoch ``noether run`` of
+the airfoil example took 3.3 s with the imports frozen against 4.1 s before (medians of eight alternating pairs;
+benchmarks/README.md, section 2a). The price: the imports' own cyclic garbage (about 84,000 small objects, some
+3 MB) is kept until the process exits instead of being freed by a full pass. The commands freeze only when they
+are the program (``noether ...``, ``python -m noether ...``); called as ``main([...])`` from a caller's code (a
+test, a notebook) they leave the caller's collector as they found it.
 """
 
 from __future__ import annotations
