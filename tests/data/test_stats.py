@@ -284,7 +284,7 @@ def test_a_failing_batch_loader_is_skipped_sample_by_sample_or_named() -> None:
 
 
 def test_chunks_hold_about_64_mib_so_large_samples_load_one_at_a_time() -> None:
-    from noether.data.stats import CHUNK, CHUNK_BYTES, chunk_size
+    from noether.data.chunks import CHUNK, CHUNK_BYTES, chunk_size
     from tests.data.batched_toys import BATCHED
 
     assert chunk_size(_clouds(BATCHED)) == CHUNK  # 5 points: small samples

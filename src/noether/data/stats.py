@@ -6,7 +6,8 @@ The feature dimension of a sample tensor is its last axis, the axis the normaliz
 axis is flattened into observations. Results are written in the form ``dataset_statistics`` and the normalizer
 configs take: always lists, one entry per feature.
 
-The pass reads up to :data:`CHUNK` samples (about :data:`CHUNK_BYTES` of them) per ``__getitems__`` call and
+The pass reads up to :data:`~noether.data.chunks.CHUNK` samples (about
+:data:`~noether.data.chunks.CHUNK_BYTES` of them) per ``__getitems__`` call and
 adds up a property's observations of the whole chunk at once where its values stack (a batch loader's tensor,
 or per-sample values of one shape and type), else value by value (ragged point clouds): the same statistics
 up to rounding, as the moments merge associatively.
@@ -25,7 +26,7 @@ import torch
 from tqdm import tqdm
 
 from noether.data.batch import SampleBatch
-from noether.data.wrappers import fetch_batch
+from noether.data.chunks import Chunks, chunk_size
 
 #: Kind string of the normalizer suggested for each property.
 MEAN_STD_KIND = "noether.data.preprocessors.normalizers.MeanStdNormalization"
@@ -173,70 +174,8 @@ def _is_numeric(value: Any) -> bool:
     return kind in "biuf"
 
 
-class _Chunks(torch.utils.data.Dataset[list[tuple[int, Any]]]):
-    """Chunk ``c`` of the dataset as ``[(index, sample or error message), ...]``: loaded with the dataset's
-    ``__getitems__`` where it has one (its batch loaders serve a whole chunk, and a
-    :class:`~noether.data.batch.SampleBatch` stays one entry: ``(first index, batch)``), else sample by sample. With
-    ``skip_errors`` a chunk that fails is loaded again sample by sample, so a bad sample is reported and
-    skipped; without, the dataset's own error (naming the sample) is raised."""
-
-    def __init__(self, dataset: Any, skip_errors: bool, chunk: int) -> None:
-        self.dataset = dataset
-        self.skip_errors = skip_errors
-        self.chunk = chunk
-
-    def __len__(self) -> int:
-        return -(-len(self.dataset) // self.chunk)
-
-    def __getitem__(self, c: int) -> list[tuple[int, Any]]:
-        indices = list(range(c * self.chunk, min((c + 1) * self.chunk, len(self.dataset))))
-        if not self.skip_errors:
-            return _loaded(indices, fetch_batch(self.dataset, indices))
-        try:
-            return _loaded(indices, fetch_batch(self.dataset, indices))
-        except Exception:
-            return [self._one(i) for i in indices]
-
-    def _one(self, idx: int) -> tuple[int, Any]:
-        try:
-            return idx, self.dataset[idx]
-        except Exception as exc:
-            return idx, f"{type(exc).__name__}: {exc}"
-
-
-def _loaded(indices: list[int], batch: Any) -> list[tuple[int, Any]]:
-    if isinstance(batch, SampleBatch):
-        return [(indices[0], batch)]
-    return list(zip(indices, batch, strict=True))
-
-
 def _identity(item: Any) -> Any:
     return item
-
-
-#: Samples loaded per ``__getitems__`` call at most (a chunk's observations are merged at once where they are
-#: batched) ...
-CHUNK = 256
-#: ... and fewer, so that a chunk holds about this many bytes of sample data: samples of large meshes are loaded
-#: one at a time, as before chunks.
-CHUNK_BYTES = 64 * 2**20
-
-
-def chunk_size(dataset: Any) -> int:
-    """Samples per chunk for ``dataset``: :data:`CHUNK`, or fewer as its first sample's size requires (one when
-    it cannot be loaded: the pass then reports it)."""
-    if len(dataset) == 0:
-        return 1
-    try:
-        first = fetch_batch(dataset, [0])  # as the pass loads it: a batched property is not read on its own
-    except Exception:
-        return 1
-    if isinstance(first, SampleBatch):
-        values: Iterable[Any] = first.columns.values()
-    else:
-        values = first[0].values() if first and isinstance(first[0], dict) else ()
-    size = sum(int(v.nbytes) for v in values if isinstance(v, torch.Tensor | np.ndarray))
-    return max(1, min(CHUNK, CHUNK_BYTES // max(size, 1)))
 
 
 @attrs.frozen
@@ -354,7 +293,7 @@ def compute_statistics(
     logs = set(log_scale)
     pass_ = _Moments(label, None if properties is None else set(properties), set(exclude) | {"index"}, logs)
     errors: list[tuple[int, str]] = []
-    source = _Chunks(dataset, skip_errors, chunk_size(dataset))
+    source = Chunks(dataset, skip_errors, chunk_size(dataset))
     iterator: Iterable[list[tuple[int, Any]]]
     if num_workers > 0:
         iterator = torch.utils.data.DataLoader(
