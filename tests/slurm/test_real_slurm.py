@@ -61,8 +61,16 @@ def _submit(tmp_path: Path, name: str, **changes: object) -> tuple[str, Path]:
     return done.stdout.strip(), tmp_path / name
 
 
+#: How long a requeued job waits before the test lets it start. slurmd revokes the credential of the killed
+#: attempt with a timestamp in whole seconds and refuses a credential issued in that same second ("Killing
+#: non-startable batch JobId=N: Job credential revoked", the job ends FAILED): SLURM's own requeue delay exists
+#: for this, and a test that shortens it must still let the clock pass the next second.
+_REQUEUE_SETTLE_S = 2.0
+
+
 def _wait(job_id: str, timeout: float = 600) -> dict[str, str]:
     deadline = time.monotonic() + timeout
+    requeued_at: float | None = None
     while True:
         out = subprocess.run(["scontrol", "show", "job", "-o", job_id], capture_output=True, text=True).stdout
         fields = dict(re.findall(r"(\w+)=(\S*)", out))
@@ -70,10 +78,18 @@ def _wait(job_id: str, timeout: float = 600) -> dict[str, str]:
         if state in ("COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY"):
             return fields
         if state == "PENDING" and fields.get("Reason") == "BeginTime" and fields.get("Restarts", "0") != "0":
-            # A requeued job becomes eligible only after a delay; start it now.
-            subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], capture_output=True)
+            # A requeued job becomes eligible only after a delay; start it sooner, but not in the second
+            # its previous attempt was killed in.
+            requeued_at = time.monotonic() if requeued_at is None else requeued_at
+            if time.monotonic() - requeued_at >= _REQUEUE_SETTLE_S:
+                subprocess.run(["scontrol", "update", f"jobid={job_id}", "StartTime=now"], capture_output=True)
         assert time.monotonic() < deadline, f"job {job_id} still {state} after {timeout} s"
-        time.sleep(1)
+        time.sleep(0.5)
+
+
+def _describe(fields: dict[str, str]) -> str:
+    """The job's end as SLURM records it, for a failure message."""
+    return " ".join(f"{k}={fields.get(k, '?')}" for k in ("JobState", "Reason", "ExitCode", "Restarts"))
 
 
 def _log(output: Path) -> str:
@@ -86,14 +102,14 @@ def test_preempted_job_requeues_and_matches_an_uninterrupted_one(tmp_path: Path)
                               signal_target="slurm-batch")
 
     ref_state = _wait(ref_id)
-    assert ref_state["JobState"] == "COMPLETED", _log(ref_out)
+    assert ref_state["JobState"] == "COMPLETED", f"{_describe(ref_state)}\n{_log(ref_out)}"
     [ref] = run_dirs(ref_out)
     assert (ref / "summary.json").exists()
 
     state = _wait(job_id)
     log = _log(job_out)
-    assert state["JobState"] == "COMPLETED", log
-    assert state["Restarts"] == "1", log
+    assert state["JobState"] == "COMPLETED", f"{_describe(state)}\n{log}"
+    assert state["Restarts"] == "1", f"{_describe(state)}\n{log}"
     assert "requeueing job" in log and "continues from its latest checkpoint" in log
     [run] = run_dirs(job_out)  # every attempt wrote into the same run directory
     assert_nested_equal(weights(run), weights(ref))
