@@ -94,7 +94,8 @@ def wait_for_update(run_dir: Path, update: int, proc: subprocess.Popen[str], tim
     metrics = run_dir / "metrics.jsonl"
     while time.time() < deadline:
         if metrics.exists():
-            lines = metrics.read_text().splitlines()
+            # Only whole lines: the run may be writing the last one while it is read.
+            lines = metrics.read_text().split("\n")[:-1]
             if lines and json.loads(lines[-1])["update"] >= update:
                 return
         if proc.poll() is not None:
@@ -108,12 +109,13 @@ def test_sigterm_mid_epoch_then_resume_is_bit_exact(tmp_path: Path, reference: P
                                                     ) -> None:
     cfg = tmp_path / "cfg.yaml"
     cfg.write_text(dump_yaml(hard_config(tmp_path, skip_nan_loss=False)))
-    stop_at = random.Random().randint(5, UPDATES - 10)
+    # At most half-way, so that a loaded machine's late signal still lands well before the run's end.
+    stop_at = random.Random().randint(5, UPDATES // 2)
     proc = start(cfg, cli_env, "run_id=cut")
     wait_for_update(tmp_path / "cut", stop_at, proc)
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=120)
-    assert proc.returncode == 75, out
+    assert proc.returncode == 75, f"SIGTERM after update {stop_at}: {out}"
     store = CheckpointStore(tmp_path / "cut" / "checkpoints")
     tag = store.latest_tag()
     assert tag is not None and tag.endswith(".signal_interrupt")
