@@ -18,6 +18,8 @@ if str(ROOT) not in sys.path:
 def pytest_configure(config: pytest.Config) -> None:
     """Register the project's markers."""
     config.addinivalue_line("markers", "slow: takes more than a few seconds (real installs, subprocess runs)")
+    # Here, not in tests/slurm: tests elsewhere (tests/sweep) import the real-SLURM module and its marker.
+    config.addinivalue_line("markers", "slurm: needs a running SLURM cluster (sbatch on PATH)")
 
 
 @pytest.fixture(autouse=True, scope="session")

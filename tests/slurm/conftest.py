@@ -12,11 +12,6 @@ from pathlib import Path
 import pytest
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """Register the ``slurm`` marker (tests that need a running SLURM cluster)."""
-    config.addinivalue_line("markers", "slurm: needs a running SLURM cluster (sbatch on PATH)")
-
-
 def write_tool(directory: Path, name: str, body: str) -> Path:
     """An executable bash script ``directory/name``."""
     path = directory / name

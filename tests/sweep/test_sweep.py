@@ -88,6 +88,14 @@ def test_dry_run_lists_the_grid_and_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "sweeps").exists()
 
 
+def test_dry_run_names_what_every_point_gets(tmp_path: Path) -> None:
+    done = noether("sweep", str(EXAMPLE), *GRID, "trainer.max_epochs=3", f"output_path={tmp_path}", "--dry-run")
+    assert done.returncode == 0, done.stderr
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("  every point:")]
+    assert "trainer.max_epochs=3" in line and f"output_path={tmp_path}" in line
+    assert all("max_epochs" not in line for line in done.stdout.splitlines() if "(to run)" in line)
+
+
 def test_dry_run_slurm_renders_one_array_job(tmp_path: Path) -> None:
     done = noether("sweep", str(EXAMPLE), *GRID, f"output_path={tmp_path}", "slurm={time: '1:00:00'}",
                    "--dry-run", "--slurm", "--max-parallel", "2")

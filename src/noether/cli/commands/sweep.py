@@ -93,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
     pending = [p for p in index.points if not index.is_done(p)]
     print(f"sweep {sweep_dir}: {len(index.points)} points, {len(index.points) - len(pending)} finished")
+    if fixed:
+        print(f"  every point: {' '.join(fixed)}")
     if args.slurm:
         return _slurm(args, base, index, pending, configs, common)
     if args.dry_run:
