@@ -72,6 +72,16 @@ def test_an_unknown_name_is_an_error_with_close_matches() -> None:
     assert "did you mean 'CheckpointCallback'" in out.stderr and "Traceback" not in out.stderr
 
 
+def test_the_class_name_of_a_dotted_kind_finds_it() -> None:
+    out = noether("explain", "LinearWarmupCosineDecaySchedule")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("noether.core.schedules.LinearWarmupCosineDecaySchedule  (schedule)")
+    near = noether("explain", "CosineDecreasing")
+    assert near.returncode == 2 and "did you mean 'CosineDecreasingSchedule'" in near.stderr
+    part = noether("explain", "CosineDecay")
+    assert part.returncode == 2 and "'LinearWarmupCosineDecaySchedule'" in part.stderr
+
+
 def test_a_plugins_kind_and_the_plugin_listing(tmp_path: Path) -> None:
     make_dist(tmp_path, "acme-sched", "acme_sched", GOOD.format(kind="acme.Const"))
     out = noether("explain", "acme.Const", site=tmp_path)

@@ -23,7 +23,8 @@ def add_parser(subparsers: Any) -> None:
         "explain",
         help="show the fields, defaults, rules and an example of a kind or schema class",
         description="Explain NAME: a registered kind or alias (e.g. 'CheckpointCallback', "
-        "'torch.optim.AdamW'), or a schema class by name or module path (e.g. 'ConfigSchema'). Lists each "
+        "'torch.optim.AdamW'), the last part of a dotted kind (e.g. 'LinearWarmupCosineDecaySchedule'), or a "
+        "schema class by name or module path (e.g. 'ConfigSchema'). Lists each "
         "field with its type, default, constraints and doc, the rules across fields, the aliases, the "
         "distribution that provides it and an example config.",
     )
@@ -54,7 +55,9 @@ def explain(name: str) -> list[dict[str, Any]]:
     seen: set[type] = set()
     for reg in registry.registrations():
         qualname = reg.config_path.replace(":", ".")
-        if name in (reg.kind, *reg.aliases) or qualname == name or qualname.rsplit(".", 1)[-1] == name:
+        # The kind, an alias, the config class (dotted or not), or a dotted kind's last part (its class name).
+        if (name in (reg.kind, *reg.aliases) or qualname == name or qualname.rsplit(".", 1)[-1] == name
+                or reg.kind.rsplit(".", 1)[-1] == name):
             try:
                 cls = reg.config_class()
             except Exception as exc:  # a plugin's broken schema module: say so, keep the other matches
@@ -96,9 +99,13 @@ def _close_hint(name: str) -> str:
     from noether.core.registry import get_registry
 
     registry = get_registry()
-    names = {n for reg in registry.registrations() if reg.listed for n in (reg.kind, *reg.aliases)}
+    names = {n for reg in registry.registrations() if reg.listed
+             for n in (reg.kind, reg.kind.rsplit(".", 1)[-1], *reg.aliases)}
     names |= {n for n in getattr(schemas, "__all__", ()) if n[:1].isupper()}
     close = difflib.get_close_matches(name, sorted(names), n=3, cutoff=0.6)
+    # A part of a longer name ('CosineDecay' of 'LinearWarmupCosineDecaySchedule') is no close match for difflib.
+    if len(name) >= 4:  # a shorter part is in too many names to be a hint
+        close += [n for n in sorted(names, key=len) if name.lower() in n.lower() and n not in close][:3 - len(close)]
     if close:
         return "; did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
     return "; `noether plugins --kinds` lists every kind"
