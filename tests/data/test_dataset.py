@@ -53,7 +53,8 @@ def test_unselected_properties_are_not_loaded() -> None:
 
 def test_unknown_property_names_dataset_and_property() -> None:
     config = ArraysConfig(kind=PLAIN, included_properties={"pionts"})
-    with pytest.raises(AttributeError, match=r"'train' \(PlainDataset\) has no property 'pionts'.*points"):
+    with pytest.raises(AttributeError, match=r"'train' \(PlainDataset\) has no property 'pionts' \(did you mean "
+                                             r"'points'\?\); its properties: .*points"):
         build_dataset(config, name="train")
     with pytest.raises(AttributeError, match="nope"):
         build_dataset(ArraysConfig(kind=PLAIN, excluded_properties={"nope"}))

@@ -20,7 +20,7 @@ import torch
 from noether.core.errors import ConfigError
 from noether.core.schemas.dataset import DatasetBaseConfig
 from noether.data.batch import BatchGetter, Plan, SampleBatch, load_batch, valid_indices
-from noether.data.errors import check_index, load_sample
+from noether.data.errors import check_index, load_sample, unknown_properties
 from noether.data.normalizers import NormalizerChain, build_normalizers
 from noether.data.pipeline import Pipeline, build_pipeline
 from noether.data.wrappers import PropertySubsetWrapper, select_properties
@@ -115,9 +115,7 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
         """The loader of one property; unknown properties raise ``AttributeError`` listing the known ones."""
         method = getattr(self, _PREFIX + prop, None) if prop in self.properties else None
         if method is None:
-            raise AttributeError(
-                f"dataset {self.label} has no property '{prop}'; its properties: {', '.join(self.properties)}"
-            )
+            raise unknown_properties(self.label, [prop], self.properties)
         return method
 
     def batch_getter(self, prop: str) -> BatchGetter | None:

@@ -21,7 +21,7 @@ import torch
 
 from noether.core.schemas.wrappers import RepeatWrapperConfig, ShuffleWrapperConfig, SubsetWrapperConfig
 from noether.data.batch import BatchGetter, BatchIndices, Plan, SampleBatch, load_batch, valid_indices
-from noether.data.errors import check_index, load_sample
+from noether.data.errors import check_index, load_sample, unknown_properties
 
 
 class SampleSource(Protocol):
@@ -273,10 +273,7 @@ def select_properties(
     for given in (inc, exc):
         unknown = sorted((given or frozenset()) - known)
         if unknown:
-            raise AttributeError(
-                f"dataset {label} has no propert{'y' if len(unknown) == 1 else 'ies'} "
-                f"{', '.join(repr(u) for u in unknown)}; its properties: {', '.join(sorted(known))}"
-            )
+            raise unknown_properties(label, unknown, known)
     selected = (known if inc is None else inc) - (exc or frozenset())
     if not selected:
         raise ValueError(f"dataset {label}: the property selection is empty (included={inc}, excluded={exc})")
