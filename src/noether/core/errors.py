@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -78,3 +79,12 @@ def describe_value(value: object, limit: int = 60) -> str:
     except Exception:  # an object whose repr fails must not hide the real problem
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def with_guesses(names: Iterable[str], known: Sequence[str]) -> str:
+    """``'a' (did you mean 'b'?), 'c'``: each name quoted, with the closest of ``known`` where one is close."""
+    parts = []
+    for name in names:
+        close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+        parts.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
+    return ", ".join(parts)

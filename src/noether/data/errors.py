@@ -6,10 +6,11 @@ be traced back to one file or one array.
 
 from __future__ import annotations
 
-import difflib
 import operator
 from collections.abc import Iterable
 from typing import Any
+
+from noether.core.errors import with_guesses
 
 
 class SampleError(RuntimeError):
@@ -28,12 +29,10 @@ class SampleError(RuntimeError):
 def unknown_properties(dataset: str, unknown: Iterable[str], known: Iterable[str]) -> AttributeError:
     """The error for property names a dataset does not have: each with its closest known name, then all of them."""
     names = sorted(known)
-    parts = []
-    for name in unknown:
-        close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-        parts.append(f"'{name}'" + (f" (did you mean '{close[0]}'?)" if close else ""))
-    noun = "property" if len(parts) == 1 else "properties"
-    return AttributeError(f"dataset {dataset} has no {noun} {', '.join(parts)}; its properties: {', '.join(names)}")
+    unknown = list(unknown)
+    noun = "property" if len(unknown) == 1 else "properties"
+    return AttributeError(f"dataset {dataset} has no {noun} {with_guesses(unknown, names)}; "
+                          f"its properties: {', '.join(names)}")
 
 
 def check_index(idx: Any, length: int, dataset: str) -> int:

@@ -7,6 +7,8 @@ from typing import Any
 import attrs
 import torch
 
+from noether.core.errors import ConfigError, Issue, with_guesses
+
 
 @attrs.define
 class TrainerResult:
@@ -47,11 +49,25 @@ def to_result(losses: Any) -> TrainerResult:
     return TrainerResult(total, {k: v for k, v in named.items() if k != "total"}, additional)
 
 
-def check_batch_keys(batch: dict[str, Any], forward_properties: list[str], target_properties: list[str]) -> None:
-    """A ``KeyError`` that names what the batch lacks and what it has, when a configured property is missing."""
-    missing = sorted((set(forward_properties) | set(target_properties)) - set(batch))
-    if missing:
-        raise KeyError(
-            f"the batch has no {', '.join(repr(m) for m in missing)}; it has {sorted(batch)}. "
-            "Check forward_properties / target_properties against the dataset's properties."
-        )
+def check_batch_keys(
+    batch: dict[str, Any],
+    forward_properties: list[str],
+    target_properties: list[str],
+    forward_path: tuple[str, ...] = ("trainer", "forward_properties"),
+) -> None:
+    """A :class:`ConfigError` for every configured property list that names a key the batch lacks.
+
+    Each issue is at the list's config path (``forward_path`` for the forward properties: a model's own list
+    is elsewhere than the trainer's), so that ``noether run`` can say where it was written; it names the
+    missing keys, the closest key the batch has for each, and every key it has.
+    """
+    keys = sorted(batch)
+    issues = []
+    for path, wanted in ((forward_path, forward_properties), (("trainer", "target_properties"), target_properties)):
+        missing = [key for key in wanted if key not in batch]
+        if missing:
+            issues.append(Issue(path, f"names {with_guesses(missing, keys)}, which the training batch does not "
+                                      f"have; the training batch has: {', '.join(keys)}"))
+    if issues:
+        raise ConfigError(issues, "a configured property is not in the batch")
+

@@ -164,7 +164,10 @@ class BaseTrainer:
 
     def _check_batch_keys(self, batch: dict[str, Any], props: list[str]) -> None:
         self._checked_batch_keys = True
-        check_batch_keys(batch, props, self.target_properties)
+        # A model's own forward_properties (when set) is the list that was written wrong, not the trainer's.
+        own = props != self.forward_properties
+        path = ("model", "forward_properties") if own else ("trainer", "forward_properties")
+        check_batch_keys(batch, props, self.target_properties, path)
 
     # -- Services (also used by callbacks through the context) ---------------------------------------------------
     @property

@@ -29,6 +29,7 @@ def add_parser(subparsers: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load, validate, train; exit status 75 when a signal stopped training after a checkpoint."""
     from noether.core.config.loader import load_config
+    from noether.core.errors import ConfigError
 
     config = load_config(args.config, args.overrides)
     from noether.cli.collector import imports_paused
@@ -37,7 +38,10 @@ def run(args: argparse.Namespace) -> int:
         from noether.training.distributed import is_reporting_process
         from noether.training.runner import run as run_training
 
-    result = run_training(config)
+    try:
+        result = run_training(config)
+    except ConfigError as exc:  # found while training (a property the batch lacks): say where it was written
+        raise located(exc, args.config, args.overrides) from None
     reporting = result.rank == 0 and is_reporting_process()  # one report per job, not per process
     if result.interrupted:
         if reporting:
@@ -51,6 +55,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"{key}: {value:.6g}")
         print(f"run directory: {result.run_dir}")
     return 0
+
+
+def located(error: Any, config_path: str, overrides: list[str]) -> Any:
+    """``error`` (a :class:`~noether.core.errors.ConfigError`) with the ``file:line`` or override of each issue."""
+    from noether.core.config.compose import load_document
+    from noether.core.config.loader import locate
+
+    try:
+        return locate(error, load_document(config_path, overrides, defer_errors=True))
+    except Exception:  # the file changed or vanished since the run began: the paths alone still say what
+        return error
 
 
 def continue_command(config_path: str, overrides: list[str], run_id: str, stage_name: str | None) -> str:
