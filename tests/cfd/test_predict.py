@@ -86,7 +86,7 @@ def test_predict_is_a_plugin_command_of_the_real_cli(run_dir: Path, tmp_path: Pa
 
 
 @pytest.mark.parametrize("case", ["missing", "unsupported", "no_faces", "no_stats", "no_conditions",
-                                  "bad_checkpoint"])
+                                  "bad_checkpoint", "misspelt_setting"])
 def test_bad_input_gives_a_clear_message_and_no_output(
         case: str, run_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     good = ellipsoid_stl(tmp_path / "good.stl", (0.9, 0.4, 0.3))
@@ -112,6 +112,9 @@ def test_bad_input_gives_a_clear_message_and_no_output(
         extra, expected = [], "missing conditions: the model reads 6"
     elif case == "bad_checkpoint":
         extra, expected = ["--set", CONDITIONS, "--checkpoint", "E99"], "no checkpoint with epoch 99"
+    elif case == "misspelt_setting":
+        extra = ["--set", CONDITIONS, "--set", "reference.aera=2"]
+        expected = "unknown key 'reference.aera' (did you mean 'reference.area'?)"
     out = tmp_path / "out"
     geometries = [str(good)] if geometry == good else [str(good), str(geometry)]  # a good file before the bad
     code, err = predict(capsys, str(run), *geometries, *extra, "--out", str(out))

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import attrs
 import numpy as np
 
+from noether.core.errors import with_guesses
 from noether_cfd.metrics.forces import Reference
 from noether_cfd.predict.errors import PredictError
 
@@ -39,7 +40,8 @@ def parse_settings(items: Sequence[str]) -> PredictSettings:
     """Parse every ``--set``; unknown keys and malformed values are errors that say what is accepted."""
     conditions = None
     reference: dict[str, object] = {}
-    accepted = "conditions, " + ", ".join(f"reference.{k}" for k in (*_REFERENCE_SCALARS, "moment_center"))
+    keys = ["conditions", *(f"reference.{k}" for k in (*_REFERENCE_SCALARS, "moment_center"))]
+    accepted = ", ".join(keys)
     for item in items:
         key, sep, value = item.partition("=")
         key = key.strip()
@@ -58,5 +60,5 @@ def parse_settings(items: Sequence[str]) -> PredictSettings:
                 raise PredictError(f"--set {item}: expected 3 coordinates x,y,z")
             reference["moment_center"] = tuple(centre)
         else:
-            raise PredictError(f"--set {item}: unknown key '{key}' (keys: {accepted})")
+            raise PredictError(f"--set {item}: unknown key {with_guesses([key], keys)} (keys: {accepted})")
     return PredictSettings(conditions, reference)
