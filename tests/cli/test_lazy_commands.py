@@ -148,7 +148,9 @@ def test_a_builtin_command_imports_its_module_only_and_calls_no_command_hook(sit
 
     done = _cli(site, mark, "helo")
     assert done.returncode == 2 and "invalid choice: 'helo'" in done.stderr and "'hello'" in done.stderr
-    assert "'compare'" in done.stderr
+    assert "'compare'" in done.stderr and "did you mean 'hello'?" in done.stderr
+    done = _cli(site, mark, "rn", "cfg.yaml")
+    assert done.returncode == 2 and "invalid choice: 'rn' (did you mean 'run'?" in done.stderr
 
 
 def test_a_plugin_command_named_like_a_builtin_one_loses_and_is_warned_about(site: Path, tmp_path: Path) -> None:

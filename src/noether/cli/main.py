@@ -84,6 +84,20 @@ class ArgumentParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """argparse's check of a choice, with the closest choice named (Python 3.14's ``suggest_on_error``)."""
+        choices = action.choices
+        if choices is None or not isinstance(value, str) or value in choices:
+            super()._check_value(action, value)
+            return
+        import difflib
+
+        names = [str(c) for c in choices]
+        close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        listed = ", ".join(repr(n) for n in names)
+        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}; choose from {listed}")
+
 
 class LazySubcommands(argparse._SubParsersAction):
     """Subparsers whose built-in commands start as placeholders and are imported when chosen.
