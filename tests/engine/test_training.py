@@ -108,3 +108,12 @@ def test_duplicate_stateful_callback_keys_are_an_error(tmp_path: Path) -> None:
         {"name": "MetricEarlyStopper", "metric_key": "loss/val/loss_y", "tolerance": 2, "every_n_epochs": 1}])
     with pytest.raises(ValueError, match="set a unique 'id'"):
         run(build(data))
+
+
+def test_run_of_something_else_than_a_root_config_says_what_it_takes(tmp_path: Path) -> None:
+    config = build(toy_config(tmp_path))
+    with pytest.raises(TypeError, match=r"takes the root config \(a ConfigSchema.*noether.load_config.*got "
+                                        r"SupervisedTrainerConfig"):
+        noether.run(config.trainer)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match=r"got a dict: pass noether.structure\(data\)"):
+        noether.run(toy_config(tmp_path))  # type: ignore[arg-type]

@@ -60,6 +60,10 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
     from noether.core.registry import registry_for_plugins, use_registry
     from noether.training.signals import held_stop_signals
 
+    if not isinstance(config, ConfigSchema):
+        given = "a dict: pass noether.structure(data)" if isinstance(config, dict) else type(config).__name__
+        raise TypeError("noether.run takes the root config (a ConfigSchema, from noether.load_config(path) or "
+                        f"noether.structure(data)); got {given}")
     # SIGTERM/SIGUSR1 outside the loop never kill a run half-way through a file: during start-up the loop
     # stops before its first update (resumable set, exit status 75), at the end the run completes.
     with held_stop_signals(), use_registry(registry_for_plugins(config.plugins)):
