@@ -153,3 +153,9 @@ def test_bad_override_syntax(files: Path) -> None:
     messages = [i.message for i in info.value.issues]
     assert any("key.path=value" in m for m in messages)
     assert any("out of range" in m for m in messages)
+
+
+def test_overrides_given_as_one_string_say_how_to_pass_them(tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match=r"overrides must be a list of strings, e.g. \['trainer.max_epochs=2'\]; "
+                                        r"got the string 'trainer.max_epochs=2'"):
+        noether.load_config(tmp_path / "cfg.yaml", "trainer.max_epochs=2")

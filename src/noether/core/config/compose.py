@@ -269,6 +269,9 @@ def load_document(path: str | Path, overrides: Sequence[str] = (), *, defer_erro
     References that cannot be resolved raise a :class:`ConfigError`, or with ``defer_errors`` are kept in
     ``Document.deferred`` to be reported with the validation's problems (as :func:`load_config` does).
     """
+    if isinstance(overrides, str):  # a string is a sequence too: each character would be an override
+        raise TypeError(f"overrides must be a list of strings, e.g. ['trainer.max_epochs=2']; got the string "
+                        f"{overrides!r}: wrap it in a list")
     primary = Path(path)
     choices = GroupChoices(primary.expanduser().parent, group_candidates(primary.expanduser().parent, overrides))
     for _ in range(5):  # 'override' entries read late (experiment files) change choices made earlier: recompose
