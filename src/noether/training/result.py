@@ -70,4 +70,3 @@ def check_batch_keys(
                                       f"have; the training batch has: {', '.join(keys)}"))
     if issues:
         raise ConfigError(issues, "a configured property is not in the batch")
-

@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from noether.core.exit_codes import EXIT_INTERRUPTED
+
+if TYPE_CHECKING:
+    from noether.core.errors import ConfigError
 
 #: Overrides that ``continue_command`` sets itself.
 _RUN_KEYS = ("run_id=", "resume_run_id=", "resume_stage_name=", "resume_checkpoint=")
@@ -57,8 +60,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def located(error: Any, config_path: str, overrides: list[str]) -> Any:
-    """``error`` (a :class:`~noether.core.errors.ConfigError`) with the ``file:line`` or override of each issue."""
+def located(error: ConfigError, config_path: str, overrides: list[str]) -> ConfigError:
+    """``error`` with the ``file:line`` (or the override) each of its issues came from, where it can be found."""
     from noether.core.config.compose import load_document
     from noether.core.config.loader import locate
 
