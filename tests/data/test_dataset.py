@@ -135,8 +135,18 @@ def test_missing_required_normalizer_is_reported_at_build_with_known_keys() -> N
 
 def test_unused_normalizer_key_is_reported() -> None:
     config = arrays(normalizers={**X_NORM, "z": {"kind": MEAN_STD, "mean": 0.0, "std": 1.0}})
-    with pytest.raises(ValueError, match="'z' matches no normalized property; normalized keys: x, y"):
+    with pytest.raises(ValueError, match="'z' matches no normalized property of dataset 'ArraysDataset'; "
+                                         "normalized keys: x, y"):
         build_dataset(config)
+
+
+def test_a_misspelt_normalizer_key_is_a_config_problem_at_its_path() -> None:
+    config = arrays(normalizers={**X_NORM, "xx": {"kind": MEAN_STD, "mean": 0.0, "std": 1.0}})
+    with pytest.raises(ConfigError) as caught:
+        build_dataset(config, name="train")
+    [issue] = caught.value.issues
+    assert issue.path == ("datasets", "train", "normalizers", "xx")
+    assert "normalizer key 'xx' (did you mean 'x'?) matches no normalized property" in issue.message
 
 
 def test_shared_normalizers_fill_in_keys_the_dataset_uses() -> None:

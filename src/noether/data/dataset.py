@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar, overload
 
 import torch
 
-from noether.core.errors import ConfigError
+from noether.core.errors import ConfigError, Issue, with_guesses
 from noether.core.schemas.dataset import DatasetBaseConfig
 from noether.data.batch import BatchGetter, Plan, SampleBatch, load_batch, valid_indices
 from noether.data.errors import check_index, load_sample, unknown_properties
@@ -231,11 +231,15 @@ class Dataset(torch.utils.data.Dataset[dict[str, Any]]):
             )
         unused = sorted(k for k in self.normalizers if k not in keys)
         if unused:
-            raise ValueError(
-                f"dataset {self.label}: normalizer key{'s' if len(unused) > 1 else ''} "
-                f"{', '.join(repr(k) for k in unused)} match{'' if len(unused) > 1 else 'es'} no normalized "
-                f"property; normalized keys: {', '.join(sorted(keys)) or '(none)'}"
-            )
+            # A config problem at the key's own path (build_dataset puts it under datasets.<name>), so that
+            # `noether run` can say where the misspelt key was written.
+            known = sorted(keys)
+            raise ConfigError([
+                Issue(("normalizers", key), f"normalizer key {with_guesses([key], known)} matches no normalized "
+                                            f"property of dataset {self.label}; normalized keys: "
+                                            f"{', '.join(known) or '(none)'}")
+                for key in unused
+            ], "a normalizer key matches no property")
 
 
 @overload
@@ -338,7 +342,10 @@ def _build(
     dataset.statistics = dict(statistics or {})
     if normalize:
         dataset.add_normalizers(normalizers)
-        dataset.check_normalizers()
+        try:
+            dataset.check_normalizers()
+        except ConfigError as exc:
+            raise exc.prefixed(("datasets", name)) if name is not None else exc from None
     else:
         dataset.normalization_enabled = False
     result: Any = dataset
