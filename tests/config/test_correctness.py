@@ -428,3 +428,13 @@ def test_cli_check_rejects_unprintable_optimizer_arguments_either_way(quiet: lis
     out = check(str(EXAMPLE), "model.optimizer_config.betas={1.5: x}", *quiet)
     assert out.returncode == 2, out.stderr
     assert "model.optimizer_config.betas: keys must be strings" in out.stderr
+
+
+# -- references between sections ----------------------------------------------------------------------------------
+def test_a_callbacks_dataset_key_must_name_a_dataset() -> None:
+    issues = load_issues(["trainer.callbacks[0].dataset_key=tset"])
+    message, location = issues["trainer.callbacks[0].dataset_key"]
+    assert message == "no dataset 'tset' (did you mean 'test'?); datasets: train, test"
+    assert location == "override 'trainer.callbacks[0].dataset_key=tset' (command line)"
+    done = check(str(EXAMPLE), "trainer.callbacks[0].dataset_key=validation")
+    assert done.returncode == 2 and "no dataset 'validation'; datasets: train, test" in done.stderr

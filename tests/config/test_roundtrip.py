@@ -62,7 +62,8 @@ def test_full_config_round_trip(cbs: list[dict[str, Any]], sched: dict[str, Any]
     data = {
         "output_path": "/tmp/noether-roundtrip",
         "seed": seed,
-        "datasets": {"train": {"kind": "tests.engine.toy.ToyDataset", "size": 32}},
+        # Every key the callbacks may name (a dataset_key that names no dataset is invalid).
+        "datasets": {key: {"kind": "tests.engine.toy.ToyDataset", "size": 32} for key in ("train", "val", "test")},
         "model": {"kind": "noether.core.models.MLP", "name": "m", "input_dim": 3, "output_dim": 1,
                   "optimizer_config": {"kind": "torch.optim.AdamW", "lr": 1e-3, "betas": [0.9, 0.95],
                                        "schedule_config": sched}},

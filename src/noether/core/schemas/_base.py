@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 import attrs
 
-from noether.core.errors import ConfigError, Issue
+from noether.core.errors import ConfigError, Issue, PathPart
 from noether.core.schemas._types import OpenUnion, value_issues, with_canonical_nan
 
 __all__ = ["OpenUnion", "Schema", "both_or_neither", "exactly_one", "trusted_construction"]
@@ -119,13 +119,20 @@ class Schema(metaclass=_SchemaMeta):
                 if canonical is not value:  # frozen: set once, before anyone sees the object
                     object.__setattr__(self, name, canonical)
         if not issues:
-            issues.extend(Issue((name,) if name else (), message) for name, message in self._check())
+            issues.extend(Issue(_check_path(name), message) for name, message in self._check())
         if issues:
             raise ConfigError(issues, f"invalid {type(self).__name__}")
 
-    def _check(self) -> Iterator[tuple[str, str]]:
-        """Cross-field rules; yields ``(field_name, message)`` for each violation."""
+    def _check(self) -> Iterator[tuple[str | tuple[PathPart, ...], str]]:
+        """Cross-field rules; yields ``(field_name, message)`` for each violation (or a path below this class
+        as a tuple, for a rule between sections: ``("trainer", "callbacks", 0, "dataset_key")``)."""
         return iter(())
+
+
+def _check_path(name: str | tuple[PathPart, ...]) -> tuple[PathPart, ...]:
+    if isinstance(name, tuple):
+        return name
+    return (name,) if name else ()
 
 
 def exactly_one(obj: object, names: tuple[str, ...], *, allow_none: bool = False) -> Iterator[tuple[str, str]]:

@@ -7,6 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import attrs
 
+from noether.core.errors import PathPart, with_guesses
 from noether.core.schemas._base import Schema
 from noether.core.schemas._constraints import Between, NonBlankStr
 from noether.core.schemas._types import AnyFloat, TypeHint
@@ -83,9 +84,16 @@ class ConfigSchema(Schema):
     #: Plugins this config requires, disables or prefers.
     plugins: PluginsConfig = attrs.field(factory=PluginsConfig)
 
-    def _check(self) -> Iterator[tuple[str, str]]:
+    def _check(self) -> Iterator[tuple[str | tuple[PathPart, ...], str]]:
         if not self.datasets:
             yield "datasets", "at least one dataset is required"
+        # A callback iterates over datasets[dataset_key]: a key that names none fails here, not at run time.
+        known = list(self.datasets)
+        for index, callback in enumerate(getattr(self.trainer, "callbacks", None) or ()):
+            key = getattr(callback, "dataset_key", None)
+            if isinstance(key, str) and known and key not in self.datasets:
+                yield (("trainer", "callbacks", index, "dataset_key"),
+                       f"no dataset {with_guesses([key], known)}; datasets: {', '.join(known)}")
         if self.devices is not None:
             parts = [p.strip() for p in self.devices.split(",")]
             if not all(p.isdigit() for p in parts):
