@@ -7,6 +7,7 @@ optimizers and callbacks), :func:`execute` (train, summary, tracker close).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import sys
@@ -69,10 +70,15 @@ def run(config: ConfigSchema, *, interrupt_at_update: int | None = None) -> RunR
     with held_stop_signals(), use_registry(registry_for_plugins(config.plugins)):
         resolved = resolve_run(config)
         try:
-            trainer, tracker = build_components(resolved, interrupt_at_update)
-            return execute(resolved, trainer, tracker)
+            return _train(resolved, interrupt_at_update)
         finally:
             close_run(resolved)
+
+
+def _train(resolved: ResolvedRun, interrupt_at_update: int | None) -> RunResult:
+    """Build the components and train. They live in this frame only, so they are gone before ``close_run``."""
+    trainer, tracker = build_components(resolved, interrupt_at_update)
+    return execute(resolved, trainer, tracker)
 
 
 def resolve_run(config: ConfigSchema) -> ResolvedRun:
@@ -244,4 +250,8 @@ def close_run(resolved: ResolvedRun) -> None:
         resolved.log_handler = None
     if resolved.created_group:  # after a failure, leave at once: peers may never reach the barrier
         resolved.created_group = False
+        # The model's DDP/FSDP state holds the process group inside reference cycles. Free it now, while the
+        # interpreter is whole, rather than at its shutdown, where a gloo rank of a finished FSDP run once
+        # aborted in CI ("terminate called without an active exception").
+        gc.collect()
         destroy_process_group(wait_for_peers=sys.exc_info()[0] is None)
