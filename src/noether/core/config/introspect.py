@@ -486,6 +486,14 @@ def _rule_of_yield(field: ast.expr, message: ast.expr) -> str | None:
         return None
     if isinstance(field, ast.Constant) and isinstance(field.value, str) and field.value:
         return f"`{field.value}`: {text}"
+    if isinstance(field, ast.Tuple) and field.elts:  # a path below the class: ("trainer", "callbacks", i, ...)
+        path = ""
+        for part in field.elts:
+            if isinstance(part, ast.Constant) and isinstance(part.value, str):
+                path += f".{part.value}" if path else part.value
+            else:
+                path += "[i]"
+        return f"`{path}`: {text}"
     return text[0].upper() + text[1:]
 
 
