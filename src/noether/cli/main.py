@@ -90,13 +90,11 @@ class ArgumentParser(argparse.ArgumentParser):
         if choices is None or not isinstance(value, str) or value in choices:
             super()._check_value(action, value)
             return
-        import difflib
+        from noether.core.errors import with_guesses
 
         names = [str(c) for c in choices]
-        close = difflib.get_close_matches(value, names, n=1, cutoff=0.6)
-        hint = f" (did you mean '{close[0]}'?)" if close else ""
         listed = ", ".join(repr(n) for n in names)
-        raise argparse.ArgumentError(action, f"invalid choice: {value!r}{hint}; choose from {listed}")
+        raise argparse.ArgumentError(action, f"invalid choice: {with_guesses([value], names)}; choose from {listed}")
 
 
 class LazySubcommands(argparse._SubParsersAction):

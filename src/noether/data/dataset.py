@@ -334,20 +334,18 @@ def _build(
     registry = get_registry()
     try:
         dataset = registry.build("dataset", config)
-    except ConfigError as exc:
-        # Problems found while building (e.g. in the untyped 'pipeline' mapping) are located in the config.
-        raise exc.prefixed(("datasets", name)) if name is not None else exc from None
-    if name is not None:
-        dataset.name = name
-    dataset.statistics = dict(statistics or {})
-    if normalize:
-        dataset.add_normalizers(normalizers)
-        try:
+        if name is not None:
+            dataset.name = name
+        dataset.statistics = dict(statistics or {})
+        if normalize:
+            dataset.add_normalizers(normalizers)
             dataset.check_normalizers()
-        except ConfigError as exc:
-            raise exc.prefixed(("datasets", name)) if name is not None else exc from None
-    else:
-        dataset.normalization_enabled = False
+        else:
+            dataset.normalization_enabled = False
+    except ConfigError as exc:
+        # Problems found while building (e.g. in the untyped 'pipeline' mapping) or in the normalizer keys are
+        # located in the config.
+        raise exc.prefixed(("datasets", name)) if name is not None else exc from None
     result: Any = dataset
     if config.included_properties is not None or config.excluded_properties is not None:
         selected = select_properties(
